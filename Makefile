@@ -1,0 +1,46 @@
+# ossbatch — every install step lives here: a fresh machine needs only `make demo` / `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ENV ?= local
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: setup test test-all lint format bench demo clean
+
+setup: $(STAMP)
+
+# Re-runs cheaply: the venv is rebuilt only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,infra]'
+	@touch $(STAMP)
+
+# The CI suite: everything but scenarios marked slow (those run in test-all).
+test: setup
+	$(BIN)/python -m pytest -m "not slow" -n 2 -q
+
+test-all: setup
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python -m bench
+
+demo: setup
+	$(BIN)/python -m ossbatch.demo
+
+clean:
+	rm -rf $(VENV) cdktf.out build .pytest_cache
+
+# --- infra (CDK for Terraform) -------------------------------------------------
+# (owned by infra/: synth, hcl, review, package, plan, deploy, destroy)

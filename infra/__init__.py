@@ -1,0 +1,1 @@
+"""CDK for Terraform app: one stack per environment."""

@@ -1,0 +1,1 @@
+"""Operator CLI and job control for ossbatch."""
