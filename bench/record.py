@@ -1,4 +1,4 @@
-"""Write one benchmark's figures to bench/results/<name>.json (with machine context)."""
+"""Record one benchmark's figures to bench/results/<name>.json (with machine context)."""
 
 from __future__ import annotations
 
