@@ -1,0 +1,48 @@
+"""Function code packages: unpack a code zip into the function's code root."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+from .errors import InvalidArgument
+
+_CRC64_POLY = 0xC96C5795D7870F42  # ECMA-182, reflected: what FC reports as codeChecksum
+_CRC64_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ _CRC64_POLY if _c & 1 else _c >> 1
+    _CRC64_TABLE.append(_c)
+
+
+def crc64(data: bytes) -> str:
+    crc = 0xFFFFFFFFFFFFFFFF
+    table = _CRC64_TABLE
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return str(crc ^ 0xFFFFFFFFFFFFFFFF)
+
+
+def unpack(zip_bytes: bytes, code_root: Path) -> None:
+    """Extract a code zip into `code_root` (replacing it); a bad zip is InvalidArgument."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
+        bad = archive.testzip()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise InvalidArgument(f"code.zipFile is not a valid zip file: {exc}") from None
+    if bad is not None:
+        raise InvalidArgument(f"code.zipFile has a corrupt member {bad!r}")
+    if code_root.exists():
+        shutil.rmtree(code_root)
+    code_root.mkdir(parents=True)
+    with archive:
+        for member in archive.infolist():
+            target = (code_root / member.filename).resolve()
+            if not target.is_relative_to(code_root.resolve()):
+                raise InvalidArgument(
+                    f"code.zipFile member {member.filename!r} escapes the code root"
+                )
+        archive.extractall(code_root)
