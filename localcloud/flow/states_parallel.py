@@ -1,0 +1,133 @@
+"""Parallel and Map (inline mode): branches/iterations run concurrently on threads.
+
+Parallel output: {"Branch0": ..., "Branch1": ...}. Map output: {"Items": [...]}, one entry
+per item in order; a tolerated failed item appears as {"Code", "Detail"}.
+Map honours MaxConcurrency (default 40) and ToleratedFailureCount/Percentage; without a
+tolerance the first failed iteration fails the Map (iterations not yet started are
+skipped). The event limit and StopExecution abort everything at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
+
+from . import history as ev
+from .errors import (
+    EXPRESSION_ERROR,
+    INVALID_ITEMS,
+    TOLERATED_FAILURE_EXCEEDED,
+    ExecutionAborted,
+    FlowError,
+)
+from .expressions import ExpressionEvaluationError
+
+if TYPE_CHECKING:
+    from .evaluator import Environment, StateResult
+
+
+def run_parallel(state, state_input, env: Environment, ctx: dict) -> StateResult:
+    from .evaluator import StateResult
+
+    def branch(index: int, scope) -> Any:
+        name = f"{state.name}.Branch{index}"
+        env.history.add(ev.BRANCH_ENTERED, name)
+        output = env.run_scope(scope, state_input)
+        env.history.add(ev.BRANCH_EXITED, name)
+        return output
+
+    with ThreadPoolExecutor(max_workers=len(state.branches), thread_name_prefix="flow-par") as pool:
+        futures = [pool.submit(branch, i, scope) for i, scope in enumerate(state.branches)]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                _cancel(futures)
+                raise future.exception()
+        outputs = [future.result() for future in futures]
+    return StateResult({f"Branch{i}": output for i, output in enumerate(outputs)})
+
+
+def _cancel(futures) -> None:
+    for future in futures:
+        future.cancel()
+
+
+def run_map(state, state_input, env: Environment, ctx: dict) -> StateResult:
+    from .evaluator import StateResult
+
+    try:
+        items = state.items_path.evaluate({"Input": state_input, "Context": ctx})
+    except ExpressionEvaluationError as exc:
+        raise FlowError(EXPRESSION_ERROR, f"ItemsPath {state.items_path.text!r}: {exc}") from None
+    if not isinstance(items, list):
+        raise FlowError(
+            INVALID_ITEMS,
+            f"ItemsPath {state.items_path.text!r} of Map {state.name!r} gave a "
+            f"{type(items).__name__}, not an array",
+        )
+    if not items:
+        return StateResult({"Items": []})
+
+    tolerant = (
+        state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None
+    )
+    results: list[Any] = [None] * len(items)
+    failures: list[tuple[int, FlowError]] = []
+    abort = threading.Event()
+    lock = threading.Lock()
+
+    def too_many_failures(failed: int) -> bool:
+        if not tolerant:
+            return failed > 0
+        if state.tolerated_failure_count is not None and failed > state.tolerated_failure_count:
+            return True
+        percentage = state.tolerated_failure_percentage
+        return percentage is not None and failed * 100.0 / len(items) > percentage
+
+    def iteration(index: int) -> None:
+        if abort.is_set():
+            return
+        name = f"{state.name}.Items[{index}]"
+        env.history.add(ev.ITERATION_ENTERED, name, {"index": index})
+        try:
+            results[index] = env.run_scope(state.processor, items[index])
+        except FlowError as error:
+            with lock:
+                failures.append((index, error))
+                results[index] = error.as_context()
+                if too_many_failures(len(failures)):
+                    abort.set()
+            env.history.add(ev.ITERATION_EXITED, name, {"index": index, "error": error.code})
+            return
+        except ExecutionAborted:
+            abort.set()
+            raise
+        env.history.add(ev.ITERATION_EXITED, name, {"index": index})
+
+    workers = min(state.max_concurrency, len(items))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flow-map") as pool:
+        futures = [pool.submit(iteration, i) for i in range(len(items))]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                abort.set()
+                _cancel(futures)
+                raise future.exception()
+    for future in futures:
+        if not future.cancelled() and future.exception() is not None:
+            raise future.exception()
+
+    if too_many_failures(len(failures)):
+        failures.sort(key=lambda pair: pair[0])
+        index, first = failures[0]
+        if not tolerant:
+            raise first
+        raise FlowError(
+            TOLERATED_FAILURE_EXCEEDED,
+            f"{len(failures)} of {len(items)} items of Map {state.name!r} failed, more than "
+            f"tolerated (count {state.tolerated_failure_count}, percentage "
+            f"{state.tolerated_failure_percentage}); first: item {index} {first.code}: "
+            f"{first.detail}",
+        )
+    return StateResult({"Items": results})

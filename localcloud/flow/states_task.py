@@ -1,0 +1,52 @@
+"""Task states: evaluate Parameters, call the service integration, record the task events.
+
+Each attempt records TaskScheduled + TaskStarted + TaskSucceeded/TaskFailed, so a retried
+task costs 3 events per attempt (docs/decisions/flow-event-history.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import history as ev
+from .errors import EXPRESSION_ERROR, FlowError
+from .expressions import ExpressionEvaluationError
+
+if TYPE_CHECKING:
+    from .evaluator import Environment, StateResult
+
+INTEGRATION_UNAVAILABLE = "FnF.IntegrationUnavailable"
+
+
+def run_task(state, state_input, env: Environment, ctx: dict) -> StateResult:
+    from .evaluator import StateResult
+
+    try:
+        params = state.parameters.build({"Input": state_input, "Context": ctx})
+    except ExpressionEvaluationError as exc:
+        raise FlowError(EXPRESSION_ERROR, f"Parameters of {state.name!r}: {exc}") from None
+    integration = env.integrations.get(state.action)
+    if integration is None:
+        raise FlowError(
+            INTEGRATION_UNAVAILABLE,
+            f"{state.action} is not available in this localcloud (no runtime was given to "
+            "the flow engine)",
+        )
+    scheduled = env.history.add(
+        ev.TASK_SCHEDULED,
+        state.name,
+        {"action": state.action, "taskMode": state.task_mode, "parameters": params},
+    )
+    env.history.add(ev.TASK_STARTED, state.name, schedule_event_id=scheduled)
+    try:
+        output: Any = integration(params, state.task_mode, env)
+    except FlowError as error:
+        env.history.add(
+            ev.TASK_FAILED,
+            state.name,
+            {"error": error.code, "cause": error.detail},
+            schedule_event_id=scheduled,
+        )
+        raise
+    env.history.add(ev.TASK_SUCCEEDED, state.name, {"output": output}, schedule_event_id=scheduled)
+    return StateResult(output)
