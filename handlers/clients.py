@@ -1,0 +1,166 @@
+"""OSS clients built per invocation from the FC context credentials (STS token) and environment.
+
+Nothing is cached at module level: FC reuses instances and rotates credentials, so
+every invocation builds its own ``OssClients`` (auth, connection pool, buckets).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import oss2
+
+from .errors import AccessDenied, DestinationBucketMissing, SourceBucketMissing, SystemicError
+from .retrying import RetryPolicy
+
+# OSS codes that mean "these credentials / this role cannot work here": never per item.
+ACCESS_CODES = frozenset(
+    {
+        "AccessDenied",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "SecurityTokenExpired",
+        "InvalidSecurityToken",
+        "InvalidSecurityToken.Expired",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    access_key_secret: str
+    security_token: str | None = None
+
+
+def credentials_from_context(context) -> Credentials:
+    """FC 3.0 puts the function role's STS credentials on ``context.credentials``."""
+    creds = getattr(context, "credentials", None)
+    if isinstance(creds, dict):
+        get = creds.get
+    else:
+
+        def get(name):
+            return getattr(creds, name, None)
+
+    key_id, secret = get("access_key_id"), get("access_key_secret")
+    if not key_id or not secret:
+        raise AccessDenied(
+            "context.credentials has no access_key_id/access_key_secret: "
+            "give the function a role (FC 3.0 passes its STS credentials in the context)"
+        )
+    return Credentials(key_id, secret, get("security_token") or None)
+
+
+def oss_endpoint(override: str | None = None) -> str:
+    endpoint = override or os.environ.get("OSSBATCH_OSS_ENDPOINT")
+    if not endpoint:
+        raise SystemicError(
+            "no OSS endpoint: set OSSBATCH_OSS_ENDPOINT on the function (or oss_endpoint in the event)"
+        )
+    return endpoint
+
+
+class OssClients:
+    """One auth + one connection pool per invocation, one oss2.Bucket per bucket name."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        credentials: Credentials,
+        *,
+        pool_size: int = 32,
+        retry: RetryPolicy | None = None,
+        timeout_seconds: float = 30.0,
+    ):
+        self.endpoint = endpoint
+        if credentials.security_token:
+            self.auth = oss2.StsAuth(
+                credentials.access_key_id,
+                credentials.access_key_secret,
+                credentials.security_token,
+            )
+        else:
+            self.auth = oss2.Auth(credentials.access_key_id, credentials.access_key_secret)
+        # oss2's default pool is 10 connections: size it to the concurrency we run at
+        self.session = oss2.Session(pool_size=max(pool_size, 10))
+        self.retry = retry or RetryPolicy()
+        self.timeout_seconds = timeout_seconds
+        self._buckets: dict[str, oss2.Bucket] = {}
+        self._lock = threading.Lock()
+        self._checked: dict[str, bool] = {}
+
+    @classmethod
+    def from_context(cls, context, endpoint: str | None = None, **kwargs) -> OssClients:
+        return cls(oss_endpoint(endpoint), credentials_from_context(context), **kwargs)
+
+    def bucket(self, name: str) -> oss2.Bucket:
+        with self._lock:
+            bucket = self._buckets.get(name)
+            if bucket is None:
+                bucket = oss2.Bucket(
+                    self.auth,
+                    self.endpoint,
+                    name,
+                    session=self.session,
+                    connect_timeout=self.timeout_seconds,
+                )
+                self._buckets[name] = bucket
+            return bucket
+
+    def bucket_exists(self, name: str) -> bool:
+        """Cheap existence probe (one listing with max_keys=1), remembered for this invocation."""
+        with self._lock:
+            if name in self._checked:
+                return self._checked[name]
+        try:
+            self.retry.call(self.bucket(name).list_objects, max_keys=1)
+            exists = True
+        except oss2.exceptions.NoSuchBucket:
+            exists = False
+        except oss2.exceptions.OssError as exc:
+            raise_if_systemic(exc, name, role="source")
+            raise
+        with self._lock:
+            self._checked[name] = exists
+        return exists
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, oss2.exceptions.RequestError):
+        return "ConnectionError"
+    if isinstance(exc, oss2.exceptions.OssError):
+        if exc.code:
+            return exc.code
+        return {404: "NotFound", 403: "Forbidden", 412: "PreconditionFailed"}.get(
+            exc.status, f"HTTP{exc.status}"
+        )
+    return type(exc).__name__
+
+
+def error_message(exc: BaseException) -> str:
+    if isinstance(exc, oss2.exceptions.OssError):
+        if exc.message:
+            return exc.message
+        body = exc.body
+        return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    return str(exc) or type(exc).__name__
+
+
+def raise_if_systemic(exc: BaseException, bucket_name: str, *, role: str) -> None:
+    """Turn credential and missing-bucket errors into errors the flow catches by name."""
+    if not isinstance(exc, oss2.exceptions.OssError):
+        return
+    code = error_code(exc)
+    if code in ACCESS_CODES:
+        raise AccessDenied(
+            f"OSS refused {code} on bucket {bucket_name!r} ({role}): "
+            f"check the function role's policy and credentials (request {exc.request_id})"
+        ) from exc
+    if code == "NoSuchBucket":
+        cls = SourceBucketMissing if role == "source" else DestinationBucketMissing
+        raise cls(
+            f"{role} bucket {bucket_name!r} does not exist: create it or fix the job input"
+        ) from exc

@@ -1,0 +1,282 @@
+"""copy: copy (or convert the storage class of) every object of an index range or listing.
+
+Per object: HEAD the destination (skip when it already holds the same bytes in the
+target class), CopyObject up to the multipart threshold, UploadPartCopy with parallel
+parts above it. A failed object is reported and never fails the page.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import oss2
+
+from .budget import TimeBudget
+from .clients import OssClients, error_code, error_message, raise_if_systemic
+from .errors import DestinationBucketMissing, SourceBucketMissing
+from .events import CopyEvent, parse_event
+from .index import normalise_etag
+from .logs import JobLog, request_id_of
+from .paging import WorkItem, iter_index, iter_prefix, run_page
+from .pool import BoundedPool
+from .report import ReportPart, part_key
+from .retrying import RetryPolicy, attempts_of
+
+# headers that carry an object's metadata through a multipart copy
+PRESERVED_HEADERS = (
+    "Content-Type",
+    "Content-Encoding",
+    "Content-Disposition",
+    "Content-Language",
+    "Cache-Control",
+    "Expires",
+)
+MAX_PARTS = 10_000
+PART_PARALLELISM = 8
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    size: int | None
+    etag: str | None
+    crc64: str | None = None
+    headers: dict | None = None
+
+
+class Tally:
+    """Thread-safe counters: done, skipped, failed, bytes."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.values = {"done": 0, "skipped": 0, "failed": 0, "bytes": 0}
+
+    def add(self, **deltas: int) -> None:
+        with self._lock:
+            for k, v in deltas.items():
+                self.values[k] = self.values.get(k, 0) + v
+
+
+class ObjectCopier:
+    def __init__(self, event: CopyEvent, clients: OssClients, report: ReportPart, tally: Tally):
+        self.event, self.clients, self.report, self.tally = event, clients, report, tally
+        self.retry = clients.retry
+        self.dest = clients.bucket(event.dest.bucket)
+
+    def dest_key(self, key: str) -> str:
+        return self.event.dest.prefix + key
+
+    def __call__(self, item: WorkItem) -> None:
+        if item.ref is None:
+            self._fail(item, "MalformedLine", item.error or "unreadable line", 0)
+            return
+        try:
+            outcome, nbytes = self.copy(item)
+        except oss2.exceptions.OssError as exc:
+            self._classify_systemic(exc, item)
+            self._fail(item, error_code(exc), _hint(exc, item), attempts_of(exc))
+            return
+        self.tally.add(**{outcome: 1, "bytes": nbytes})
+
+    def copy(self, item: WorkItem) -> tuple[str, int]:
+        ref = item.ref
+        facts = SourceFacts(ref.size, ref.etag)
+        if facts.size is None:
+            facts = self.head_source(ref.bucket, ref.key)
+        target_class = self.event.dest.storage_class
+        dest_key = self.dest_key(ref.key)
+        same_object = ref.bucket == self.event.dest.bucket and dest_key == ref.key
+        if self.event.skip_existing and self.already_there(
+            ref, dest_key, facts, target_class, same_object
+        ):
+            return "skipped", 0
+        if facts.size > self.event.multipart_threshold:
+            self.multipart_copy(ref, dest_key, facts, target_class)
+        else:
+            headers = {"x-oss-metadata-directive": "COPY"}
+            if target_class:
+                headers["x-oss-storage-class"] = target_class
+            self.retry.call(self.dest.copy_object, ref.bucket, ref.key, dest_key, headers=headers)
+        return "done", facts.size
+
+    def head_source(self, bucket: str, key: str) -> SourceFacts:
+        head = self.retry.call(self.clients.bucket(bucket).head_object, key)
+        return SourceFacts(
+            head.content_length,
+            normalise_etag(head.etag),
+            head.headers.get("x-oss-hash-crc64ecma"),
+            dict(head.headers),
+        )
+
+    def already_there(self, ref, dest_key, facts, target_class, same_object) -> bool:
+        try:
+            head = self.retry.call(self.dest.head_object, dest_key)
+        except oss2.exceptions.NotFound:
+            return False
+        if same_object:
+            # an in-place conversion is done once the class is right
+            return bool(target_class) and head.headers.get("x-oss-storage-class") == target_class
+        if head.content_length != facts.size:
+            return False
+        if target_class and head.headers.get("x-oss-storage-class") != target_class:
+            return False
+        dest_etag = normalise_etag(head.etag)
+        if facts.etag and dest_etag == facts.etag:
+            return True
+        # a multipart copy has a different ETag: compare the content CRC-64 instead
+        dest_crc = head.headers.get("x-oss-hash-crc64ecma")
+        if dest_crc and facts.crc64 is None:
+            facts = self.head_source(ref.bucket, ref.key)
+        return bool(dest_crc) and dest_crc == facts.crc64
+
+    def multipart_copy(
+        self, ref, dest_key: str, facts: SourceFacts, target_class: str | None
+    ) -> None:
+        if facts.headers is None:
+            facts = self.head_source(ref.bucket, ref.key)
+        headers = {
+            k: v
+            for k, v in facts.headers.items()
+            if k.lower().startswith("x-oss-meta-")
+            or k.lower() in {h.lower() for h in PRESERVED_HEADERS}
+        }
+        if target_class:
+            headers["x-oss-storage-class"] = target_class
+        part_size = max(self.event.part_size, math.ceil(facts.size / MAX_PARTS))
+        upload_id = self.retry.call(
+            self.dest.init_multipart_upload, dest_key, headers=headers
+        ).upload_id
+        ranges = [
+            (n + 1, start, min(start + part_size, facts.size) - 1)
+            for n, start in enumerate(range(0, facts.size, part_size))
+        ]
+
+        def copy_part(part):
+            number, first, last = part
+            result = self.retry.call(
+                self.dest.upload_part_copy,
+                ref.bucket,
+                ref.key,
+                (first, last),
+                dest_key,
+                upload_id,
+                number,
+            )
+            return oss2.models.PartInfo(number, result.etag, size=last - first + 1)
+
+        try:
+            with ThreadPoolExecutor(min(PART_PARALLELISM, len(ranges)) or 1) as parts_pool:
+                parts = list(parts_pool.map(copy_part, ranges))
+            self.retry.call(self.dest.complete_multipart_upload, dest_key, upload_id, parts)
+        except Exception:
+            try:
+                self.retry.call(self.dest.abort_multipart_upload, dest_key, upload_id)
+            except oss2.exceptions.OssError:
+                pass
+            raise
+
+    def _classify_systemic(self, exc: oss2.exceptions.OssError, item: WorkItem) -> None:
+        code = error_code(exc)
+        if code == "NoSuchBucket" or (exc.status == 404 and code in ("NotFound", "")):
+            if not self.clients.bucket_exists(item.ref.bucket):
+                raise SourceBucketMissing(
+                    f"source bucket {item.ref.bucket!r} does not exist (line {item.where})"
+                ) from exc
+            if not self.clients.bucket_exists(self.event.dest.bucket):
+                raise DestinationBucketMissing(
+                    f"destination bucket {self.event.dest.bucket!r} does not exist"
+                ) from exc
+        raise_if_systemic(exc, item.ref.bucket, role="source")
+
+    def _fail(self, item: WorkItem, code: str, message: str, attempts: int) -> None:
+        self.tally.add(failed=1)
+        ref = item.ref
+        self.report.add(
+            where=item.where,
+            bucket=ref.bucket if ref else None,
+            key=ref.key if ref else None,
+            dest_key=self.dest_key(ref.key) if ref else None,
+            code=code,
+            message=message,
+            attempts=attempts,
+        )
+
+
+def _hint(exc: oss2.exceptions.OssError, item: WorkItem) -> str:
+    code = error_code(exc)
+    if code in ("NoSuchKey", "NotFound"):
+        return f"source object oss://{item.ref.bucket}/{item.ref.key} does not exist"
+    if code == "InvalidObjectState":
+        return f"source oss://{item.ref.bucket}/{item.ref.key} is archived: restore it first"
+    return error_message(exc)
+
+
+def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:
+    if event.index is not None:
+        items = iter_index(event.index, clients)
+        start, position = event.index.offset, f"index-{event.index.offset:015d}"
+        if event.index.end is not None:
+            position += f"-{event.index.end:015d}"
+    else:
+        items = iter_prefix(event.listing, clients)
+        start, position = event.listing.marker, f"listing-{event.listing.marker}"
+    report = ReportPart(part_key(event.resolved_report_prefix(), event.job_id, "copy", position))
+    tally = Tally()
+    copier = ObjectCopier(event, clients, report, tally)
+    tuning = event.tuning
+    with BoundedPool(tuning.concurrency, tuning.max_buffered_mb * 1024 * 1024) as pool:
+        page = run_page(items, copier, pool, budget, start=start, max_items=tuning.max_items)
+    report_bucket = clients.bucket(event.resolved_report_bucket(event.dest.bucket))
+    report_key = report.write(report_bucket, clients.retry)
+    counters = dict(tally.values)
+    result = {
+        "done": page.done,
+        "next_offset": page.after if event.index is not None else None,
+        "next_marker": page.after if event.listing is not None else None,
+        "counters": counters,
+        "totals": add_counters(event.totals, counters),
+        "report_key": report_key,
+    }
+    log.info("copy_page", **{k: v for k, v in result.items() if k != "totals"})
+    return result
+
+
+def add_counters(previous: dict, current: dict) -> dict:
+    keys = set(previous) | set(current)
+    return {k: int(previous.get(k, 0)) + int(current.get(k, 0)) for k in sorted(keys)}
+
+
+def clients_for(event, context) -> OssClients:
+    return OssClients.from_context(
+        context,
+        event.oss_endpoint,
+        pool_size=event.tuning.concurrency + PART_PARALLELISM,
+        retry=RetryPolicy(attempts=event.tuning.retry_attempts),
+    )
+
+
+def budget_for(event, context, started_at: float | None) -> TimeBudget:
+    t = event.tuning
+    return TimeBudget.from_context(
+        context,
+        started_at=started_at,
+        time_budget_seconds=t.time_budget_seconds,
+        deadline_epoch=t.deadline,
+        margin_seconds=t.margin_seconds,
+    )
+
+
+def run(event: CopyEvent, context, *, started_at: float | None = None) -> dict:
+    log = JobLog("copy", event.job_id, request_id_of(context))
+    return copy_page(
+        event, clients_for(event, context), budget_for(event, context, started_at), log
+    )
+
+
+def handler(event: bytes, context):
+    started = time.monotonic()
+    return json.dumps(run(parse_event(CopyEvent, event), context, started_at=started))

@@ -1,0 +1,179 @@
+"""Typed handler inputs and results. Validation errors name the bad field.
+
+Fields documented in docs/handlers.md; unknown fields are rejected so a typo in a
+flow definition fails loudly instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import InvalidEvent
+
+JOB_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+ARCHIVED_CLASSES = ("Archive", "ColdArchive", "DeepColdArchive")
+StorageClass = Literal["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndexSource(Strict):
+    """An index object read by ranged GETs; lines whose first byte is in [offset, end)."""
+
+    bucket: str = Field(min_length=3, max_length=63)
+    key: str = Field(min_length=1, max_length=1023)
+    offset: int = Field(0, ge=0)
+    end: int | None = Field(None, ge=0, description="exclusive shard end; None = end of object")
+    format: Literal["auto", "jsonl", "csv"] = "auto"
+    default_bucket: str | None = Field(
+        None, description="bucket for JSONL lines that name none (default: the index's bucket)"
+    )
+
+
+class ListingSource(Strict):
+    """A prefix listing continued after ``marker`` (exclusive)."""
+
+    bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = ""
+    marker: str = ""
+    end_marker: str | None = Field(None, description="stop before keys > end_marker (shards)")
+
+
+class Tuning(Strict):
+    concurrency: int = Field(32, ge=1, le=512)
+    max_buffered_mb: int = Field(256, ge=1, le=16384)
+    retry_attempts: int = Field(6, ge=1, le=20)
+    time_budget_seconds: float | None = Field(None, gt=0)
+    deadline: float | None = Field(None, description="absolute epoch seconds")
+    margin_seconds: float | None = Field(None, ge=0)
+    max_items: int | None = Field(
+        None, ge=1, description="stop after this many items (tests, tiny pages)"
+    )
+
+
+class JobEvent(Strict):
+    job_id: str = Field(pattern=JOB_ID_PATTERN)
+    oss_endpoint: str | None = None
+    report_bucket: str | None = None
+    report_prefix: str | None = None
+    tuning: Tuning = Tuning()
+    totals: dict[str, int] = Field(default_factory=dict, description="previous cumulative counters")
+
+    def resolved_report_bucket(self, fallback: str) -> str:
+        return self.report_bucket or os.environ.get("OSSBATCH_REPORT_BUCKET") or fallback
+
+    def resolved_report_prefix(self) -> str:
+        if self.report_prefix is not None:
+            return self.report_prefix
+        return os.environ.get("OSSBATCH_REPORT_PREFIX", "ossbatch-reports/")
+
+
+class SourcedEvent(JobEvent):
+    index: IndexSource | None = None
+    listing: ListingSource | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.index is None) == (self.listing is None):
+            raise ValueError("give exactly one of 'index' or 'listing'")
+        return self
+
+    @property
+    def source_bucket(self) -> str:
+        return self.index.bucket if self.index else self.listing.bucket  # type: ignore[union-attr]
+
+
+class Destination(Strict):
+    bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = ""
+    storage_class: StorageClass | None = None
+
+
+class CopyEvent(SourcedEvent):
+    dest: Destination
+    multipart_threshold: int = Field(
+        1024**3, ge=1, description="bytes; larger objects use UploadPartCopy"
+    )
+    part_size: int = Field(64 * 1024**2, ge=100 * 1024, le=5 * 1024**3)
+    skip_existing: bool = True
+
+
+class PendingKeys(Strict):
+    bucket: str = Field(min_length=3, max_length=63)
+    keys: list[str] = Field(max_length=5000)
+
+
+class RestoreEvent(JobEvent):
+    mode: Literal["submit", "poll"] = "submit"
+    index: IndexSource | None = None
+    listing: ListingSource | None = None
+    pending: PendingKeys | None = None
+    days: int = Field(1, ge=1, le=365)
+    tier: Literal["Expedited", "Standard", "Bulk"] = "Standard"
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [n for n in ("index", "listing", "pending") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'index', 'listing' or 'pending'")
+        return self
+
+
+class PackageRef(Strict):
+    bucket: str = Field(min_length=3, max_length=63)
+    key: str = Field(min_length=1, max_length=1023)
+    etag: str | None = Field(None, description="pin the package (If-Match); default: HEAD at start")
+
+
+class ZipLimits(Strict):
+    max_entries: int = Field(1_000_000, ge=1)
+    max_total_bytes: int = Field(64 * 1024**3, ge=1)
+    max_entry_bytes: int = Field(48 * 1024**3, ge=1)
+    max_ratio: float = Field(1000.0, gt=1)
+
+
+class UnzipEvent(JobEvent):
+    package: PackageRef
+    output_bucket: str | None = Field(None, description="default: the package's bucket")
+    output_prefix: str | None = Field(None, description="default: $OSSBATCH_OUTPUT_PREFIX")
+    package_dir: bool = Field(True, description="put entries under <package name without .zip>/")
+    strip_suffix: str = ".zip"
+    marker: int = Field(0, ge=0, description="index of the next central-directory entry")
+    name_encoding: str | None = Field(None, description="default: $OSSBATCH_NAME_ENCODING or utf-8")
+    password: str | None = None
+    directories: Literal["skip", "marker"] = "skip"
+    unsafe_paths: Literal["reject", "sanitize"] = "reject"
+    limits: ZipLimits = ZipLimits()
+    small_entry_bytes: int = Field(8 * 1024**2, ge=1)
+    part_size: int = Field(16 * 1024**2, ge=100 * 1024, le=5 * 1024**3)
+    read_chunk_bytes: int = Field(1024**2, ge=4096)
+
+
+def parse_event(model: type[BaseModel], event: bytes | str | dict):
+    """Decode the FC payload and validate it; errors name the field path."""
+    if isinstance(event, bytes | bytearray):
+        try:
+            event = event.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidEvent(f"event is not UTF-8 JSON: {exc}") from exc
+    if isinstance(event, str):
+        try:
+            event = json.loads(event or "{}")
+        except json.JSONDecodeError as exc:
+            raise InvalidEvent(f"event is not valid JSON: {exc}") from exc
+    if not isinstance(event, dict):
+        raise InvalidEvent(f"event must be a JSON object, got {type(event).__name__}")
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "(event)"
+            problems.append(f"{field}: {err['msg']}")
+        raise InvalidEvent(f"invalid {model.__name__}: " + "; ".join(problems)) from None

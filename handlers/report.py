@@ -1,0 +1,62 @@
+"""Per-item report parts: JSON Lines, one part object per invocation, deterministic key.
+
+A retried invocation rewrites its own part (same key) instead of appending to a shared
+object: no read-modify-write, no duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+def part_key(prefix: str, job_id: str, operation: str, position: str) -> str:
+    """``{prefix}/{job_id}/{operation}/{position}.jsonl``; position is derived from the input."""
+    safe = _UNSAFE.sub("_", position)
+    if len(safe) > 200 or safe != position:
+        # keep keys short and unambiguous: two positions never share a part
+        safe = safe[:80] + "-" + hashlib.sha256(position.encode()).hexdigest()[:16]
+    head = prefix.strip("/")
+    parts = [p for p in (head, job_id, operation, safe + ".jsonl") if p]
+    return "/".join(parts)
+
+
+class ReportPart:
+    """Collects records from worker threads; written once at the end of the invocation."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self._records: list[dict] = []
+        self._lock = threading.Lock()
+
+    def add(self, **record) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @property
+    def records(self) -> list[dict]:
+        return list(self._records)
+
+    def body(self) -> bytes:
+        return "".join(
+            json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in self._records
+        ).encode("utf-8")
+
+    def write(self, bucket, retry) -> str | None:
+        """PUT the part (if any record) and return its key; None when there is nothing to report."""
+        if not self._records:
+            return None
+        retry.call(
+            bucket.put_object,
+            self.key,
+            self.body(),
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        return self.key

@@ -1,0 +1,227 @@
+"""restore: submit restores of archived objects, and poll until they are readable.
+
+submit: HEAD each object; only Archive/ColdArchive/DeepColdArchive are submitted (Days,
+Tier); 409 RestoreAlreadyInProgress counts as submitted; an already restored object
+counts as restored. poll: HEAD each key; ``x-oss-restore: ongoing-request="false"``
+means readable, ``"true"`` pending, and no header means *not submitted* — never done.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import oss2
+from oss2.models import RestoreConfiguration, RestoreJobParameters
+
+from .clients import OssClients, error_code, error_message, raise_if_systemic
+from .copy import add_counters, budget_for, clients_for
+from .errors import SourceBucketMissing
+from .events import ARCHIVED_CLASSES, RestoreEvent, parse_event
+from .logs import JobLog, request_id_of
+from .paging import WorkItem, iter_index, iter_keys, iter_prefix, run_page
+from .pool import BoundedPool
+from .report import ReportPart, part_key
+
+_ONGOING = re.compile(r'ongoing-request\s*=\s*"?(true|false)"?', re.IGNORECASE)
+_EXPIRY = re.compile(r'expiry-date\s*=\s*"([^"]+)"', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RestoreStatus:
+    """What HEAD says about one object."""
+
+    storage_class: str | None
+    state: str  # "readable" | "restored" | "ongoing" | "not_submitted"
+    expiry: str | None = None
+
+
+def restore_status(headers) -> RestoreStatus:
+    storage_class = headers.get("x-oss-storage-class") or "Standard"
+    if storage_class not in ARCHIVED_CLASSES:
+        return RestoreStatus(storage_class, "readable")
+    value = headers.get("x-oss-restore")
+    if not value:
+        return RestoreStatus(storage_class, "not_submitted")
+    match = _ONGOING.search(value)
+    if match is None:
+        return RestoreStatus(storage_class, "not_submitted")
+    if match.group(1).lower() == "true":
+        return RestoreStatus(storage_class, "ongoing")
+    expiry = _EXPIRY.search(value)
+    return RestoreStatus(storage_class, "restored", expiry.group(1) if expiry else None)
+
+
+def tier_for(storage_class: str, tier: str) -> str | None:
+    """Archive takes no tier; DeepColdArchive has no Expedited (use Standard)."""
+    if storage_class == "Archive":
+        return None
+    if storage_class == "DeepColdArchive" and tier == "Expedited":
+        return "Standard"
+    return tier
+
+
+class Restorer:
+    def __init__(self, event: RestoreEvent, clients: OssClients, report: ReportPart):
+        self.event, self.clients, self.report = event, clients, report
+        self.retry = clients.retry
+        self._lock = threading.Lock()
+        self.counters: dict[str, int] = {}
+        self.pending_keys: list[str] = []
+        self.not_submitted_keys: list[str] = []
+
+    def count(self, name: str, key: str | None = None) -> None:
+        with self._lock:
+            self.counters[name] = self.counters.get(name, 0) + 1
+            if key is not None and name == "pending":
+                self.pending_keys.append(key)
+            if key is not None and name == "not_submitted":
+                self.not_submitted_keys.append(key)
+
+    def __call__(self, item: WorkItem) -> None:
+        if item.ref is None:
+            self.fail(item, "MalformedLine", item.error or "unreadable line", 0)
+            return
+        if item.storage_class and item.storage_class not in ARCHIVED_CLASSES:
+            self.count("skipped")  # the listing already says it is readable
+            return
+        bucket = self.clients.bucket(item.ref.bucket)
+        try:
+            head = self.retry.call(bucket.head_object, item.ref.key)
+            status = restore_status(head.headers)
+            if self.event.mode == "poll":
+                self.poll_one(item, status)
+            else:
+                self.submit_one(item, bucket, status)
+        except oss2.exceptions.OssError as exc:
+            if exc.status == 404 and not self.clients.bucket_exists(item.ref.bucket):
+                raise SourceBucketMissing(f"bucket {item.ref.bucket!r} does not exist") from exc
+            raise_if_systemic(exc, item.ref.bucket, role="source")
+            code = error_code(exc)
+            if code in ("NotFound", "NoSuchKey"):
+                self.fail(
+                    item,
+                    "NoSuchKey",
+                    f"oss://{item.ref.bucket}/{item.ref.key} does not exist",
+                    getattr(exc, "attempts", 1),
+                )
+                return
+            self.fail(item, code, error_message(exc), getattr(exc, "attempts", 1))
+
+    def submit_one(self, item: WorkItem, bucket, status: RestoreStatus) -> None:
+        if status.state == "readable":
+            self.count("skipped")
+            return
+        if status.state == "restored":
+            self.count("restored")
+            self.count("done")
+            return
+        if status.state == "ongoing":
+            self.count("submitted")
+            self.count("done")
+            return
+        tier = tier_for(status.storage_class, self.event.tier)
+        config = RestoreConfiguration(self.event.days, RestoreJobParameters(tier) if tier else None)
+        try:
+            result = self.retry.call(bucket.restore_object, item.ref.key, input=config)
+            outcome = "restored" if result.status == 200 else "submitted"
+        except oss2.exceptions.RestoreAlreadyInProgress:
+            outcome = "submitted"
+        self.count(outcome)
+        self.count("done")
+
+    def poll_one(self, item: WorkItem, status: RestoreStatus) -> None:
+        if status.state in ("readable", "restored"):
+            self.count("restored")
+        elif status.state == "ongoing":
+            self.count("pending", item.ref.key)
+        else:
+            self.count("not_submitted", item.ref.key)
+
+    def fail(self, item: WorkItem, code: str, message: str, attempts: int) -> None:
+        self.count("failed")
+        ref = item.ref
+        self.report.add(
+            where=item.where,
+            bucket=ref.bucket if ref else None,
+            key=ref.key if ref else None,
+            code=code,
+            message=message,
+            attempts=attempts,
+        )
+
+
+def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) -> dict:
+    if event.index is not None:
+        items, start = iter_index(event.index, clients), event.index.offset
+        position = f"index-{event.index.offset:015d}"
+    elif event.listing is not None:
+        items, start = iter_prefix(event.listing, clients), event.listing.marker
+        position = f"listing-{event.listing.marker}"
+    else:
+        items, start = iter_keys(event.pending), 0
+        position = f"keys-{event.pending.bucket}-{len(event.pending.keys)}-" + (
+            event.pending.keys[0] if event.pending.keys else ""
+        )
+    report = ReportPart(
+        part_key(event.resolved_report_prefix(), event.job_id, f"restore-{event.mode}", position)
+    )
+    restorer = Restorer(event, clients, report)
+    tuning = event.tuning
+    max_items = tuning.max_items
+    with BoundedPool(tuning.concurrency, tuning.max_buffered_mb * 1024 * 1024) as pool:
+        page = run_page(items, restorer, pool, budget, start=start, max_items=max_items)
+    report_bucket = clients.bucket(
+        event.resolved_report_bucket(
+            event.pending.bucket if event.pending else (event.index or event.listing).bucket
+        )
+    )
+    report_key = report.write(report_bucket, clients.retry)
+    counters = {
+        k: restorer.counters.get(k, 0)
+        for k in ("done", "submitted", "restored", "skipped", "failed", "pending", "not_submitted")
+    }
+    result = {
+        "done": page.done,
+        "next_offset": page.after if event.index is not None else None,
+        "next_marker": page.after if event.listing is not None else None,
+        "counters": counters,
+        "totals": add_counters(event.totals, counters),
+        "report_key": report_key,
+    }
+    if event.mode == "poll":
+        result["all_restored"] = (
+            page.done and counters["pending"] == 0 and counters["not_submitted"] == 0
+        )
+        if event.pending is not None:
+            result["pending"] = {
+                "bucket": event.pending.bucket,
+                "keys": sorted(restorer.pending_keys),
+            }
+            result["not_submitted"] = {
+                "bucket": event.pending.bucket,
+                "keys": sorted(restorer.not_submitted_keys),
+            }
+            if not page.done:  # keys not checked yet stay pending
+                unchecked = event.pending.keys[int(page.after or 0) :]
+                result["pending"]["keys"] += unchecked
+                result["all_restored"] = False
+    log.info(
+        "restore_page", mode=event.mode, done=page.done, counters=counters, report_key=report_key
+    )
+    return result
+
+
+def run(event: RestoreEvent, context, *, started_at: float | None = None) -> dict:
+    log = JobLog("restore", event.job_id, request_id_of(context))
+    return restore_page(
+        event, clients_for(event, context), budget_for(event, context, started_at), log
+    )
+
+
+def handler(event: bytes, context):
+    started = time.monotonic()
+    return json.dumps(run(parse_event(RestoreEvent, event), context, started_at=started))

@@ -1,0 +1,209 @@
+"""OSS ObjectCreated -> StartExecution(unzip flow) with a deterministic execution name.
+
+Duplicate deliveries (FC async retries, replays) derive the same name from
+bucket + key + ETag, so CloudFlow starts one execution; ExecutionAlreadyExists is
+success. Keys outside the watched prefix/suffix or under the output prefix (our
+own extraction output: recursion guard) are ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from .errors import InvalidEvent, StartExecutionFailed
+from .logs import JobLog, request_id_of
+
+NAME_MAX = 128
+_NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_-]+")
+CREATED_EVENTS = (
+    "ObjectCreated:PutObject",
+    "ObjectCreated:PostObject",
+    "ObjectCreated:CompleteMultipartUpload",
+    "ObjectCreated:PutSymlink",
+    "ObjectCreated:CopyObject",
+    "ObjectCreated:AppendObject",
+)
+
+
+@dataclass(frozen=True)
+class ObjectCreated:
+    event_name: str
+    bucket: str
+    key: str
+    etag: str
+    size: int | None
+
+
+@dataclass(frozen=True)
+class WatchRule:
+    prefix: str = ""
+    suffix: str = ".zip"
+    output_prefix: str = ""
+
+    @classmethod
+    def from_env(cls) -> WatchRule:
+        return cls(
+            prefix=os.environ.get("OSSBATCH_WATCH_PREFIX", ""),
+            suffix=os.environ.get("OSSBATCH_WATCH_SUFFIX", ".zip"),
+            output_prefix=os.environ.get("OSSBATCH_OUTPUT_PREFIX", ""),
+        )
+
+    def reason_to_ignore(self, key: str) -> str | None:
+        """None if the key should be extracted, else why not."""
+        if self.output_prefix and key.startswith(self.output_prefix):
+            return "under the output prefix (recursion guard)"
+        if self.prefix and not key.startswith(self.prefix):
+            return "outside the watched prefix"
+        if self.suffix and not key.lower().endswith(self.suffix.lower()):
+            return "does not end with the watched suffix"
+        return None
+
+
+def parse_oss_events(doc) -> list[ObjectCreated]:
+    """FC OSS-trigger JSON ``{"events": [...]}`` -> ObjectCreated records (others dropped)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("events"), list):
+        raise InvalidEvent("events: an OSS trigger event must be {'events': [...]}")
+    out = []
+    for i, ev in enumerate(doc["events"]):
+        try:
+            name = ev["eventName"]
+            bucket = ev["oss"]["bucket"]["name"]
+            obj = ev["oss"]["object"]
+            key = obj["key"]
+        except (KeyError, TypeError):
+            raise InvalidEvent(
+                f"events.{i}: needs eventName, oss.bucket.name and oss.object.key"
+            ) from None
+        if not str(name).startswith("ObjectCreated:"):
+            continue
+        etag = str(obj.get("eTag") or obj.get("etag") or "").strip('"').upper()
+        out.append(ObjectCreated(name, bucket, key, etag, obj.get("size")))
+    return out
+
+
+def execution_name(bucket: str, key: str, etag: str) -> str:
+    """``unzip-<readable stem>-<hash>``: stable per package version, valid for CloudFlow.
+
+    Letters, digits, ``_`` and ``-`` only, starts with a letter, at most 128 chars.
+    The hash covers bucket, key and ETag, so a re-upload with new content is a new run.
+    """
+    digest = hashlib.sha256(f"{bucket}\0{key}\0{etag}".encode()).hexdigest()[:32]
+    stem = key.rsplit("/", 1)[-1]
+    stem = _NOT_NAME_CHAR.sub("_", stem).strip("_-")
+    room = NAME_MAX - len("unzip--") - len(digest)
+    stem = stem[:room].strip("_-")
+    return f"unzip-{stem}-{digest}" if stem else f"unzip-{digest}"
+
+
+def is_already_exists(exc: BaseException) -> bool:
+    code = getattr(exc, "code", None) or ""
+    return code == "ExecutionAlreadyExists" or "ExecutionAlreadyExists" in str(exc)
+
+
+@dataclass
+class TriggerResult:
+    started: list[str]
+    duplicates: list[str]
+    ignored: list[dict]
+
+    def as_dict(self) -> dict:
+        return {"started": self.started, "duplicates": self.duplicates, "ignored": self.ignored}
+
+
+# start(flow_name, execution_name, input_json) -> None; raises on refusal
+Starter = Callable[[str, str, str], None]
+
+
+def dispatch(
+    events: list[ObjectCreated],
+    rule: WatchRule,
+    flow_name: str,
+    start: Starter,
+    log: JobLog | None = None,
+) -> TriggerResult:
+    result = TriggerResult([], [], [])
+    seen: set[str] = set()
+    for ev in events:
+        reason = rule.reason_to_ignore(ev.key)
+        if reason:
+            result.ignored.append({"bucket": ev.bucket, "key": ev.key, "reason": reason})
+            continue
+        name = execution_name(ev.bucket, ev.key, ev.etag)
+        if name in seen:  # the same package twice in one delivery
+            result.duplicates.append(name)
+            continue
+        seen.add(name)
+        flow_input = json.dumps(
+            {
+                "job_id": name,
+                "package": {"bucket": ev.bucket, "key": ev.key, "etag": ev.etag or None},
+            }
+        )
+        try:
+            start(flow_name, name, flow_input)
+        except Exception as exc:
+            if is_already_exists(exc):
+                result.duplicates.append(name)
+                if log:
+                    log.info("execution_exists", execution=name, key=ev.key)
+                continue
+            raise StartExecutionFailed(
+                f"StartExecution({flow_name}, {name}) for oss://{ev.bucket}/{ev.key} failed: {exc}"
+            ) from exc
+        result.started.append(name)
+        if log:
+            log.info("execution_started", execution=name, key=ev.key, etag=ev.etag)
+    return result
+
+
+def fnf_starter(context, endpoint: str | None = None) -> Starter:
+    """StartExecution through alibabacloud-fnf20190315 with the context's STS credentials."""
+    from alibabacloud_fnf20190315.client import Client
+    from alibabacloud_fnf20190315.models import StartExecutionRequest
+    from alibabacloud_tea_openapi.models import Config
+
+    from .clients import credentials_from_context
+
+    creds = credentials_from_context(context)
+    url = endpoint or os.environ.get("OSSBATCH_FNF_ENDPOINT")
+    if not url:
+        raise StartExecutionFailed(
+            "no CloudFlow endpoint: set OSSBATCH_FNF_ENDPOINT on the function"
+        )
+    parsed = urlparse(url if "://" in url else f"https://{url}")
+    config = Config(
+        access_key_id=creds.access_key_id,
+        access_key_secret=creds.access_key_secret,
+        security_token=creds.security_token,
+        endpoint=parsed.netloc,
+        protocol=parsed.scheme,
+        region_id=getattr(context, "region", None) or os.environ.get("OSSBATCH_REGION"),
+    )
+    client = Client(config)
+
+    def start(flow_name: str, name: str, flow_input: str) -> None:
+        client.start_execution(
+            StartExecutionRequest(flow_name=flow_name, execution_name=name, input=flow_input)
+        )
+
+    return start
+
+
+def handler(event: bytes, context):
+    log = JobLog("trigger", None, request_id_of(context))
+    try:
+        doc = json.loads(event)
+    except (ValueError, TypeError) as exc:
+        raise InvalidEvent(f"event is not JSON: {exc}") from exc
+    flow_name = os.environ.get("OSSBATCH_UNZIP_FLOW")
+    if not flow_name:
+        raise StartExecutionFailed("OSSBATCH_UNZIP_FLOW is not set on the trigger function")
+    events = parse_oss_events(doc)
+    result = dispatch(events, WatchRule.from_env(), flow_name, fnf_starter(context), log)
+    return json.dumps(result.as_dict())

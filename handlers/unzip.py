@@ -1,0 +1,630 @@
+"""Extract a zip package from OSS into an output prefix, resumable at an entry marker.
+
+1. HEAD the package (pin its ETag; every later GET sends If-Match).
+2. Read the EOCD / ZIP64 EOCD and the central directory with ranged GETs.
+3. Plan every entry (name decoding, path safety, limits, duplicates) — deterministic,
+   so every invocation of the same package agrees on keys and failures.
+4. From the marker, stream runs of extractable entries with stream-unzip starting at
+   the run's first local header: a resumed invocation reads only the remaining bytes.
+5. Small entries are PUT concurrently within a memory budget, large ones are streamed
+   as multipart uploads; every entry gets a report line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+import oss2
+import stream_unzip
+
+from .budget import TimeBudget
+from .clients import OssClients, error_code, error_message, raise_if_systemic
+from .errors import InvalidEvent, PackageRejected
+from .events import UnzipEvent, parse_event
+from .logs import JobLog, request_id_of
+from .pool import BoundedPool
+from .report import ReportPart, part_key
+from .retrying import RetryPolicy, attempts_of
+from .zipdir import CentralDirectory, ZipEntry, read_central_directory
+from .zipnames import UndecodableName, check_encoding, decode_name
+from .zipsafety import (
+    InflationGuard,
+    Limits,
+    UnsafeEntry,
+    check_entry_declared,
+    output_key,
+    package_dir_name,
+    safe_relative_path,
+)
+
+SUPPORTED_METHODS = {0: "stored", 8: "deflate", 9: "deflate64", 12: "bzip2"}
+AES_METHOD = 99
+
+
+@dataclass(frozen=True)
+class PlannedEntry:
+    entry: ZipEntry
+    name: str | None
+    key: str | None
+    skip_code: str | None = None  # set when the entry is not streamed
+    skip_message: str | None = None
+    counts_as_failure: bool = True
+
+    @property
+    def extractable(self) -> bool:
+        return self.skip_code is None
+
+
+def plan_entries(
+    entries: list[ZipEntry],
+    *,
+    output_prefix: str,
+    package_dir: str,
+    name_encoding: str | None,
+    unsafe_paths: str,
+    limits: Limits,
+    directories: str,
+    has_password: bool,
+) -> list[PlannedEntry]:
+    """Decide, for every central-directory entry, its output key or why it is skipped."""
+    total = sum(e.uncompressed_size for e in entries)
+    if total > limits.max_total_bytes:
+        raise PackageRejected(
+            "TooLarge",
+            f"entries declare {total} bytes in total; the limit is {limits.max_total_bytes}",
+        )
+    plan: list[PlannedEntry] = []
+    taken: dict[str, int] = {}
+    for entry in entries:
+        try:
+            name = decode_name(entry, name_encoding)
+        except UndecodableName as exc:
+            plan.append(PlannedEntry(entry, None, None, "UndecodableName", str(exc)))
+            continue
+        try:
+            relative = safe_relative_path(name, mode=unsafe_paths)
+            key = output_key(output_prefix, package_dir, relative)
+        except UnsafeEntry as exc:
+            plan.append(PlannedEntry(entry, name, None, exc.code, str(exc)))
+            continue
+        if entry.is_dir or key.endswith("/"):
+            if directories == "skip":
+                plan.append(
+                    PlannedEntry(entry, name, key, "Directory", "directory entry skipped", False)
+                )
+                continue
+        if key in taken:
+            plan.append(
+                PlannedEntry(
+                    entry,
+                    name,
+                    key,
+                    "DuplicateName",
+                    f"entry {name!r} maps to {key!r} like entry {taken[key]}; first one wins",
+                )
+            )
+            continue
+        skip = _entry_problem(entry, name, limits, has_password)
+        if skip:
+            plan.append(PlannedEntry(entry, name, key, *skip))
+            continue
+        taken[key] = entry.index
+        plan.append(PlannedEntry(entry, name, key))
+    return plan
+
+
+def _entry_problem(entry: ZipEntry, name: str, limits: Limits, has_password: bool):
+    if entry.encrypted and not has_password:
+        return (
+            "EncryptedEntry",
+            f"entry {name!r} is encrypted: set 'password' in the unzip input to extract it",
+        )
+    method = entry.method
+    if method == AES_METHOD and not entry.encrypted:
+        method = -1
+    if method not in SUPPORTED_METHODS and method != AES_METHOD:
+        return (
+            "UnsupportedMethod",
+            f"entry {name!r} uses compression method {entry.method}; supported: stored, deflate, "
+            "deflate64, bzip2",
+        )
+    try:
+        check_entry_declared(name, entry.compressed_size, entry.uncompressed_size, limits)
+    except UnsafeEntry as exc:
+        return (exc.code, str(exc))
+    return None
+
+
+@dataclass
+class UnzipTally:
+    entries: int = 0
+    extracted: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bytes_out: int = 0
+    bytes_read: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class UnzipResult:
+    done: bool
+    marker: int
+    entries_total: int
+    counters: UnzipTally
+    totals: dict
+    report_key: str | None
+    package: dict
+    output_prefix: str
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "done": self.done,
+            "marker": self.marker,
+            "entries_total": self.entries_total,
+            "counters": self.counters.as_dict(),
+            "totals": self.totals,
+            "report_key": self.report_key,
+            "package": self.package,
+            "output_prefix": self.output_prefix,
+            "all_succeeded": self.done and self.totals.get("failed", 0) == 0,
+        }
+
+
+STREAM_ERRORS = [
+    (stream_unzip.CRC32IntegrityError, "CrcMismatch"),
+    (stream_unzip.SizeIntegrityError, "SizeMismatch"),
+    (stream_unzip.MissingPasswordError, "EncryptedEntry"),
+    (stream_unzip.IncorrectPasswordError, "WrongPassword"),
+    (stream_unzip.UnsupportedCompressionTypeError, "UnsupportedMethod"),
+    (stream_unzip.UnsupportedFeatureError, "UnsupportedFeature"),
+    (stream_unzip.TruncatedDataError, "TruncatedEntry"),
+    (stream_unzip.UncompressError, "CorruptData"),
+    (stream_unzip.UnzipError, "CorruptEntry"),
+]
+
+
+def stream_error_code(exc: BaseException) -> str:
+    for cls, code in STREAM_ERRORS:
+        if isinstance(exc, cls):
+            return code
+    return type(exc).__name__
+
+
+class PackageReader:
+    """Ranged GETs on one pinned package version, counting every byte read."""
+
+    def __init__(self, bucket: oss2.Bucket, key: str, etag: str, retry: RetryPolicy):
+        self.bucket, self.key, self.etag, self.retry = bucket, key, etag, retry
+        self.bytes_read = 0
+
+    def _headers(self) -> dict:
+        return {"If-Match": f'"{self.etag}"'}
+
+    def _get(self, start: int, end: int):
+        try:
+            return self.retry.call(
+                self.bucket.get_object,
+                self.key,
+                byte_range=(start, end - 1),
+                headers=self._headers(),
+            )
+        except oss2.exceptions.OssError as exc:
+            raise_package_error(exc, self.bucket.bucket_name, self.key)
+            raise
+
+    def fetch(self, start: int, end: int) -> bytes:
+        data = self._get(start, end).read()
+        self.bytes_read += len(data)
+        if len(data) != end - start:
+            raise PackageRejected(
+                "PackageChanged", f"{self.key}: ranged read returned {len(data)} bytes"
+            )
+        return data
+
+    def stream(self, start: int, end: int, chunk: int):
+        result = self._get(start, end)
+        while True:
+            data = result.read(chunk)
+            if not data:
+                return
+            self.bytes_read += len(data)
+            yield data
+
+
+def raise_package_error(exc: oss2.exceptions.OssError, bucket: str, key: str) -> None:
+    code = error_code(exc)
+    if exc.status == 412 or code == "PreconditionFailed":
+        raise PackageRejected(
+            "PackageChanged", f"oss://{bucket}/{key} was replaced during extraction (ETag changed)"
+        ) from exc
+    if code in ("NoSuchKey", "NotFound") or (exc.status == 404 and code != "NoSuchBucket"):
+        raise PackageRejected("PackageMissing", f"oss://{bucket}/{key} does not exist") from exc
+    raise_if_systemic(exc, bucket, role="source")
+
+
+class EntryWriter:
+    """Uploads one entry: a single PUT when small, a multipart upload when large."""
+
+    def __init__(
+        self,
+        bucket,
+        key: str,
+        declared: int,
+        small_limit: int,
+        part_size: int,
+        pool: BoundedPool,
+        retry: RetryPolicy,
+    ):
+        self.bucket, self.key, self.pool, self.retry = bucket, key, pool, retry
+        self.small = declared <= small_limit
+        self.part_size = part_size
+        self.buf = bytearray()
+        self.upload_id: str | None = None
+        self.part_futures: list = []
+        self.part_number = 0
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self.buf += data
+        self.written += len(data)
+        if not self.small and len(self.buf) >= self.part_size:
+            self._flush_part(bytes(self.buf[: self.part_size]))
+            del self.buf[: self.part_size]
+
+    def _flush_part(self, data: bytes) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.retry.call(self.bucket.init_multipart_upload, self.key).upload_id
+        self.part_number += 1
+        number = self.part_number
+        self.part_futures.append(
+            self.pool.submit(self._upload_part, number, data, nbytes=len(data))
+        )
+
+    def _upload_part(self, number: int, data: bytes):
+        result = self.retry.call(self.bucket.upload_part, self.key, self.upload_id, number, data)
+        return oss2.models.PartInfo(number, result.etag, size=len(data))
+
+    def finish(self):
+        """Returns a future (small entries) or completes the multipart upload synchronously."""
+        data = bytes(self.buf)
+        self.buf = bytearray()
+        if self.upload_id is None:
+            return self.pool.submit(self._put, data, nbytes=len(data))
+        if data:
+            self._flush_part(data)
+        parts = [f.result() for f in self.part_futures]
+        self.retry.call(self.bucket.complete_multipart_upload, self.key, self.upload_id, parts)
+        return None
+
+    def _put(self, data: bytes):
+        return self.retry.call(self.bucket.put_object, self.key, data)
+
+    def abort(self) -> None:
+        for f in self.part_futures:
+            try:
+                f.result()
+            except Exception:  # the entry already failed; only cleanup matters now
+                pass
+        if self.upload_id is not None:
+            try:
+                self.retry.call(self.bucket.abort_multipart_upload, self.key, self.upload_id)
+            except oss2.exceptions.OssError:
+                pass
+
+
+def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> UnzipResult:
+    retry = clients.retry
+    pkg = event.package
+    package_bucket = clients.bucket(pkg.bucket)
+    try:
+        head = retry.call(
+            package_bucket.head_object,
+            pkg.key,
+            headers={"If-Match": f'"{pkg.etag}"'} if pkg.etag else None,
+        )
+    except oss2.exceptions.OssError as exc:
+        if exc.status == 404 and not clients.bucket_exists(pkg.bucket):
+            raise_if_systemic(
+                oss2.exceptions.NoSuchBucket(404, {}, b"", {"Code": "NoSuchBucket"}),
+                pkg.bucket,
+                role="source",
+            )
+        raise_package_error(exc, pkg.bucket, pkg.key)
+        raise
+    etag = (head.etag or "").strip('"').upper()
+    size = head.content_length
+    reader = PackageReader(package_bucket, pkg.key, etag, retry)
+
+    limits = Limits(**event.limits.model_dump())
+    directory: CentralDirectory = read_central_directory(
+        reader.fetch, size, max_entries=limits.max_entries, name=f"oss://{pkg.bucket}/{pkg.key}"
+    )
+    encoding = event.name_encoding or os.environ.get("OSSBATCH_NAME_ENCODING") or None
+    prefix = (
+        event.output_prefix
+        if event.output_prefix is not None
+        else os.environ.get("OSSBATCH_OUTPUT_PREFIX", "")
+    )
+    pdir = (
+        package_dir_name(
+            pkg.key,
+            watch_prefix=os.environ.get("OSSBATCH_WATCH_PREFIX", ""),
+            strip_suffix=event.strip_suffix,
+        )
+        if event.package_dir
+        else ""
+    )
+    plan = plan_entries(
+        directory.entries,
+        output_prefix=prefix,
+        package_dir=pdir,
+        name_encoding=encoding,
+        unsafe_paths=event.unsafe_paths,
+        limits=limits,
+        directories=event.directories,
+        has_password=event.password is not None,
+    )
+    out_bucket_name = event.output_bucket or pkg.bucket
+    out_bucket = clients.bucket(out_bucket_name)
+    package_id = hashlib.sha256(f"{pkg.bucket}\0{pkg.key}\0{etag}".encode()).hexdigest()[:16]
+    report = ReportPart(
+        part_key(
+            event.resolved_report_prefix(),
+            event.job_id,
+            "unzip",
+            f"{package_id}-{event.marker:08d}",
+        )
+    )
+    tally = UnzipTally()
+    password = event.password.encode() if event.password is not None else None
+    max_items = event.tuning.max_items
+
+    pool = BoundedPool(event.tuning.concurrency, event.tuning.max_buffered_mb * 1024 * 1024)
+    pending: list[tuple[PlannedEntry, object, int]] = []
+    i = event.marker
+    try:
+        while i < len(plan):
+            if budget.exhausted() or (max_items is not None and tally.entries >= max_items):
+                break
+            p = plan[i]
+            if not p.extractable:
+                _record_skip(p, report, tally)
+                i += 1
+                continue
+            if p.entry.is_dir:  # directories == "marker"
+                pending.append((p, pool.submit(retry.call, out_bucket.put_object, p.key, b""), 0))
+                tally.entries += 1
+                i += 1
+                continue
+            # the run: consecutive extractable file entries, streamed from one ranged GET
+            run_end = i
+            while (
+                run_end < len(plan) and plan[run_end].extractable and not plan[run_end].entry.is_dir
+            ):
+                run_end += 1
+            stop = (
+                plan[run_end].entry.local_header_offset
+                if run_end < len(plan)
+                else directory.cd_offset
+            )
+            stop = min(stop + 4, size)  # the next signature closes a data descriptor
+            i = _stream_run(
+                plan,
+                i,
+                run_end,
+                reader,
+                reader.stream(p.entry.local_header_offset, stop, event.read_chunk_bytes),
+                password,
+                out_bucket,
+                event,
+                pool,
+                retry,
+                limits,
+                budget,
+                tally,
+                report,
+                pending,
+                max_items,
+            )
+        pool.drain()
+        for p, future, written in pending:
+            _settle(p, future, written, report, tally, out_bucket_name)
+    finally:
+        pool.close()
+    tally.bytes_read = reader.bytes_read
+    done = i >= len(plan)
+    report_bucket = clients.bucket(event.resolved_report_bucket(out_bucket_name))
+    report_key = report.write(report_bucket, retry)
+    totals = _add(event.totals, tally.as_dict())
+    log.info(
+        "unzip_page",
+        package=pkg.key,
+        marker_in=event.marker,
+        marker_out=i,
+        done=done,
+        **tally.as_dict(),
+    )
+    return UnzipResult(
+        done,
+        i,
+        len(plan),
+        tally,
+        totals,
+        report_key,
+        {"bucket": pkg.bucket, "key": pkg.key, "etag": etag, "size": size},
+        prefix,
+    )
+
+
+def _stream_run(
+    plan,
+    first,
+    run_end,
+    reader,
+    chunks,
+    password,
+    out_bucket,
+    event,
+    pool,
+    retry,
+    limits,
+    budget,
+    tally,
+    report,
+    pending,
+    max_items,
+) -> int:
+    """Extract plan[first:run_end] from one stream; returns the next marker."""
+    i = first
+    files = stream_unzip.stream_unzip(chunks, password=password, chunk_size=event.read_chunk_bytes)
+    while i < run_end:
+        if i > first and (
+            budget.exhausted() or (max_items is not None and tally.entries >= max_items)
+        ):
+            return i
+        p = plan[i]
+        writer = None
+        try:
+            raw_name, _size, entry_chunks = next(files)
+            if raw_name != p.entry.raw_name:
+                raise UnsafeEntry(
+                    "HeaderMismatch",
+                    f"local header name {raw_name!r} differs from the central directory",
+                )
+            pool.reserve_wait(min(p.entry.uncompressed_size, event.small_entry_bytes))
+            writer = EntryWriter(
+                out_bucket,
+                p.key,
+                p.entry.uncompressed_size,
+                event.small_entry_bytes,
+                event.part_size,
+                pool,
+                retry,
+            )
+            guard = InflationGuard(
+                p.name, p.entry.compressed_size, p.entry.uncompressed_size, limits
+            )
+            for chunk in entry_chunks:
+                guard.feed(len(chunk))
+                writer.write(chunk)
+            future = writer.finish()
+        except StopIteration:
+            _record_fail(
+                p, report, tally, "TruncatedArchive", "entry data missing before the directory"
+            )
+            return i + 1
+        except Exception as exc:
+            if writer is not None:
+                writer.abort()
+            if isinstance(exc, oss2.exceptions.OssError):
+                raise_if_systemic(exc, out_bucket.bucket_name, role="output")
+                code, message = error_code(exc), error_message(exc)
+            elif isinstance(exc, UnsafeEntry):
+                code, message = exc.code, str(exc)
+            elif isinstance(exc, stream_unzip.UnzipError):
+                code, message = stream_error_code(exc), f"{type(exc).__name__}: {exc}".rstrip(": ")
+            else:
+                raise
+            _record_fail(p, report, tally, code, message, attempts_of(exc))
+            return i + 1  # the stream is unusable after an error: restart at the next entry
+        tally.entries += 1
+        if future is None:
+            _record_ok(p, report, tally, writer.written)
+        else:
+            pending.append((p, future, writer.written))
+        i += 1
+    return i
+
+
+def _settle(p, future, written, report, tally, out_bucket_name):
+    try:
+        future.result()
+    except oss2.exceptions.OssError as exc:
+        raise_if_systemic(exc, out_bucket_name, role="output")
+        _record_fail(
+            p, report, tally, error_code(exc), error_message(exc), attempts_of(exc), counted=True
+        )
+        return
+    _record_ok(p, report, tally, written)
+
+
+def _record_ok(p, report, tally, written):
+    tally.extracted += 1
+    tally.bytes_out += written
+    report.add(entry=p.entry.index, name=p.name, key=p.key, status="extracted", size=written)
+
+
+def _record_skip(p, report, tally):
+    tally.entries += 1
+    if p.counts_as_failure:
+        tally.failed += 1
+        report.add(
+            entry=p.entry.index,
+            name=p.name,
+            raw_name=p.entry.raw_name.hex() if p.name is None else None,
+            key=p.key,
+            status="failed",
+            code=p.skip_code,
+            message=p.skip_message,
+            attempts=0,
+        )
+    else:
+        tally.skipped += 1
+        report.add(entry=p.entry.index, name=p.name, key=p.key, status="skipped", code=p.skip_code)
+
+
+def _record_fail(p, report, tally, code, message, attempts=1, counted=False):
+    if not counted:
+        tally.entries += 1
+    tally.failed += 1
+    report.add(
+        entry=p.entry.index,
+        name=p.name,
+        key=p.key,
+        status="failed",
+        code=code,
+        message=message,
+        attempts=attempts,
+    )
+
+
+def _add(previous: dict, current: dict) -> dict:
+    keys = set(previous) | set(current)
+    return {k: int(previous.get(k, 0)) + int(current.get(k, 0)) for k in sorted(keys)}
+
+
+def run(event: UnzipEvent, context, *, started_at: float | None = None) -> dict:
+    if event.name_encoding:
+        try:
+            check_encoding(event.name_encoding)
+        except ValueError as exc:
+            raise InvalidEvent(f"name_encoding: {exc}") from None
+    log = JobLog("unzip", event.job_id, request_id_of(context))
+    budget = TimeBudget.from_context(
+        context,
+        started_at=started_at,
+        time_budget_seconds=event.tuning.time_budget_seconds,
+        deadline_epoch=event.tuning.deadline,
+        margin_seconds=event.tuning.margin_seconds,
+    )
+    clients = OssClients.from_context(
+        context,
+        event.oss_endpoint,
+        pool_size=event.tuning.concurrency,
+        retry=RetryPolicy(attempts=event.tuning.retry_attempts),
+    )
+    return extract(event, clients, budget, log).as_dict()
+
+
+def handler(event: bytes, context):
+    started = time.monotonic()
+    parsed = parse_event(UnzipEvent, event)
+    return json.dumps(run(parsed, context, started_at=started))

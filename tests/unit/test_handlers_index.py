@@ -1,0 +1,142 @@
+"""Index paging: every line is handed out exactly once, whatever the page boundaries."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handlers.index import BOM, IndexLineError, IndexPage, ObjectRef, parse_line
+
+
+def fetcher(data: bytes, log: list | None = None):
+    def fetch(start: int, end: int) -> bytes:
+        assert 0 <= start < end <= len(data), (start, end, len(data))
+        if log is not None:
+            log.append((start, end))
+        return data[start:end]
+
+    return fetch
+
+
+def expected_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """Reference: split on LF; a line starts at 0 or after a LF and is not empty-at-EOF."""
+    out, pos = [], 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        stop = len(data) if nl < 0 else nl
+        raw = data[pos:stop]
+        if pos == 0 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        out.append((pos, raw.removesuffix(b"\r")))
+        pos = len(data) if nl < 0 else nl + 1
+    return out
+
+
+line_text = st.text(
+    alphabet=st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), max_size=12
+)
+
+
+@st.composite
+def indexes(draw):
+    lines = draw(st.lists(line_text, max_size=25))
+    endings = draw(
+        st.lists(st.sampled_from(["\n", "\r\n"]), min_size=len(lines), max_size=len(lines))
+    )
+    body = "".join(line + end for line, end in zip(lines, endings, strict=True))
+    if draw(st.booleans()) and body:
+        body = body[: -len(endings[-1])]  # no trailing newline
+    data = body.encode("utf-8")
+    if draw(st.booleans()):
+        data = BOM + data
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=indexes(), cuts=st.lists(st.integers(0, 400), max_size=6), chunk=st.integers(1, 16))
+def test_every_line_belongs_to_exactly_one_page(data, cuts, chunk):
+    bounds = sorted({0, len(data), *(c for c in cuts if c <= len(data))})
+    seen = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        for line in IndexPage(fetcher(data), len(data), start, end, chunk_size=chunk):
+            assert start <= line.offset < end, "a line is owned by the page holding its first byte"
+            seen.append((line.offset, line.raw))
+    assert seen == expected_lines(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=indexes(), stop_after=st.integers(0, 30), chunk=st.integers(1, 64))
+def test_resuming_at_next_offset_continues_without_gap_or_repeat(data, stop_after, chunk):
+    first = []
+    page = IndexPage(fetcher(data), len(data), 0, chunk_size=chunk)
+    next_offset = 0
+    for line in page:
+        if len(first) == stop_after:
+            break
+        first.append((line.offset, line.raw))
+        next_offset = line.next_offset
+    rest = [
+        (ln.offset, ln.raw)
+        for ln in IndexPage(fetcher(data), len(data), next_offset, chunk_size=chunk)
+    ]
+    assert first + rest == expected_lines(data)
+
+
+def test_page_reads_only_a_little_past_its_end():
+    data = b"".join(b'{"key":"k%05d"}\n' % i for i in range(2000))
+    log: list = []
+    lines = list(IndexPage(fetcher(data, log), len(data), 1000, 2000, chunk_size=256))
+    assert lines[0].offset >= 1000 and lines[-1].offset < 2000
+    assert max(end for _, end in log) <= 2000 + 256 + 16
+
+
+def test_last_line_without_trailing_newline_ends_the_page():
+    data = b'{"key":"a"}\n{"key":"b"}'
+    lines = list(IndexPage(fetcher(data), len(data)))
+    assert [ln.raw for ln in lines] == [b'{"key":"a"}', b'{"key":"b"}']
+    assert lines[-1].next_offset == len(data)
+
+
+def test_bom_crlf_and_blank_lines():
+    data = BOM + b"b1,k%201\r\n\r\n\nb2,k2"
+    refs = [parse_line(ln.raw, default_bucket="d") for ln in IndexPage(fetcher(data), len(data))]
+    assert refs == [ObjectRef("b1", "k 1"), None, None, ObjectRef("b2", "k2")]
+
+
+def test_jsonl_line_with_optional_fields():
+    ref = parse_line(b'{"key": "a/b", "size": 5, "etag": "\\"abc\\""}', default_bucket="src")
+    assert ref == ObjectRef("src", "a/b", 5, "ABC")
+
+
+def test_csv_key_is_url_decoded_and_may_contain_commas_when_quoted():
+    assert parse_line(b'bkt,"a%2Cb%2F%E4%B8%AD"', default_bucket="x") == ObjectRef("bkt", "a,b/中")
+
+
+@pytest.mark.parametrize(
+    "raw,needle",
+    [
+        (b'{"key": 1}', "key"),
+        (b"{not json", "invalid JSON"),
+        (b"only-one-column", "bucket,key"),
+        (b"\xff\xfe", "UTF-8"),
+        (b'{"key": "a", "size": -1}', "size"),
+    ],
+)
+def test_malformed_lines_raise_a_clear_error(raw, needle):
+    with pytest.raises(IndexLineError, match=needle):
+        parse_line(raw, default_bucket="d")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    bucket=st.from_regex(r"[a-z0-9][a-z0-9-]{2,20}", fullmatch=True),
+    key=st.text(min_size=1, max_size=40),
+)
+def test_csv_roundtrip_of_url_encoded_keys(bucket, key):
+    from urllib.parse import quote
+
+    if not key.strip() or "\x00" in key:
+        return
+    raw = f"{bucket},{quote(key, safe='')}".encode()
+    assert parse_line(raw, fmt="csv", default_bucket="x") == ObjectRef(bucket, key)
