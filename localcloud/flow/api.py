@@ -4,7 +4,6 @@ request, check the signature, call FlowEngine, render JSON. Semantics live in en
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from urllib.parse import parse_qsl
@@ -190,5 +189,3 @@ def _authenticate(params: dict, method: str, key_id: str, secret: str, token: st
         raise api.SignatureDoesNotMatch(
             "the request signature does not match: check the access key secret"
         )
-
-
