@@ -1,0 +1,138 @@
+"""`localcloud serve`: run OSS (+ MNS, FC, CloudFlow when wired) on loopback until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from localcloud import config as defaults
+from localcloud.config import LocalCloudConfig
+from localcloud.oss.faults import FAULT_KINDS, FaultConfig
+from localcloud.oss.restore import parse_restore_seconds
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Wire-compatible local OSS / MNS / FC / CloudFlow on 127.0.0.1.",
+)
+
+
+@app.callback()
+def _root() -> None:
+    """localcloud: local cloud services for ossbatch (see docs/localcloud.md)."""
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+Opt = typer.Option
+
+
+@app.command()
+def serve(
+    data_dir: Annotated[
+        Path, Opt("--data-dir", help="State directory (objects, SQLite); created if missing.")
+    ],
+    oss_port: Annotated[int, Opt(help="OSS listener port (0 = pick a free port).")] = 0,
+    mns_port: Annotated[int, Opt(help="MNS listener port (0 = free port).")] = 0,
+    fc_port: Annotated[int, Opt(help="FC API listener port (0 = free port).")] = 0,
+    fnf_port: Annotated[int, Opt(help="CloudFlow (fnf) listener port (0 = free port).")] = 0,
+    admin_port: Annotated[
+        int, Opt(help="Admin listener port: counters, faults (0 = free port).")
+    ] = 0,
+    access_key_id: Annotated[
+        str, Opt(help="The one accepted AccessKey ID.")
+    ] = defaults.DEFAULT_ACCESS_KEY_ID,
+    access_key_secret: Annotated[str, Opt(help="Its secret.")] = defaults.DEFAULT_ACCESS_KEY_SECRET,
+    security_token: Annotated[
+        str, Opt(help="STS token accepted in x-oss-security-token (handed to FC handlers).")
+    ] = defaults.DEFAULT_SECURITY_TOKEN,
+    region: Annotated[
+        str, Opt(help="Region (v4 signing scope, event ARNs).")
+    ] = defaults.DEFAULT_REGION,
+    account_id: Annotated[str, Opt(help="Account (owner) ID.")] = defaults.DEFAULT_ACCOUNT_ID,
+    restore_seconds: Annotated[
+        str,
+        Opt(
+            help="Restore durations: CLASS=SEC or CLASS.TIER=SEC, comma-separated, e.g. "
+            "'Archive=1,ColdArchive=2,ColdArchive.Bulk=5,DeepColdArchive=3'. Defaults: Archive 2; "
+            "ColdArchive Expedited 2, Standard 5, Bulk 10; DeepColdArchive Expedited/Standard 10, Bulk 20."
+        ),
+    ] = "",
+    day_seconds: Annotated[
+        float, Opt(help="Length of one restore 'Day' in seconds (scaled clock for Days expiry).")
+    ] = 86400.0,
+    latency_ms: Annotated[float, Opt(help="Latency added to every OSS request (ms).")] = 0.0,
+    fault_rate: Annotated[
+        float, Opt(help="Probability (0..1) that an OSS request fails with an injected fault.")
+    ] = 0.0,
+    fault_kinds: Annotated[
+        str,
+        Opt(
+            help="Injected fault kinds: slowdown (503 SlowDown), internal (500 InternalError), "
+            "reset (connection dropped mid-body, after the operation ran)."
+        ),
+    ] = ",".join(FAULT_KINDS),
+    fault_ops: Annotated[
+        str,
+        Opt(
+            help="Only these operations get faults/latency, e.g. 'PutObject,CopyObject' (default: all)."
+        ),
+    ] = "",
+    fault_seed: Annotated[
+        int, Opt(help="Seed of the fault draws (each operation has its own stream).")
+    ] = 0,
+    stall_rate: Annotated[
+        float, Opt(help="Probability (0..1) of an extra stall of --stall-ms.")
+    ] = 0.0,
+    stall_ms: Annotated[float, Opt(help="Length of a stall (ms).")] = 0.0,
+    log_level: Annotated[
+        str, Opt(help="Log level of localcloud's own messages (stderr).")
+    ] = "warning",
+) -> None:
+    """Serve until SIGTERM/SIGINT; prints one `LOCALCLOUD_READY {json}` line when every listener accepts."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    try:
+        restore = parse_restore_seconds(restore_seconds)
+        faults = FaultConfig(
+            latency_ms=latency_ms,
+            fault_rate=fault_rate,
+            kinds=_csv(fault_kinds),
+            stall_rate=stall_rate,
+            stall_ms=stall_ms,
+            ops=_csv(fault_ops),
+            seed=fault_seed,
+        ).validate()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if day_seconds <= 0:
+        raise typer.BadParameter("--day-seconds must be > 0")
+    cfg = LocalCloudConfig(
+        data_dir=data_dir.resolve(),
+        oss_port=oss_port,
+        mns_port=mns_port,
+        fc_port=fc_port,
+        fnf_port=fnf_port,
+        admin_port=admin_port,
+        access_key_id=access_key_id,
+        access_key_secret=access_key_secret,
+        security_token=security_token,
+        region=region,
+        account_id=account_id,
+        restore_seconds=restore,
+        day_seconds=day_seconds,
+        faults=faults,
+    )
+    from localcloud.server import serve as run
+
+    raise typer.Exit(run(cfg))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,386 @@
+"""Object operations on the wire: Put/Get/Head/Delete/Copy/DeleteMultiple/List/Restore."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote
+
+from . import errors
+from .checksums import decode_content_md5
+from .listing import list_objects
+from .names import MAX_KEY_BYTES, check_object_key, storage_class
+from .objects import MAX_PUT_BYTES, check_conditions, object_meta_from_headers
+from .ranges import parse_range
+from .service import OssService
+from .storage import ObjectRecord
+from .wire import FileBody, OssRequest, Response, xml_response
+from .xmlwire import child_text, document, element, http_date, iso8601, key_text, parse
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+RESPONSE_OVERRIDES = {
+    "response-content-type": b"content-type",
+    "response-content-language": b"content-language",
+    "response-expires": b"expires",
+    "response-cache-control": b"cache-control",
+    "response-content-disposition": b"content-disposition",
+    "response-content-encoding": b"content-encoding",
+}
+
+
+def object_headers(svc: OssService, rec: ObjectRecord) -> list[tuple[bytes, bytes]]:
+    h = [
+        (b"content-type", rec.content_type.encode()),
+        (b"etag", f'"{rec.etag}"'.encode()),
+        (b"last-modified", http_date(rec.last_modified).encode()),
+        (b"accept-ranges", b"bytes"),
+        (b"x-oss-object-type", rec.object_type.encode()),
+        (b"x-oss-storage-class", rec.storage_class.encode()),
+        (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+    ]
+    if rec.object_type == "Normal":
+        h.append((b"content-md5", base64.b64encode(binascii.unhexlify(rec.etag))))
+    for k, v in rec.meta.items():
+        h.append((k.encode(), v.encode("utf-8", "surrogateescape")))
+    restore = svc.restore.header(rec)
+    if restore:
+        h.append((b"x-oss-restore", restore.encode()))
+    return h
+
+
+def _checked_key(req: OssRequest) -> str:
+    return check_object_key(req.key)
+
+
+async def put_object(svc: OssService, req: OssRequest) -> Response:
+    bucket = svc.buckets.get(req.bucket)
+    key = _checked_key(req)
+    h = req.headers
+    sclass = storage_class(h.get("x-oss-storage-class"), bucket.storage_class)
+    md5_header = h.get("content-md5")
+    want_md5 = None
+    if md5_header is not None:
+        want_md5 = decode_content_md5(md5_header)
+        if want_md5 is None:
+            raise errors.InvalidDigest(
+                f"Content-MD5 {md5_header!r} is not the base64 of a 16-byte MD5."
+            )
+    if h.get("x-oss-forbid-overwrite", "").lower() == "true" and svc.storage.get_object(
+        req.bucket, key
+    ):
+        raise errors.FileAlreadyExists(Key=key)
+    temp = svc.storage.new_temp_path()
+    digest = await req.body_to_file(temp, MAX_PUT_BYTES)
+    if want_md5 is not None and digest.md5_digest != want_md5:
+        temp.unlink(missing_ok=True)
+        raise errors.InvalidDigest(
+            "The Content-MD5 you specified did not match what we received.",
+            CalculatedDigest=base64.b64encode(digest.md5_digest).decode(),
+        )
+    client_crc = h.get("x-oss-hash-crc64ecma")
+    if client_crc is not None and client_crc != str(digest.crc):
+        temp.unlink(missing_ok=True)
+        raise errors.InvalidDigest(
+            f"x-oss-hash-crc64ecma {client_crc} does not match the body ({digest.crc})."
+        )
+    rec = svc.objects.commit(
+        req.bucket,
+        key,
+        temp,
+        digest.size,
+        digest.etag,
+        digest.crc,
+        h.get("content-type") or DEFAULT_CONTENT_TYPE,
+        object_meta_from_headers(h),
+        sclass,
+        req.request_id,
+    )
+    return Response(
+        200,
+        [
+            (b"etag", f'"{rec.etag}"'.encode()),
+            (b"content-md5", base64.b64encode(digest.md5_digest)),
+            (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+        ],
+    )
+
+
+async def get_object(svc: OssService, req: OssRequest) -> Response:
+    svc.buckets.get(req.bucket)
+    rec = svc.objects.readable(req.bucket, req.key)
+    check_conditions(rec, req.headers)
+    headers = object_headers(svc, rec)
+    standard = req.headers.get("x-oss-range-behavior", "").lower() == "standard"
+    byte_range = parse_range(req.headers.get("range"), rec.size, standard)
+    status, start, length = 200, 0, rec.size
+    if byte_range is not None:
+        start, end = byte_range
+        status, length = 206, end - start + 1
+        headers.append((b"content-range", f"bytes {start}-{end}/{rec.size}".encode()))
+    for param, header in RESPONSE_OVERRIDES.items():
+        if param in req.query:
+            headers = [(k, v) for k, v in headers if k != header]
+            headers.append((header, req.query[param].encode()))
+    body = FileBody(svc.storage.file_path(rec.path), start, length)
+    return Response(status, headers, stream=body)
+
+
+async def head_object(svc: OssService, req: OssRequest) -> Response:
+    svc.buckets.get(req.bucket)
+    rec = svc.objects.head(req.bucket, req.key)
+    check_conditions(rec, req.headers)
+    r = Response(200, object_headers(svc, rec))
+    r.length = rec.size
+    return r
+
+
+async def get_object_meta(svc: OssService, req: OssRequest) -> Response:
+    svc.buckets.get(req.bucket)
+    rec = svc.objects.head(req.bucket, req.key)
+    r = Response(
+        200,
+        [
+            (b"etag", f'"{rec.etag}"'.encode()),
+            (b"last-modified", http_date(rec.last_modified).encode()),
+            (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+        ],
+    )
+    r.length = rec.size
+    return r
+
+
+async def delete_object(svc: OssService, req: OssRequest) -> Response:
+    svc.buckets.get(req.bucket)
+    svc.objects.delete(req.bucket, req.key)
+    return Response(204)
+
+
+async def delete_multiple(svc: OssService, req: OssRequest) -> Response:
+    svc.buckets.get(req.bucket)
+    body = await req.read_body(4 << 20)
+    md5_header = req.headers.get("content-md5")
+    if md5_header is not None:
+        import hashlib
+
+        if decode_content_md5(md5_header) != hashlib.md5(body).digest():
+            raise errors.InvalidDigest("Content-MD5 does not match the Delete body.")
+    root = parse(body, "Delete")
+    quiet = (child_text(root, "Quiet", "false") or "false").strip().lower() == "true"
+    keys = [child_text(o, "Key", "") for o in root.findall("Object")]
+    if not keys or len(keys) > 1000:
+        raise errors.MalformedXML("DeleteMultipleObjects takes 1 to 1000 <Object><Key> entries.")
+    url = req.query.get("encoding-type") == "url"
+    for key in keys:
+        check_object_key(key)
+    deleted = []
+    for key in keys:
+        svc.objects.delete(req.bucket, key)
+        if not quiet:
+            deleted.append(f"<Deleted><Key>{key_text(key, url)}</Key></Deleted>")
+    extra = element("EncodingType", "url") if url else ""
+    return xml_response(document("DeleteResult", extra + "".join(deleted)))
+
+
+def parse_copy_source(value: str) -> tuple[str, str]:
+    """`/bucket/url-encoded-key` (oss2 quotes the key) into (bucket, key)."""
+    source = unquote(value.split("?versionId=", 1)[0])
+    if source.startswith("/"):
+        source = source[1:]
+    bucket, sep, key = source.partition("/")
+    if not sep or not bucket or not key:
+        raise errors.InvalidArgument(
+            f"x-oss-copy-source {value!r} must be /bucket/key.",
+            ArgumentName="x-oss-copy-source",
+            ArgumentValue=value,
+        )
+    return bucket, key
+
+
+def copy_source(svc: OssService, req: OssRequest) -> ObjectRecord:
+    src_bucket, src_key = parse_copy_source(req.headers["x-oss-copy-source"])
+    svc.buckets.get(src_bucket)
+    src = svc.objects.head(src_bucket, src_key)
+    check_conditions(src, req.headers, "x-oss-copy-source-")
+    return src
+
+
+async def copy_object(svc: OssService, req: OssRequest) -> Response:
+    bucket = svc.buckets.get(req.bucket)
+    src = copy_source(svc, req)
+    rec = svc.objects.copy(
+        src,
+        req.bucket,
+        _checked_key(req),
+        req.headers.get("x-oss-metadata-directive", "COPY"),
+        req.headers,
+        bucket.storage_class,
+        req.request_id,
+    )
+    body = element("LastModified", iso8601(rec.last_modified)) + element("ETag", f'"{rec.etag}"')
+    return xml_response(
+        document("CopyObjectResult", body),
+        headers=[
+            (b"etag", f'"{rec.etag}"'.encode()),
+            (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+        ],
+    )
+
+
+def _max_keys(value: str | None) -> int:
+    if value is None or value == "":
+        return 100
+    if not value.lstrip("-").isdigit():
+        raise errors.InvalidArgument(
+            f"max-keys {value!r} is not a number.", ArgumentName="max-keys"
+        )
+    n = int(value)
+    if not 0 <= n <= 1000:
+        raise errors.InvalidArgument(f"max-keys must be 0..1000, got {n}.", ArgumentName="max-keys")
+    return n
+
+
+def _contents(rec: ObjectRecord, url: bool, owner: str, svc: OssService) -> str:
+    restore = svc.restore.header(rec) if rec.restore_ready is not None else None
+    return (
+        "<Contents>"
+        + f"<Key>{key_text(rec.key, url)}</Key>"
+        + element("LastModified", iso8601(rec.last_modified))
+        + element("ETag", f'"{rec.etag}"')
+        + element("Type", rec.object_type)
+        + element("Size", rec.size)
+        + element("StorageClass", rec.storage_class)
+        + owner
+        + (element("RestoreInfo", restore) if restore else "")
+        + "</Contents>"
+    )
+
+
+def _check_list_params(q: dict) -> tuple[str, str, bool]:
+    prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
+    for name, value in (
+        ("prefix", prefix),
+        ("delimiter", delimiter),
+        ("marker", q.get("marker", "")),
+        ("start-after", q.get("start-after", "")),
+    ):
+        if len(value.encode()) > MAX_KEY_BYTES:
+            raise errors.InvalidArgument(
+                f"{name} is longer than {MAX_KEY_BYTES} bytes.", ArgumentName=name
+            )
+    enc = q.get("encoding-type")
+    if enc not in (None, "", "url"):
+        raise errors.InvalidArgument(
+            f"encoding-type must be url, got {enc!r}.", ArgumentName="encoding-type"
+        )
+    return prefix, delimiter, enc == "url"
+
+
+async def list_objects_v1(svc: OssService, req: OssRequest) -> Response:
+    svc.buckets.get(req.bucket)
+    q = req.query
+    prefix, delimiter, url = _check_list_params(q)
+    marker = q.get("marker", "")
+    max_keys = _max_keys(q.get("max-keys"))
+    page = list_objects(svc.storage, req.bucket, prefix, delimiter, marker, max_keys)
+    owner = f"<Owner><ID>{svc.account_id}</ID><DisplayName>{svc.account_id}</DisplayName></Owner>"
+    parts = [
+        element("Name", req.bucket),
+        f"<Prefix>{key_text(prefix, url)}</Prefix>",
+        f"<Marker>{key_text(marker, url)}</Marker>",
+        element("MaxKeys", max_keys),
+        f"<Delimiter>{key_text(delimiter, url)}</Delimiter>",
+        element("IsTruncated", "true" if page.truncated else "false"),
+    ]
+    if page.truncated:
+        parts.append(f"<NextMarker>{key_text(page.next_marker, url)}</NextMarker>")
+    if url:
+        parts.append(element("EncodingType", "url"))
+    parts.extend(_contents(r, url, owner, svc) for r in page.objects)
+    parts.extend(
+        f"<CommonPrefixes><Prefix>{key_text(p, url)}</Prefix></CommonPrefixes>"
+        for p in page.prefixes
+    )
+    return xml_response(document("ListBucketResult", "".join(parts)))
+
+
+def encode_token(marker: str) -> str:
+    return base64.urlsafe_b64encode(marker.encode()).decode()
+
+
+def decode_token(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise errors.InvalidArgument(
+            f"continuation-token {token!r} is not a token this server issued.",
+            ArgumentName="continuation-token",
+        ) from None
+
+
+async def list_objects_v2(svc: OssService, req: OssRequest) -> Response:
+    svc.buckets.get(req.bucket)
+    q = req.query
+    prefix, delimiter, url = _check_list_params(q)
+    token = q.get("continuation-token")
+    start_after = q.get("start-after", "")
+    after = decode_token(token) if token else start_after
+    max_keys = _max_keys(q.get("max-keys"))
+    page = list_objects(svc.storage, req.bucket, prefix, delimiter, after, max_keys)
+    fetch_owner = q.get("fetch-owner", "").lower() == "true"
+    owner = (
+        f"<Owner><ID>{svc.account_id}</ID><DisplayName>{svc.account_id}</DisplayName></Owner>"
+        if fetch_owner
+        else ""
+    )
+    parts = [element("Name", req.bucket), f"<Prefix>{key_text(prefix, url)}</Prefix>"]
+    if start_after:
+        parts.append(f"<StartAfter>{key_text(start_after, url)}</StartAfter>")
+    if token:
+        parts.append(element("ContinuationToken", token))
+    parts += [
+        element("MaxKeys", max_keys),
+        f"<Delimiter>{key_text(delimiter, url)}</Delimiter>",
+        element("IsTruncated", "true" if page.truncated else "false"),
+    ]
+    if page.truncated:
+        parts.append(element("NextContinuationToken", encode_token(page.next_marker)))
+    parts.append(element("KeyCount", len(page.objects) + len(page.prefixes)))
+    if url:
+        parts.append(element("EncodingType", "url"))
+    parts.extend(_contents(r, url, owner, svc) for r in page.objects)
+    parts.extend(
+        f"<CommonPrefixes><Prefix>{key_text(p, url)}</Prefix></CommonPrefixes>"
+        for p in page.prefixes
+    )
+    return xml_response(document("ListBucketResult", "".join(parts)))
+
+
+async def restore_object(svc: OssService, req: OssRequest) -> Response:
+    svc.buckets.get(req.bucket)
+    rec = svc.objects.head(req.bucket, req.key)
+    body = await req.read_body(64 << 10)
+    days = tier = None
+    if body.strip():
+        root = parse(body, "RestoreRequest")
+        days_text = child_text(root, "Days")
+        if days_text is not None:
+            if not days_text.strip().isdigit():
+                raise errors.MalformedXML(f"RestoreRequest Days {days_text!r} is not a number.")
+            days = int(days_text)
+        tier = child_text(root, "JobParameters/Tier")
+    status = svc.restore.request(svc.storage, rec, days, tier)
+    return Response(status)
+
+
+HANDLERS = {
+    "PutObject": put_object,
+    "GetObject": get_object,
+    "HeadObject": head_object,
+    "GetObjectMeta": get_object_meta,
+    "DeleteObject": delete_object,
+    "DeleteMultipleObjects": delete_multiple,
+    "CopyObject": copy_object,
+    "ListObjects": list_objects_v1,
+    "ListObjectsV2": list_objects_v2,
+    "RestoreObject": restore_object,
+}

@@ -1,0 +1,180 @@
+"""Object semantics without HTTP: commit a streamed body, read, delete, copy, conditionals."""
+
+from __future__ import annotations
+
+import time
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from . import errors
+from .names import check_object_key, storage_class
+from .notifications import NotificationHub
+from .restore import RestoreClock
+from .storage import ObjectRecord, Storage
+
+MAX_PUT_BYTES = 5 * 1024**3
+MAX_COPY_BYTES = 1024**3  # larger objects need multipart UploadPartCopy, as on OSS
+# HTTP headers OSS stores with an object and returns on GET/HEAD
+STORED_HEADERS = (
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+)
+
+
+def object_meta_from_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.startswith("x-oss-meta-") or k in STORED_HEADERS}
+
+
+class Objects:
+    def __init__(
+        self,
+        storage: Storage,
+        restore: RestoreClock,
+        notifications: NotificationHub,
+        clock=time.time,
+    ):
+        self.storage = storage
+        self.restore = restore
+        self.notifications = notifications
+        self.clock = clock
+
+    def head(self, bucket: str, key: str) -> ObjectRecord:
+        rec = self.storage.get_object(bucket, check_object_key(key))
+        if rec is None:
+            raise errors.NoSuchKey(Key=key)
+        return rec
+
+    def readable(self, bucket: str, key: str) -> ObjectRecord:
+        rec = self.head(bucket, key)
+        self.restore.require_readable(rec)
+        return rec
+
+    def commit(
+        self,
+        bucket: str,
+        key: str,
+        temp_path: Path,
+        size: int,
+        etag: str,
+        crc: int,
+        content_type: str,
+        meta: dict,
+        sclass: str,
+        request_id: str,
+        event: str = "ObjectCreated:PutObject",
+        object_type: str = "Normal",
+    ) -> ObjectRecord:
+        """Make a fully received body the current version of bucket/key."""
+        rel = self.storage.adopt(temp_path)
+        return self._store(
+            ObjectRecord(
+                bucket,
+                key,
+                rel,
+                size,
+                etag,
+                crc,
+                content_type,
+                self.clock(),
+                sclass,
+                object_type,
+                meta,
+            ),
+            request_id,
+            event,
+        )
+
+    def _store(self, rec: ObjectRecord, request_id: str, event: str) -> ObjectRecord:
+        old = self.storage.get_object(rec.bucket, rec.key) if self.notifications._subs else None
+        replaced = self.storage.put_object(rec)
+        self.storage.discard(replaced)
+        delta = rec.size - (old.size if old else 0)
+        self.notifications.publish(
+            event, rec.bucket, rec.key, rec.size, rec.etag, delta, request_id
+        )
+        return rec
+
+    def delete(self, bucket: str, key: str) -> bool:
+        self.storage.discard(self.storage.delete_object(bucket, check_object_key(key)))
+        return True
+
+    def copy(
+        self,
+        src: ObjectRecord,
+        bucket: str,
+        key: str,
+        directive: str,
+        headers: dict[str, str],
+        default_class: str,
+        request_id: str,
+    ) -> ObjectRecord:
+        """CopyObject: same bytes (hard link), metadata copied or replaced, storage class set."""
+        check_object_key(key)
+        self.restore.require_readable(src)
+        if src.size > MAX_COPY_BYTES:
+            raise errors.InvalidArgument(
+                f"The source object {src.key!r} is larger than 1 GB: use multipart UploadPartCopy.",
+                ArgumentName="x-oss-copy-source",
+            )
+        directive = (directive or "COPY").upper()
+        if directive not in ("COPY", "REPLACE"):
+            raise errors.InvalidArgument(
+                f"x-oss-metadata-directive must be COPY or REPLACE, got {directive!r}.",
+                ArgumentName="x-oss-metadata-directive",
+                ArgumentValue=directive,
+            )
+        sclass = storage_class(headers.get("x-oss-storage-class"), default_class)
+        if directive == "REPLACE":
+            meta = object_meta_from_headers(headers)
+            ctype = headers.get("content-type") or src.content_type
+        else:
+            meta, ctype = dict(src.meta), src.content_type
+        rel = self.storage.link_copy(src.path)
+        rec = ObjectRecord(
+            bucket,
+            key,
+            rel,
+            src.size,
+            src.etag,
+            src.crc64,
+            ctype,
+            self.clock(),
+            sclass,
+            src.object_type,
+            meta,
+        )
+        return self._store(rec, request_id, "ObjectCreated:CopyObject")
+
+
+def _http_time(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def check_conditions(rec: ObjectRecord, headers: dict[str, str], prefix: str = "") -> None:
+    """If-Match / If-None-Match / If-(Un)Modified-Since; prefix 'x-oss-copy-source-' for copies.
+
+    For GET/HEAD a failed If-None-Match/If-Modified-Since is 304, the rest 412; for copy-source
+    conditionals every failure is 412 PreconditionFailed, as on OSS.
+    """
+    etag = f'"{rec.etag}"'
+    lm = int(rec.last_modified)
+    h = headers.get
+    if_match = h(prefix + "if-match")
+    if if_match is not None and if_match.strip() not in (etag, rec.etag, "*"):
+        raise errors.PreconditionFailed(Condition=prefix + "If-Match")
+    if_unmod = h(prefix + "if-unmodified-since")
+    if if_unmod is not None and (t := _http_time(if_unmod)) is not None and lm > t:
+        raise errors.PreconditionFailed(Condition=prefix + "If-Unmodified-Since")
+    not_modified = errors.PreconditionFailed if prefix else errors.NotModified
+    if_none = h(prefix + "if-none-match")
+    if if_none is not None and if_none.strip() in (etag, rec.etag, "*"):
+        raise not_modified(Condition=prefix + "If-None-Match")
+    if_mod = h(prefix + "if-modified-since")
+    if if_mod is not None and (t := _http_time(if_mod)) is not None and lm <= t:
+        raise not_modified(Condition=prefix + "If-Modified-Since")

@@ -1,0 +1,66 @@
+"""OssService: the OSS emulator's state and semantics, built once per localcloud process."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .auth import Authenticator, Credentials
+from .buckets import Buckets
+from .faults import FaultConfig, FaultInjector
+from .multipart import Multipart
+from .notifications import NotificationHub
+from .objects import Objects
+from .restore import DEFAULT_SECONDS, RestoreClock
+from .storage import Storage
+
+
+@dataclass
+class OssConfig:
+    data_dir: Path
+    credentials: Credentials
+    account_id: str = "1000000000000001"
+    restore_seconds: dict = field(default_factory=lambda: dict(DEFAULT_SECONDS))
+    day_seconds: float = 86400.0
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+
+class OssService:
+    """Everything behind the OSS listener; `notifications` is the hook other services use."""
+
+    def __init__(self, config: OssConfig):
+        self.config = config
+        self.region = config.credentials.region
+        self.account_id = config.account_id
+        self.storage = Storage(config.data_dir)
+        self.auth = Authenticator(config.credentials)
+        self.notifications = NotificationHub(self.region, config.account_id)
+        self.restore = RestoreClock(dict(config.restore_seconds), config.day_seconds)
+        self.buckets = Buckets(self.storage, self.region)
+        self.objects = Objects(self.storage, self.restore, self.notifications)
+        self.multipart = Multipart(self.storage, self.objects)
+        self.faults = FaultInjector(config.faults)
+        self.counters: Counter[str] = Counter()
+        self._ids = itertools.count(1)
+        self._id_prefix = "%08X" % (int(time.time()) & 0xFFFFFFFF)
+        self._id_lock = threading.Lock()
+        self.host_id = "localcloud-oss"
+
+    def next_request_id(self) -> str:
+        # 24 upper-case hex digits like OSS's x-oss-request-id; unique per process start
+        return f"{self._id_prefix}{os.getpid() & 0xFFFF:04X}{next(self._ids):012X}"
+
+    def counters_snapshot(self) -> dict[str, int]:
+        return dict(self.counters)
+
+    def reset_counters(self) -> None:
+        self.counters.clear()
+
+    def close(self) -> None:
+        self.notifications.close()
+        self.storage.close()

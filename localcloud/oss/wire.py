@@ -1,0 +1,189 @@
+"""HTTP plumbing for the raw ASGI app: the parsed request, response objects, body streaming."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote_to_bytes
+
+from . import errors
+from .checksums import BodyDigest
+
+SMALL_BODY = 1 << 20  # bodies up to this size are buffered and written with one write()
+READ_CHUNK = 1 << 20
+
+
+class OssRequest:
+    """One OSS request: path-style bucket/key, decoded query, lower-case headers, body receiver."""
+
+    __slots__ = (
+        "method",
+        "bucket",
+        "key",
+        "query",
+        "headers",
+        "receive",
+        "request_id",
+        "client",
+        "op",
+        "authenticated",
+        "_body_read",
+    )
+
+    def __init__(self, scope: dict, receive: Callable, request_id: str):
+        self.method: str = scope["method"]
+        self.request_id = request_id
+        self.receive = receive
+        self.client = (scope.get("client") or ("127.0.0.1", 0))[0]
+        self.op = "Unknown"
+        self.authenticated = False
+        self._body_read = False
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            k = name.decode("latin-1")
+            v = value.decode("utf-8", "surrogateescape")
+            headers[k] = f"{headers[k]},{v}" if k in headers else v
+        self.headers = headers
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        try:
+            path = unquote_to_bytes(raw_path.split(b"?", 1)[0]).decode("utf-8")
+            qs = scope.get("query_string", b"").decode("ascii")
+            self.query = dict(parse_qsl(qs, keep_blank_values=True, errors="strict"))
+        except (UnicodeDecodeError, ValueError):
+            self.bucket, self.key, self.query = "", "", {}
+            raise errors.InvalidObjectName(
+                "The request path or query is not valid UTF-8."
+            ) from None
+        bucket, _, key = path[1:].partition("/")
+        self.bucket = bucket
+        self.key = key
+
+    def content_length(self) -> int | None:
+        value = self.headers.get("content-length")
+        if value is None:
+            return None
+        if not value.isdigit():
+            raise errors.InvalidArgument(f"Content-Length {value!r} is not a number.")
+        return int(value)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The request body as it arrives; a client that disconnects early gets IncompleteBody."""
+        if self._body_read:
+            return
+        self._body_read = True
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise errors.IncompleteBody()
+            body = message.get("body", b"")
+            if body:
+                yield body
+            if not message.get("more_body", False):
+                return
+
+    async def read_body(self, limit: int) -> bytes:
+        """A small body (XML); larger than limit is 400 before it is all read."""
+        parts, size = [], 0
+        async for chunk in self.chunks():
+            size += len(chunk)
+            if size > limit:
+                raise errors.InvalidArgument(f"The request body is larger than {limit} bytes.")
+            parts.append(chunk)
+        return b"".join(parts)
+
+    async def body_to_file(self, temp: Path, max_bytes: int) -> BodyDigest:
+        """Stream the body into temp while hashing; never holds more than one chunk (or 1 MB)."""
+        expected = self.content_length()
+        if expected is not None and expected > max_bytes:
+            raise errors.EntityTooLarge(MaxSizeAllowed=str(max_bytes), ProposedSize=str(expected))
+        digest = BodyDigest()
+        buffered: list[bytes] = []
+        fd = None
+        try:
+            async for chunk in self.chunks():
+                digest.update(chunk)
+                if digest.size > max_bytes:
+                    raise errors.EntityTooLarge(MaxSizeAllowed=str(max_bytes))
+                if fd is None:
+                    buffered.append(chunk)
+                    if digest.size > SMALL_BODY:
+                        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                        _write_all(fd, b"".join(buffered))
+                        buffered = []
+                else:
+                    _write_all(fd, chunk)
+            if expected is not None and digest.size != expected:
+                raise errors.IncompleteBody(
+                    f"Received {digest.size} bytes but Content-Length said {expected}."
+                )
+            if fd is None:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                _write_all(fd, b"".join(buffered))
+        except BaseException:
+            if fd is not None:
+                os.close(fd)
+                fd = None
+            temp.unlink(missing_ok=True)
+            raise
+        finally:
+            if fd is not None:
+                os.close(fd)
+        return digest
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class Response:
+    __slots__ = ("status", "headers", "body", "stream", "length")
+
+    def __init__(
+        self,
+        status: int = 200,
+        headers: list | None = None,
+        body: bytes = b"",
+        stream: FileBody | None = None,
+    ):
+        self.status = status
+        self.headers = headers if headers is not None else []
+        self.body = body
+        self.stream = stream
+        self.length = len(body) if stream is None else stream.length
+
+
+def xml_response(body: bytes, status: int = 200, headers: list | None = None) -> Response:
+    h = headers or []
+    h.append((b"content-type", b"application/xml"))
+    return Response(status, h, body)
+
+
+class FileBody:
+    """A byte range of a data file, opened now (a concurrent overwrite or delete cannot pull the
+    file away) and read chunk by chunk while sending; close() is idempotent."""
+
+    __slots__ = ("fd", "start", "length")
+
+    def __init__(self, path: Path, start: int, length: int):
+        self.fd = os.open(path, os.O_RDONLY)
+        self.start = start
+        self.length = length
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        pos, left = self.start, self.length
+        while left > 0:
+            chunk = os.pread(self.fd, min(READ_CHUNK, left), pos)
+            if not chunk:
+                raise errors.InternalError("The object's data file is shorter than its size.")
+            pos += len(chunk)
+            left -= len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
