@@ -1,0 +1,233 @@
+"""copy handler against localcloud through oss2: index/listing pages, skips, multipart, failures."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import oss2
+import pytest
+
+from handlers import copy as copy_handler
+from handlers.errors import AccessDenied, IndexMissing, InvalidEvent, SourceBucketMissing
+from handlers.events import CopyEvent, parse_event
+from tests.handlerkit import counter_delta, fc_context, oss_counters, read_report
+
+
+@pytest.fixture
+def env(monkeypatch, localcloud):
+    monkeypatch.setenv("OSSBATCH_OSS_ENDPOINT", localcloud.oss_endpoint)
+    monkeypatch.setenv("OSSBATCH_REPORT_PREFIX", "reports/")
+    monkeypatch.delenv("OSSBATCH_REPORT_BUCKET", raising=False)
+
+
+@pytest.fixture
+def dest(localcloud, oss_auth):
+    b = oss2.Bucket(oss_auth, localcloud.oss_endpoint, f"d-{uuid.uuid4().hex[:20]}")
+    b.create_bucket()
+    return b
+
+
+def run(event: dict, cloud, **ctx):
+    return copy_handler.run(parse_event(CopyEvent, event), fc_context(cloud, **ctx))
+
+
+def put_objects(bucket, n, prefix="src/", size=10):
+    keys = [f"{prefix}{i:04d}.bin" for i in range(n)]
+    for k in keys:
+        bucket.put_object(
+            k,
+            k.encode().ljust(size, b"."),
+            headers={"Content-Type": "text/plain", "x-oss-meta-origin": "test"},
+        )
+    return keys
+
+
+def index_event(bucket, dest, index_key, **extra):
+    return {
+        "job_id": "job1",
+        "index": {"bucket": bucket.bucket_name, "key": index_key},
+        "dest": {"bucket": dest.bucket_name, "prefix": "copied/", "storage_class": "Archive"},
+        **extra,
+    }
+
+
+def test_copy_from_jsonl_index_preserves_metadata_and_sets_the_class(env, localcloud, bucket, dest):
+    keys = put_objects(bucket, 5)
+    bucket.put_object("index.jsonl", "".join(json.dumps({"key": k}) + "\n" for k in keys))
+    result = run(index_event(bucket, dest, "index.jsonl"), localcloud)
+    assert result["done"] and result["counters"]["done"] == 5 and result["counters"]["failed"] == 0
+    assert result["report_key"] is None
+    head = dest.head_object("copied/src/0003.bin")
+    assert head.headers["x-oss-storage-class"] == "Archive"
+    assert head.headers["x-oss-meta-origin"] == "test"
+    assert head.content_type == "text/plain"
+
+
+def test_csv_manifest_with_bom_crlf_blank_lines_and_no_trailing_newline(
+    env, localcloud, bucket, dest
+):
+    bucket.put_object("dir/a b.txt", b"a")
+    bucket.put_object("dir/中.txt", b"b")
+    name = bucket.bucket_name
+    manifest = f"\ufeff{name},dir/a%20b.txt\r\n\r\n{name},dir/%E4%B8%AD.txt".encode()
+    bucket.put_object("manifest.csv", manifest)
+    ev = index_event(bucket, dest, "manifest.csv")
+    ev["dest"]["storage_class"] = "IA"
+    result = run(ev, localcloud)
+    assert result["done"] and result["counters"] == {
+        "done": 2,
+        "skipped": 0,
+        "failed": 0,
+        "bytes": 2,
+    }
+    assert result["next_offset"] == len(manifest)
+    assert dest.get_object("copied/dir/中.txt").read() == b"b"
+
+
+def test_missing_source_and_bad_lines_are_reported_not_fatal(env, localcloud, bucket, dest):
+    put_objects(bucket, 2)
+    lines = [
+        '{"key": "src/0000.bin"}',
+        '{"key": "src/missing.bin"}',
+        "{broken",
+        '{"key": "src/0001.bin"}',
+    ]
+    bucket.put_object("index.jsonl", "\n".join(lines) + "\n")
+    result = run(index_event(bucket, dest, "index.jsonl"), localcloud)
+    assert result["counters"]["done"] == 2 and result["counters"]["failed"] == 2
+    report = read_report(dest, result["report_key"])
+    assert sorted(r["code"] for r in report) == ["MalformedLine", "NoSuchKey"]
+    assert result["report_key"].startswith("reports/job1/copy/")
+    missing = next(r for r in report if r["code"] == "NoSuchKey")
+    assert missing["key"] == "src/missing.bin" and "does not exist" in missing["message"]
+
+
+def test_pages_resume_at_next_offset_and_cover_every_line_once(env, localcloud, bucket, dest):
+    keys = put_objects(bucket, 23)
+    bucket.put_object("index.jsonl", "\n".join(json.dumps({"key": k}) for k in keys))
+    offset, totals, pages = 0, {}, 0
+    while True:
+        ev = index_event(
+            bucket, dest, "index.jsonl", tuning={"max_items": 5, "concurrency": 4}, totals=totals
+        )
+        ev["index"]["offset"] = offset
+        result = run(ev, localcloud)
+        pages += 1
+        offset, totals = result["next_offset"], result["totals"]
+        if result["done"]:
+            break
+    assert pages == 5 and totals["done"] == 23
+    listed = [o.key for o in oss2.ObjectIterator(dest, prefix="copied/")]
+    assert listed == [f"copied/{k}" for k in keys]
+
+
+def test_rerun_skips_objects_already_copied_with_one_head_each(env, localcloud, bucket, dest):
+    keys = put_objects(bucket, 6)
+    bucket.put_object("index.jsonl", "\n".join(json.dumps({"key": k}) for k in keys))
+    run(index_event(bucket, dest, "index.jsonl"), localcloud)
+    before = oss_counters(localcloud)
+    again = run(index_event(bucket, dest, "index.jsonl"), localcloud)
+    delta = counter_delta(before, oss_counters(localcloud))
+    assert again["counters"]["skipped"] == 6 and again["counters"]["done"] == 0
+    assert delta.get("CopyObject", 0) == 0
+    assert delta.get("HeadObject", 0) == 6 + 6 + 1  # source facts + destination + the index
+
+
+def test_listing_source_pages_by_marker(env, localcloud, bucket, dest):
+    put_objects(bucket, 7, prefix="p/")
+    put_objects(bucket, 2, prefix="other/")
+    ev = {
+        "job_id": "j2",
+        "listing": {"bucket": bucket.bucket_name, "prefix": "p/"},
+        "dest": {"bucket": dest.bucket_name},
+        "tuning": {"max_items": 4},
+    }
+    first = run(ev, localcloud)
+    assert not first["done"] and first["next_marker"] == "p/0003.bin"
+    ev["listing"]["marker"] = first["next_marker"]
+    second = run(ev, localcloud)
+    assert second["done"] and second["counters"]["done"] == 3
+    assert len(list(oss2.ObjectIterator(dest))) == 7
+
+
+def test_large_objects_use_parallel_upload_part_copy(env, localcloud, bucket, dest):
+    body = bytes(range(256)) * 2000  # 512,000 bytes
+    bucket.put_object(
+        "big.bin", body, headers={"Content-Type": "application/x-big", "x-oss-meta-k": "v"}
+    )
+    bucket.put_object("index.jsonl", '{"key": "big.bin"}\n')
+    before = oss_counters(localcloud)
+    ev = index_event(bucket, dest, "index.jsonl", multipart_threshold=200_000, part_size=102_400)
+    result = run(ev, localcloud)
+    delta = counter_delta(before, oss_counters(localcloud))
+    assert result["counters"]["done"] == 1 and result["counters"]["bytes"] == len(body)
+    assert delta.get("UploadPartCopy") == 5 and delta.get("CopyObject", 0) == 0
+    head = dest.head_object("copied/big.bin")
+    assert head.content_type == "application/x-big" and head.headers["x-oss-meta-k"] == "v"
+    assert head.headers["x-oss-storage-class"] == "Archive"
+    assert (
+        head.headers["x-oss-hash-crc64ecma"]
+        == bucket.head_object("big.bin").headers["x-oss-hash-crc64ecma"]
+    )
+    rerun = run(ev, localcloud)  # multipart ETag differs: the CRC-64 proves it is the same
+    assert rerun["counters"]["skipped"] == 1
+
+
+def test_in_place_storage_class_conversion(env, localcloud, bucket):
+    put_objects(bucket, 3, prefix="c/")
+    ev = {
+        "job_id": "conv",
+        "listing": {"bucket": bucket.bucket_name, "prefix": "c/"},
+        "dest": {"bucket": bucket.bucket_name, "storage_class": "IA"},
+    }
+    assert run(ev, localcloud)["counters"]["done"] == 3
+    assert bucket.head_object("c/0001.bin").headers["x-oss-storage-class"] == "IA"
+    assert run(ev, localcloud)["counters"]["skipped"] == 3
+
+
+def test_missing_source_bucket_is_systemic(env, localcloud, dest):
+    ev = {
+        "job_id": "j",
+        "listing": {"bucket": f"nope-{uuid.uuid4().hex[:12]}"},
+        "dest": {"bucket": dest.bucket_name},
+    }
+    with pytest.raises(SourceBucketMissing):
+        run(ev, localcloud)
+
+
+def test_missing_index_is_systemic(env, localcloud, bucket, dest):
+    with pytest.raises(IndexMissing):
+        run(index_event(bucket, dest, "absent.jsonl"), localcloud)
+
+
+def test_wrong_credentials_are_systemic(env, localcloud, bucket, dest):
+    ctx = fc_context(localcloud)
+    ctx.credentials.access_key_secret = "wrong"
+    ev = parse_event(
+        CopyEvent,
+        {
+            "job_id": "j",
+            "listing": {"bucket": bucket.bucket_name},
+            "dest": {"bucket": dest.bucket_name},
+        },
+    )
+    with pytest.raises(AccessDenied):
+        copy_handler.run(ev, ctx)
+
+
+def test_handler_adapter_speaks_bytes_and_validates(env, localcloud, bucket, dest):
+    put_objects(bucket, 1)
+    payload = json.dumps(
+        {
+            "job_id": "a",
+            "listing": {"bucket": bucket.bucket_name},
+            "dest": {"bucket": dest.bucket_name},
+        }
+    ).encode()
+    out = json.loads(copy_handler.handler(payload, fc_context(localcloud)))
+    assert out["done"] and out["counters"]["done"] == 1
+    with pytest.raises(InvalidEvent, match="dest"):
+        copy_handler.handler(
+            b'{"job_id": "a", "listing": {"bucket": "abc"}}', fc_context(localcloud)
+        )
