@@ -3,8 +3,47 @@
 See docs/localcloud-flow.md for the supported subset of the CloudFlow spec.
 """
 
+from __future__ import annotations
+
+import os
+
 from .engine import FlowEngine
 from .errors import FlowDefinitionError, FlowError
 from .spec import parse_flow
 
-__all__ = ["FlowEngine", "FlowDefinitionError", "FlowError", "parse_flow"]
+__all__ = ["FlowEngine", "FlowDefinitionError", "FlowError", "build", "parse_flow"]
+
+DEFAULT_MAX_EVENTS = 5000
+
+
+def build(ctx):
+    """Service factory for localcloud.server: (FlowEngine, ASGI app of the fnf API).
+
+    Settings: config.options["flow_max_events"] (or env LOCALCLOUD_FLOW_MAX_EVENTS),
+    config.options["flow_resume"] (or env LOCALCLOUD_FLOW_RESUME=0 to fail interrupted
+    executions with FnF.ExecutionInterrupted instead of resuming them).
+    """
+    from .api import create_app
+
+    cfg = ctx.config
+    options = getattr(cfg, "options", {}) or {}
+    max_events = int(
+        options.get("flow_max_events")
+        or os.environ.get("LOCALCLOUD_FLOW_MAX_EVENTS")
+        or DEFAULT_MAX_EVENTS
+    )
+    resume = options.get("flow_resume")
+    if resume is None:
+        resume = os.environ.get("LOCALCLOUD_FLOW_RESUME", "1") not in ("0", "false", "no")
+    services = getattr(ctx, "services", {})
+    engine = FlowEngine(
+        fc=services.get("fc"),
+        mns=services.get("mns"),
+        data_dir=cfg.data_dir,
+        account_id=cfg.account_id,
+        region=cfg.region,
+        max_events=max_events,
+        resume_unfinished=bool(resume),
+    )
+    app = create_app(engine, cfg.access_key_id, cfg.access_key_secret, cfg.security_token)
+    return engine, app
