@@ -50,7 +50,7 @@ SERVICES: list[ServiceSpec] = [
     ServiceSpec("oss", "oss_endpoint", "localcloud.oss:build"),
     # ServiceSpec("mns", "mns_endpoint", "localcloud.mns:build"),
     # ServiceSpec("fc", "fc_endpoint", "localcloud.fc:build"),
-    # ServiceSpec("flow", "fnf_endpoint", "localcloud.flow:build", port_option="fnf_port"),
+    ServiceSpec("flow", "fnf_endpoint", "localcloud.flow:build", port_option="fnf_port"),
 ]
 # -----------------------------------------------------------------------------------------------
 
