@@ -1,0 +1,390 @@
+"""`ossbatch`: start, watch, resume, stop and audit batch jobs, in the cloud or on localcloud.
+
+Exit codes: 0 success, 1 a job finished with failed items above tolerance (or failed),
+2 usage or configuration error. Every command takes `--json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ossbatch import cloud, local, output
+from ossbatch.cloud import ConfigError
+from ossbatch.config import load_environment
+from ossbatch.output import handles_errors
+
+app = typer.Typer(
+    name="ossbatch",
+    help="Massive batch jobs over OSS (copy, restore, unzip) on CloudFlow + FC, or on localcloud.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+copy_app = typer.Typer(
+    help="Copy/convert objects (e.g. Standard -> Archive).", no_args_is_help=True
+)
+restore_app = typer.Typer(help="Restore archived objects.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Follow, resume, stop and audit jobs.", no_args_is_help=True)
+unzip_app = typer.Typer(help="Extraction runs started by .zip uploads.", no_args_is_help=True)
+app.add_typer(copy_app, name="copy")
+app.add_typer(restore_app, name="restore")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(unzip_app, name="unzip")
+app.add_typer(local.app, name="local")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+EXIT_FAILED_ITEMS = 1
+EXIT_USAGE = 2
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    env: Annotated[
+        str,
+        typer.Option(
+            "--env",
+            envvar="OSSBATCH_ENV",
+            help="environment name or file (environments/<name>.yaml)",
+        ),
+    ] = "local",
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", envvar="OSSBATCH_DATA_DIR", help="localcloud data dir (local env)"
+        ),
+    ] = None,
+):
+    ctx.obj = {"env": env, "data_dir": data_dir}
+
+
+def connect(ctx: typer.Context):
+    """(environment, Connection) for the selected environment."""
+    from ossbatch import provision
+
+    obj = ctx.find_root().obj or {}
+    env = load_environment(obj.get("env") or "local")
+    if env.localcloud is not None:
+        state = cloud.read_state(obj.get("data_dir") or env.localcloud.data_dir)
+        return env, cloud.from_local_state(state)
+    if not env.account_id:
+        raise ConfigError(f"environment {env.name!r} has no account_id; add it to its file")
+    return env, cloud.from_cloud_environment(
+        provision.resource_names(env), env.region, env.account_id, {"report_prefix": "reports/"}
+    )
+
+
+def _finish(statuses, as_json: bool, extra: dict | None = None) -> None:
+    """Print the final statuses and exit 1 if any job failed or has too many failed items."""
+    docs = [st.as_dict() for st in statuses]
+    if as_json:
+        doc = docs[0] if len(docs) == 1 else docs
+        if extra and isinstance(doc, dict):
+            doc = {**doc, **extra}
+        output.emit(doc if isinstance(doc, dict) else {"jobs": doc}, True)
+    else:
+        for d in docs:
+            output.emit(d, False, title=f"job {d['job_id']}")
+    if any(st.state != "succeeded" or st.over_tolerance for st in statuses):
+        raise typer.Exit(EXIT_FAILED_ITEMS)
+
+
+def _start_and_maybe_wait(
+    ctx, conn, kind: str, doc: dict, wait: bool, as_json: bool, timeout: float | None = None
+) -> None:
+    from ossbatch.jobs import Jobs
+    from ossbatch.watch import Watcher
+
+    jobs = Jobs(conn)
+    job_id = jobs.start(kind, doc)
+    if not wait:
+        output.emit(
+            {
+                "job_id": job_id,
+                "flow": conn.flow_name(kind),
+                "shards": len(doc.get("shards", [])),
+                "pages_per_execution": doc.get("pages_per_execution"),
+                "state": "started",
+            },
+            as_json,
+            title=f"{kind} job started",
+        )
+        return
+    if as_json:
+        st = jobs.wait(job_id, interval=1.0, timeout=timeout)
+    else:
+        st = Watcher(jobs, [job_id], interval=1.0).run(output.console, timeout=timeout)[job_id]
+    _finish([st], as_json)
+
+
+@copy_app.command("start")
+@handles_errors
+def copy_start(
+    ctx: typer.Context,
+    dest: Annotated[str, typer.Option(help="oss://bucket/prefix/ to copy into")],
+    index: Annotated[
+        str | None, typer.Option(help="oss://bucket/key of an index (CSV bucket,key or JSONL)")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="oss://bucket/prefix/ to list instead of an index")
+    ] = None,
+    storage_class: Annotated[
+        str | None, typer.Option(help="target class (default: environment's)")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=100, help="shards copied in parallel")
+    ] = None,
+    page_seconds: Annotated[
+        float | None, typer.Option(help="time budget of one copy invocation")
+    ] = None,
+    tolerate: Annotated[
+        int, typer.Option(min=0, help="failed items tolerated before exit code 1")
+    ] = 0,
+    notify_queue: Annotated[str, typer.Option(help="MNS queue to tell when the job finished")] = "",
+    max_items_per_page: Annotated[int | None, typer.Option(hidden=True)] = None,
+    event_limit: Annotated[
+        int, typer.Option(hidden=True, help="CloudFlow's per-execution event limit")
+    ] = 5000,
+    wait: Annotated[bool, typer.Option("--wait", help="watch until the job finishes")] = False,
+    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    json_out: JsonOption = False,
+):
+    """Copy the objects of an index or a prefix listing to --dest (optionally changing class)."""
+    from ossbatch import jobdocs
+    from ossbatch.jobs import new_job_id
+
+    env, conn = connect(ctx)
+    settings = env.copy_job
+    doc = jobdocs.copy_document(
+        conn,
+        new_job_id("copy"),
+        index=index,
+        source=source,
+        dest=dest,
+        storage_class=storage_class or settings.storage_class,
+        concurrency=concurrency or settings.concurrency,
+        page_budget_s=page_seconds or settings.page_budget_s,
+        notify_queue=notify_queue,
+        tolerated_failures=tolerate,
+        max_items_per_page=max_items_per_page,
+        event_limit=event_limit,
+    )
+    _start_and_maybe_wait(ctx, conn, "copy", doc, wait, json_out, timeout)
+
+
+@restore_app.command("start")
+@handles_errors
+def restore_start(
+    ctx: typer.Context,
+    index: Annotated[str | None, typer.Option(help="oss://bucket/key of an index")] = None,
+    source: Annotated[str | None, typer.Option(help="oss://bucket/prefix/ to list")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=365, help="days the restored copy stays")
+    ] = None,
+    tier: Annotated[
+        str | None, typer.Option(help="Expedited | Standard | Bulk (Cold/DeepCold)")
+    ] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, max=100)] = None,
+    page_seconds: Annotated[float | None, typer.Option()] = None,
+    poll_seconds: Annotated[
+        int | None, typer.Option(help="wait between polls (default: from class/tier)")
+    ] = None,
+    deadline_hours: Annotated[
+        float, typer.Option(help="give up on objects not readable by then")
+    ] = 72.0,
+    tolerate: Annotated[int, typer.Option(min=0)] = 0,
+    notify_queue: Annotated[str, typer.Option()] = "",
+    max_items_per_page: Annotated[int | None, typer.Option(hidden=True)] = None,
+    event_limit: Annotated[int, typer.Option(hidden=True)] = 5000,
+    wait: Annotated[bool, typer.Option("--wait")] = False,
+    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    json_out: JsonOption = False,
+):
+    """Restore archived objects and follow them until every one is readable."""
+    from ossbatch import jobdocs_restore
+    from ossbatch.jobs import new_job_id
+
+    env, conn = connect(ctx)
+    settings = env.restore
+    doc = jobdocs_restore.restore_document(
+        conn,
+        new_job_id("restore"),
+        index=index,
+        source=source,
+        days=days or settings.days,
+        tier=tier or settings.tier,
+        concurrency=concurrency or settings.concurrency,
+        page_budget_s=page_seconds or settings.page_budget_s,
+        poll_seconds=poll_seconds,
+        default_poll_seconds=settings.poll_interval_s,
+        deadline_hours=deadline_hours,
+        notify_queue=notify_queue,
+        tolerated_failures=tolerate,
+        max_items_per_page=max_items_per_page,
+        event_limit=event_limit,
+        local_restore_seconds=env.localcloud.restore_seconds if env.localcloud else None,
+    )
+    _start_and_maybe_wait(ctx, conn, "restore", doc, wait, json_out, timeout)
+
+
+@jobs_app.command("list")
+@handles_errors
+def jobs_list(ctx: typer.Context, limit: int = 50, json_out: JsonOption = False):
+    """Jobs of every kind, newest first."""
+    from ossbatch.jobs import Jobs
+
+    _, conn = connect(ctx)
+    rows = Jobs(conn).list(limit=limit)
+    output.emit_rows(rows, ["job_id", "kind", "first_status", "started"], json_out, title="jobs")
+
+
+@jobs_app.command("status")
+@handles_errors
+def jobs_status(
+    ctx: typer.Context,
+    job_id: str,
+    watch: Annotated[bool, typer.Option("--watch", help="follow until the job finishes")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between polls")] = 2.0,
+    json_out: JsonOption = False,
+):
+    """Where a job is: follows its chain of executions; exit 1 if it failed."""
+    from ossbatch.jobs import Jobs
+    from ossbatch.watch import Watcher
+
+    _, conn = connect(ctx)
+    jobs = Jobs(conn)
+    if watch and not json_out:
+        st = Watcher(jobs, [job_id], interval).run(output.console)[job_id]
+    elif watch:
+        st = jobs.wait(job_id, interval=interval)
+    else:
+        st = jobs.status(job_id)
+        output.emit(st.as_dict(), json_out, title=f"job {job_id}")
+        if st.finished and (st.state != "succeeded" or st.over_tolerance):
+            raise typer.Exit(EXIT_FAILED_ITEMS)
+        return
+    _finish([st], json_out)
+
+
+@jobs_app.command("resume")
+@handles_errors
+def jobs_resume(
+    ctx: typer.Context,
+    job_id: str,
+    wait: Annotated[bool, typer.Option("--wait")] = False,
+    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    json_out: JsonOption = False,
+):
+    """Continue a failed/stopped job from its last good positions, same job id."""
+    from ossbatch.jobs import Jobs
+    from ossbatch.watch import Watcher
+
+    _, conn = connect(ctx)
+    jobs = Jobs(conn)
+    name = jobs.resume(job_id)
+    if not wait:
+        output.emit(
+            {"job_id": job_id, "execution": name, "state": "resumed"}, json_out, title="job resumed"
+        )
+        return
+    if json_out:
+        st = jobs.wait(job_id, interval=1.0, timeout=timeout)
+    else:
+        st = Watcher(jobs, [job_id], 1.0).run(output.console, timeout=timeout)[job_id]
+    _finish([st], json_out)
+
+
+@jobs_app.command("stop")
+@handles_errors
+def jobs_stop(ctx: typer.Context, job_id: str, json_out: JsonOption = False):
+    """Stop the running execution of a job (resume later with `jobs resume`)."""
+    from ossbatch.jobs import Jobs
+
+    _, conn = connect(ctx)
+    name = Jobs(conn).stop(job_id)
+    output.emit(
+        {"job_id": job_id, "stopped": name, "state": "stopped" if name else "not running"},
+        json_out,
+        title="job",
+    )
+
+
+@jobs_app.command("report")
+@handles_errors
+def jobs_report(
+    ctx: typer.Context,
+    job_id: str,
+    failed_only: Annotated[bool, typer.Option("--failed-only", help="only failed items")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write JSON Lines here")
+    ] = None,
+    json_out: JsonOption = False,
+):
+    """Download and merge the per-item report (JSON Lines) of a job."""
+    from ossbatch import report
+
+    _, conn = connect(ctx)
+    bucket = conn.buckets.get("reports")
+    prefix = conn.settings.get("report_prefix", "reports/")
+    summary = report.ReportSummary()
+    sink = open(out, "w", encoding="utf-8") if out else None  # noqa: SIM115 - closed below
+    count = 0
+    try:
+        for record in report.records(conn, bucket, prefix, job_id, failed_only, summary):
+            count += 1
+            line = json.dumps(record, ensure_ascii=False, sort_keys=True)
+            if sink:
+                sink.write(line + "\n")
+            elif not json_out:
+                sys.stdout.write(line + "\n")
+    finally:
+        if sink:
+            sink.close()
+    doc = {
+        "job_id": job_id,
+        "location": f"oss://{bucket}/{report.job_prefix(prefix, job_id)}",
+        "parts": summary.parts,
+        "records": summary.records,
+        "by_status": summary.by_status,
+        "written": count,
+        "output": str(out) if out else None,
+    }
+    if json_out or out:
+        output.emit(doc, json_out, title=f"report of {job_id}")
+
+
+@unzip_app.command("status")
+@handles_errors
+def unzip_status(
+    ctx: typer.Context,
+    package: Annotated[str | None, typer.Argument(help="oss://bucket/key of one package")] = None,
+    limit: int = 20,
+    json_out: JsonOption = False,
+):
+    """Extraction runs (newest first) or the run of one package, with their results."""
+    from ossbatch import unzipruns
+
+    _, conn = connect(ctx)
+    rows = unzipruns.runs(conn, package, limit)
+    output.emit_rows(
+        rows,
+        ["execution", "status", "key", "entries", "failed_entries", "bytes", "deleted", "started"],
+        json_out,
+        title="unzip runs",
+    )
+    if package and rows and rows[0]["status"] not in ("Succeeded", "Running"):
+        raise typer.Exit(EXIT_FAILED_ITEMS)
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m ossbatch.cli`
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

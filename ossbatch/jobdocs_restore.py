@@ -1,0 +1,156 @@
+"""The restore job document: shards + how long to wait before and between polls.
+
+The waits come from the storage class and tier (docs: Archive ~1 min; ColdArchive
+Expedited <= 1 h, Standard 2-5 h, Bulk 5-12 h; DeepColdArchive 12-48 h): the first poll
+of a page comes when a restore of that class usually finishes, later polls at a quarter
+of that. Locally the class times are localcloud's `restore_seconds`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ossbatch.cloud import ConfigError, Connection
+from ossbatch.jobdocs import (
+    OssUrl,
+    base_document,
+    index_shards,
+    listing_shards,
+    report_location,
+)
+
+# (class, tier) -> seconds a restore usually takes (first poll); tier None = any
+TYPICAL_RESTORE_SECONDS = {
+    ("Archive", None): 60,
+    ("ColdArchive", "Expedited"): 3600,
+    ("ColdArchive", "Standard"): 2 * 3600,
+    ("ColdArchive", "Bulk"): 5 * 3600,
+    ("DeepColdArchive", "Expedited"): 12 * 3600,  # no Expedited: OSS runs Standard
+    ("DeepColdArchive", "Standard"): 12 * 3600,
+    ("DeepColdArchive", "Bulk"): 24 * 3600,
+}
+
+
+def restore_waits(
+    storage_class: str | None, tier: str, local_seconds: dict | None, fallback: int
+) -> tuple[int, int]:
+    """(first wait, later polls) in seconds for objects of this class restored at this tier."""
+    if storage_class is None:
+        return fallback, fallback
+    if local_seconds and storage_class in local_seconds:
+        typical = float(local_seconds[storage_class])
+    else:
+        typical = TYPICAL_RESTORE_SECONDS.get(
+            (storage_class, tier), TYPICAL_RESTORE_SECONDS.get((storage_class, None), fallback)
+        )
+    first = max(1, math.ceil(typical))
+    return first, max(1, math.ceil(typical / 4))
+
+
+def sample_storage_class(
+    conn: Connection, index: OssUrl | None, source: OssUrl | None
+) -> str | None:
+    """The class of the first object of the source (one small GET/LIST + one HEAD)."""
+    import oss2
+
+    from handlers.index import IndexLineError, parse_line
+
+    try:
+        if index is not None:
+            head = conn.oss_bucket(index.bucket).get_object(index.key, byte_range=(0, 8191)).read()
+            for raw in head.split(b"\n")[:-1] or [head]:
+                try:
+                    ref = parse_line(raw, default_bucket=index.bucket)
+                except IndexLineError:
+                    continue
+                if ref is not None:
+                    bucket, key = ref.bucket, ref.key
+                    break
+            else:
+                return None
+        else:
+            listed = conn.oss_bucket(source.bucket).list_objects(prefix=source.key, max_keys=1)
+            if not listed.object_list:
+                return None
+            bucket, key = source.bucket, listed.object_list[0].key
+        meta = conn.oss_bucket(bucket).head_object(key)
+        return meta.headers.get("x-oss-storage-class") or "Standard"
+    except oss2.exceptions.OssError:
+        return None
+
+
+def restore_document(
+    conn: Connection,
+    job_id: str,
+    *,
+    index: str | None,
+    source: str | None,
+    days: int,
+    tier: str,
+    concurrency: int,
+    page_budget_s: float,
+    poll_seconds: int | None,
+    default_poll_seconds: int,
+    deadline_hours: float,
+    notify_queue: str = "",
+    tolerated_failures: int = 0,
+    max_items_per_page: int | None = None,
+    event_limit: int = 5000,
+    local_restore_seconds: dict | None = None,
+) -> dict:
+    if (index is None) == (source is None):
+        raise ConfigError(
+            "give exactly one of --index oss://bucket/key or --source oss://bucket/prefix/"
+        )
+    index_url = OssUrl.parse(index, "--index") if index else None
+    source_url = OssUrl.parse(source, "--source") if source else None
+    shards = index_shards(conn, index_url, concurrency) if index_url else listing_shards(source_url)
+    sampled = sample_storage_class(conn, index_url, source_url)
+    first_wait, later = restore_waits(sampled, tier, local_restore_seconds, default_poll_seconds)
+    if poll_seconds:
+        first_wait = later = poll_seconds
+    deadline_s = deadline_hours * 3600
+    polls = max(1, math.ceil(max(0.0, deadline_s - first_wait) / later) + 1)
+    for item in shards:
+        item["shard"].update(
+            {
+                "more": True,
+                "to_poll": 0,
+                "poll_complete": True,
+                "resubmit": 0,
+                "pending": 0,
+                "polls": 0,
+                "polls_left": polls,
+                "expired": False,
+                "next_wait": first_wait,
+                "poll": {"index": None, "listing": None},
+            }
+        )
+    report_bucket, report_prefix = report_location(conn)
+    tuning = {"time_budget_seconds": page_budget_s}
+    if max_items_per_page:
+        tuning["max_items"] = max_items_per_page
+    request = {
+        "job_id": job_id,
+        "days": days,
+        "tier": tier,
+        "report_bucket": report_bucket or None,
+        "report_prefix": report_prefix,
+        "tuning": tuning,
+    }
+    return base_document(
+        conn,
+        "restore",
+        job_id,
+        shards=shards,
+        request=request,
+        notify_queue=notify_queue,
+        tolerated_failures=tolerated_failures,
+        event_limit=event_limit,
+        extra={
+            "first_wait_seconds": first_wait,
+            "poll_seconds": later,
+            "deadline_hours": deadline_hours,
+            "sampled_storage_class": sampled,
+        },
+    )

@@ -1,0 +1,437 @@
+"""Job control over CloudFlow: start, follow the chain of executions, resume, stop, report.
+
+A job is a chain of executions of one flow: the first is named after the job id,
+each continuation (or resume) is `{job_id}--{seq}` with seq = 1, 2, ... The job
+document (execution input) carries everything needed to continue: shard positions,
+cumulative totals and the per-execution page budget (docs/decisions/flow-continuation.md).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from ossbatch.cloud import ConfigError, Connection
+
+KINDS = ("copy", "restore", "unzip")
+RUNNING = "Running"
+FINISHED_OK = "Succeeded"
+
+
+class JobNotFound(ConfigError):
+    """No execution carries this job id."""
+
+
+def new_job_id(kind: str) -> str:
+    """`copy-20261126-111500-3fa2`: sortable, a valid execution name, unique enough."""
+    return f"{kind}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(2)}"
+
+
+def kind_of(job_id: str) -> str:
+    kind = job_id.split("-", 1)[0]
+    if kind not in KINDS:
+        raise ConfigError(
+            f"{job_id!r} is not an ossbatch job id (expected copy-..., restore-... or unzip-...)"
+        )
+    return kind
+
+
+def execution_name(job_id: str, seq: int) -> str:
+    return job_id if seq == 0 else f"{job_id}--{seq}"
+
+
+@dataclass
+class Execution:
+    name: str
+    status: str
+    input: dict
+    output: dict | None
+    started: str = ""
+    stopped: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+    @property
+    def continued(self) -> bool:
+        return self.status == FINISHED_OK and bool((self.output or {}).get("continued_as"))
+
+
+@dataclass
+class Progress:
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bytes: int = 0
+    fraction: float | None = None  # of the work, when the total is known (index bytes)
+    pending: int = 0  # restore: objects still restoring
+
+    @property
+    def items(self) -> int:
+        return self.done + self.skipped + self.failed
+
+
+@dataclass
+class JobStatus:
+    job_id: str
+    kind: str
+    flow: str
+    state: str  # running | succeeded | failed | stopped | continuing
+    executions: list[Execution] = field(default_factory=list)
+    progress: Progress = field(default_factory=Progress)
+    error: str = ""
+    report: str = ""
+    started_epoch: float | None = None
+    tolerated_failures: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("succeeded", "failed", "stopped")
+
+    @property
+    def over_tolerance(self) -> bool:
+        return self.progress.failed > self.tolerated_failures
+
+    def as_dict(self) -> dict:
+        p = self.progress
+        elapsed = (time.time() - self.started_epoch) if self.started_epoch else None
+        return {
+            "job_id": self.job_id,
+            "kind": self.kind,
+            "flow": self.flow,
+            "state": self.state,
+            "executions": [
+                {"name": e.name, "status": e.status, "started": e.started, "stopped": e.stopped}
+                for e in self.executions
+            ],
+            "done": p.done,
+            "skipped": p.skipped,
+            "failed": p.failed,
+            "bytes": p.bytes,
+            "pending": p.pending,
+            "fraction": p.fraction,
+            "elapsed_s": round(elapsed, 1) if elapsed else None,
+            "error": self.error,
+            "report": self.report,
+            "tolerated_failures": self.tolerated_failures,
+        }
+
+
+def shard_progress(shards: list[dict]) -> Progress:
+    """Sum cumulative shard totals; fraction from index byte positions when every shard has them."""
+    p = Progress()
+    span = covered = 0
+    measurable = bool(shards)
+    for item in shards:
+        shard = item.get("shard", item)
+        totals = shard.get("totals") or {}
+        p.done += int(totals.get("done", 0))
+        p.skipped += int(totals.get("skipped", 0))
+        p.failed += int(totals.get("failed", 0))
+        p.bytes += int(totals.get("bytes", 0))
+        p.pending += len((shard.get("pending") or {}).get("keys") or [])
+        index = shard.get("index")
+        start, end = shard.get("start"), (index or {}).get("end")
+        if index and start is not None and end is not None and end > start:
+            span += end - start
+            pos = end if shard.get("done") else min(max(index.get("offset", start), start), end)
+            covered += pos - start
+        elif not shard.get("done"):
+            measurable = False
+    if measurable and span:
+        p.fraction = covered / span
+    elif shards and all(s.get("shard", s).get("done") for s in shards):
+        p.fraction = 1.0
+    return p
+
+
+class Jobs:
+    """Start and follow jobs through the fnf API (alibabacloud-fnf20190315)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.client = conn.fnf()
+
+    # --- fnf calls -----------------------------------------------------------------
+    def _describe(self, flow: str, name: str) -> Execution | None:
+        from alibabacloud_fnf20190315 import models as fnf
+
+        try:
+            body = self.client.describe_execution(
+                fnf.DescribeExecutionRequest(flow_name=flow, execution_name=name)
+            ).body
+        except Exception as exc:  # the SDK raises one exception type for every API error
+            if "ExecutionNotExists" in str(exc) or "NotExist" in str(exc):
+                return None
+            raise
+        return Execution(
+            name=body.name,
+            status=body.status,
+            input=_json(body.input),
+            output=_json(body.output) if body.output else None,
+            started=body.started_time or "",
+            stopped=body.stopped_time or "",
+        )
+
+    def start_execution(self, flow: str, name: str, doc: dict) -> None:
+        from alibabacloud_fnf20190315 import models as fnf
+
+        self.client.start_execution(
+            fnf.StartExecutionRequest(
+                flow_name=flow, execution_name=name, input=json.dumps(doc, ensure_ascii=False)
+            )
+        )
+
+    def history(self, flow: str, name: str) -> list[dict]:
+        """Every event of one execution (paged)."""
+        from alibabacloud_fnf20190315 import models as fnf
+
+        events: list[dict] = []
+        token = None
+        while True:
+            body = self.client.get_execution_history(
+                fnf.GetExecutionHistoryRequest(
+                    flow_name=flow, execution_name=name, limit=1000, next_token=token
+                )
+            ).body
+            for ev in body.events or []:
+                events.append(
+                    {
+                        "id": ev.event_id,
+                        "type": ev.type,
+                        "step": ev.step_name,
+                        "detail": _json(ev.event_detail) if ev.event_detail else {},
+                        "time": ev.time,
+                    }
+                )
+            token = body.next_token
+            if not token:
+                return events
+
+    # --- jobs ------------------------------------------------------------------------
+    def flow_for(self, job_id: str) -> str:
+        return self.conn.flow_name(kind_of(job_id))
+
+    def start(self, kind: str, doc: dict) -> str:
+        flow = self.conn.flow_name(kind)
+        self.start_execution(flow, execution_name(doc["job_id"], 0), doc)
+        return doc["job_id"]
+
+    def chain(self, job_id: str, known: list[Execution] | None = None) -> list[Execution]:
+        """Every execution of the job in order; finished ones in `known` are not re-read."""
+        flow = self.flow_for(job_id)
+        chain = [e for e in (known or []) if not e.running]
+        seq = len(chain)
+        while True:
+            execution = self._describe(flow, execution_name(job_id, seq))
+            if execution is None:
+                break
+            chain.append(execution)
+            seq += 1
+        if not chain:
+            raise JobNotFound(f"no job {job_id!r} in flow {flow!r}; see `ossbatch jobs list`")
+        return chain
+
+    def status(self, job_id: str, known: list[Execution] | None = None) -> JobStatus:
+        chain = self.chain(job_id, known)
+        last = chain[-1]
+        kind = kind_of(job_id)
+        doc = chain[0].input
+        st = JobStatus(
+            job_id=job_id,
+            kind=kind,
+            flow=self.flow_for(job_id),
+            state="running",
+            executions=chain,
+            report=_report_location(doc),
+            started_epoch=doc.get("started_at"),
+            tolerated_failures=int(doc.get("tolerated_failures", 0)),
+        )
+        out = last.output or {}
+        if last.running:
+            st.state = "running"
+            st.progress = shard_progress(self._live_shards(st.flow, last))
+        elif last.status == FINISHED_OK and out.get("continued_as"):
+            # continuation started but not visible yet (or it was never started)
+            st.state = "continuing"
+            st.progress = shard_progress(out.get("shards") or last.input.get("shards") or [])
+        elif last.status == FINISHED_OK:
+            st.state = "succeeded"
+            st.progress = shard_progress(out.get("shards") or [])
+            if kind == "unzip":
+                st.progress = _unzip_progress(out)
+        else:
+            st.state = "stopped" if last.status in ("Stopped", "Aborted") else "failed"
+            st.error = _execution_error(self, st.flow, last)
+            st.progress = shard_progress(self._live_shards(st.flow, last))
+        return st
+
+    def _live_shards(self, flow: str, execution: Execution) -> list[dict]:
+        """Shard states: the execution's input, advanced by every page that finished since."""
+        shards = {item["shard"]["id"]: item for item in execution.input.get("shards") or []}
+        try:
+            events = self.history(flow, execution.name)
+        except Exception:  # history is best effort: progress falls back to the input
+            return list(shards.values())
+        for ev in events:
+            item = _shard_from_event(ev)
+            if item is not None and item["shard"].get("id") in shards:
+                shards[item["shard"]["id"]] = item
+        return list(shards.values())
+
+    def resume(self, job_id: str) -> str:
+        """Start the next execution of the chain from the last good shard positions."""
+        st = self.status(job_id)
+        last = st.executions[-1]
+        if last.running:
+            raise ConfigError(f"job {job_id} is still running ({last.name}); nothing to resume")
+        if st.state == "succeeded":
+            raise ConfigError(f"job {job_id} already succeeded; nothing to resume")
+        doc = dict(last.input)
+        if st.kind in ("copy", "restore"):
+            if last.status == FINISHED_OK and (last.output or {}).get("shards"):
+                doc["shards"] = last.output["shards"]
+            else:
+                doc["shards"] = self._live_shards(st.flow, last)
+        seq = len(st.executions)
+        doc["seq"] = seq
+        self.start_execution(st.flow, execution_name(job_id, seq), doc)
+        return execution_name(job_id, seq)
+
+    def stop(self, job_id: str) -> str | None:
+        from alibabacloud_fnf20190315 import models as fnf
+
+        st = self.status(job_id)
+        last = st.executions[-1]
+        if not last.running:
+            return None
+        self.client.stop_execution(
+            fnf.StopExecutionRequest(
+                flow_name=st.flow,
+                execution_name=last.name,
+                error="StoppedByUser",
+                cause="ossbatch jobs stop",
+            )
+        )
+        return last.name
+
+    def list(self, kinds: tuple[str, ...] = KINDS, limit: int = 100) -> list[dict]:
+        """Job ids = executions without a `--seq` suffix, newest first."""
+        from alibabacloud_fnf20190315 import models as fnf
+
+        rows = []
+        for kind in kinds:
+            flow = self.conn.flow_name(kind)
+            token = None
+            while True:
+                try:
+                    body = self.client.list_executions(
+                        fnf.ListExecutionsRequest(flow_name=flow, limit=100, next_token=token)
+                    ).body
+                except Exception as exc:
+                    if "FlowNotExists" in str(exc):
+                        break
+                    raise
+                for e in body.executions or []:
+                    if "--" not in e.name:
+                        rows.append(
+                            {
+                                "job_id": e.name,
+                                "kind": kind,
+                                "flow": flow,
+                                "first_status": e.status,
+                                "started": e.started_time,
+                            }
+                        )
+                token = body.next_token
+                if not token or len(rows) >= limit:
+                    break
+        rows.sort(key=lambda r: r["started"] or "", reverse=True)
+        return rows[:limit]
+
+    def wait(
+        self, job_id: str, interval: float = 1.0, timeout: float | None = None, on_update=None
+    ) -> JobStatus:
+        deadline = time.monotonic() + timeout if timeout else None
+        known: list[Execution] = []
+        while True:
+            st = self.status(job_id, known)
+            known = st.executions
+            if on_update:
+                on_update(st)
+            if st.finished:
+                return st
+            if deadline and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {st.state} after {timeout:.0f}s")
+            time.sleep(interval)
+
+
+def _json(text) -> dict:
+    if not text:
+        return {}
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text)
+    except (TypeError, json.JSONDecodeError):
+        return {"raw": text}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+PAGE_STEPS = (
+    "CopyIndexPage",
+    "CopyListingPage",
+    "SubmitIndexPage",
+    "SubmitListingPage",
+    "PollIndexPage",
+    "PollListingPage",
+)
+
+
+def _shard_from_event(ev: dict) -> dict | None:
+    """A finished page's shard item ({"shard": ...}), from the StepExited event of a page step."""
+    if ev.get("type") != "StepExited" or ev.get("step") not in PAGE_STEPS:
+        return None
+    detail = ev.get("detail") or {}
+    value = detail.get("output")
+    if isinstance(value, str):
+        value = _json(value)
+    if isinstance(value, dict) and isinstance(value.get("shard"), dict):
+        return {"shard": value["shard"]}
+    return None
+
+
+def _execution_error(jobs: Jobs, flow: str, execution: Execution) -> str:
+    out = execution.output or {}
+    if out.get("error") or out.get("Error"):
+        return f"{out.get('error') or out.get('Error')}: {out.get('cause') or out.get('Cause', '')}"
+    try:
+        for ev in reversed(jobs.history(flow, execution.name)):
+            d = ev.get("detail") or {}
+            if d.get("error") or d.get("Error"):
+                return f"{d.get('error') or d.get('Error')}: {d.get('cause') or d.get('Cause', '')}"
+    except Exception:
+        pass
+    return execution.status
+
+
+def _report_location(doc: dict) -> str:
+    request = doc.get("request") or {}
+    bucket = request.get("report_bucket")
+    prefix = (request.get("report_prefix") or "").strip("/")
+    job_id = doc.get("job_id", "")
+    return f"oss://{bucket}/{prefix}/{job_id}/" if bucket else ""
+
+
+def _unzip_progress(out: dict) -> Progress:
+    totals = out.get("totals") or {}
+    return Progress(
+        done=int(totals.get("done", 0)),
+        skipped=int(totals.get("skipped", 0)),
+        failed=int(totals.get("failed", 0)),
+        bytes=int(totals.get("bytes", 0)),
+        fraction=1.0,
+    )
