@@ -85,6 +85,7 @@ class FlowEngine:
         self._finished = threading.Condition(self._lock)
         self._shutting_down = False
         self._definitions: dict[str, FlowDefinition] = {}
+        self._counters: dict[str, int] = {}
         if start:
             self.start()
 
@@ -128,6 +129,19 @@ class FlowEngine:
         for item in running:
             item.thread.join(timeout)
         self.store.close()
+
+    def _count(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._counters[name] = self._counters.get(name, 0) + amount
+
+    def counters_snapshot(self) -> dict:
+        """For the admin /counters endpoint: executions by outcome and events recorded."""
+        with self._lock:
+            return {f"flow_{k}": v for k, v in sorted(self._counters.items())}
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self._counters.clear()
 
     # --- flows -------------------------------------------------------------------------
 
@@ -247,6 +261,7 @@ class FlowEngine:
             if not self.store.insert_execution(record):
                 raise api.ExecutionAlreadyExists(flow_name, name)
         self._launch(record, resume=False)
+        self._count("executions_started")
         return record
 
     def describe_execution(
@@ -359,7 +374,10 @@ class FlowEngine:
                 history.add(ev.EXECUTION_STARTED, "", f'{{"input":{_dumps(data)}}}')
                 self._checkpoint(record, history, definition.scope.start_at, data)
 
+            env.replaying = not fresh
+
             def on_transition(next_state: str, next_input: Any) -> None:
+                env.replaying = False
                 self._checkpoint(record, history, next_state, next_input)
 
             try:
@@ -424,3 +442,5 @@ class FlowEngine:
             ev.utc_timestamp(),
             history.drain(),
         )
+        self._count(f"executions_{status.lower()}")
+        self._count("events_recorded", history.count)

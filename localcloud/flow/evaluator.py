@@ -58,6 +58,8 @@ class Environment:
     stop_event: threading.Event = field(default_factory=threading.Event)
     stop_reason: str = "stopped by StopExecution"
     stop_code: str = "FnF.ExecutionStopped"
+    # True while the state interrupted by a restart runs again (see docs/decisions/flow-resume.md)
+    replaying: bool = False
 
     def check_stopped(self) -> None:
         if self.stop_event.is_set():

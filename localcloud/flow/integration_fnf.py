@@ -31,8 +31,14 @@ def make_fnf_integration(engine):
         flow = flow_name(params.get("resourceArn"))
         value = params.get("input", {})
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        name = params.get("executionName") or None
         try:
-            record = engine.start_execution(flow, params.get("executionName") or None, text)
+            record = engine.start_execution(flow, name, text)
+        except api.ExecutionAlreadyExists as exc:
+            if not (env.replaying and name):
+                raise FlowError(f"FnF.{exc.code}", exc.message) from None
+            # the interrupted run of this state already started it: attach, do not fail
+            record = engine.describe_execution(flow, name)
         except api.FnfApiError as exc:
             raise FlowError(f"FnF.{exc.code}", exc.message) from None
         started = {

@@ -123,3 +123,54 @@ def test_flows_and_finished_executions_persist(make_engine, tmp_path):
     record = second.describe_execution("f", "e1")
     assert (record.status, record.error_code) == ("Failed", "JobDeadlineExceeded")
     assert len(events(second)) == 3
+
+
+SLOW_CHILD = """
+Type: StateMachine
+Name: slow-child
+SpecVersion: v1
+StartAt: Pause
+States:
+  - Name: Pause
+    Type: Wait
+    Seconds: 2
+    Next: Done
+  - Name: Done
+    Type: Pass
+    OutputConstructor:
+      child: done
+    End: true
+"""
+
+WAITING_PARENT = """
+Type: StateMachine
+Name: waiting-parent
+SpecVersion: v1
+StartAt: RunChild
+States:
+  - Name: RunChild
+    Type: Task
+    Action: FNF:StartExecution
+    TaskMode: WaitForSystemCallback
+    Parameters:
+      resourceArn: acs:fnf:cn-hangzhou:1:flow/slow-child
+      executionName: the-child
+    End: true
+"""
+
+
+def test_a_resumed_parent_attaches_to_the_child_it_already_started(make_engine, tmp_path):
+    data_dir = tmp_path / "flow"
+    first = make_engine(data_dir=data_dir)
+    first.create_flow("slow-child", SLOW_CHILD)
+    first.create_flow("parent", WAITING_PARENT)
+    first.start_execution("parent", "p1")
+    deadline = time.monotonic() + 10
+    while first.store.get_execution("slow-child", "the-child") is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    first.close()
+    second = make_engine(data_dir=data_dir)
+    record = second.wait("parent", "p1", 20)
+    assert (record.status, json.loads(record.output)) == ("Succeeded", {"child": "done"})
+    assert second.wait("slow-child", "the-child", 5).status == "Succeeded"
