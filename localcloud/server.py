@@ -48,8 +48,8 @@ class ServiceSpec:
 # ---- the services of one localcloud, in build order (oss -> mns -> fc -> flow) ----------------
 SERVICES: list[ServiceSpec] = [
     ServiceSpec("oss", "oss_endpoint", "localcloud.oss:build"),
-    # ServiceSpec("mns", "mns_endpoint", "localcloud.mns:build"),
-    # ServiceSpec("fc", "fc_endpoint", "localcloud.fc:build"),
+    ServiceSpec("mns", "mns_endpoint", "localcloud.mns:build"),  # MNS/FC helper
+    ServiceSpec("fc", "fc_endpoint", "localcloud.fc:build"),  # MNS/FC helper
     ServiceSpec("flow", "fnf_endpoint", "localcloud.flow:build", port_option="fnf_port"),
 ]
 # -----------------------------------------------------------------------------------------------

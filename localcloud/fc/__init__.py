@@ -7,6 +7,7 @@ Kept import-light (the worker process imports `localcloud.fc.worker` only).
 from __future__ import annotations
 
 _EXPORTS = {
+    "build": "service",
     "FcRuntime": "runtime",
     "FunctionSpec": "spec",
     "TriggerSpec": "spec",

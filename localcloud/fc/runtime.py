@@ -94,6 +94,7 @@ class FcRuntime:
         self._instances: dict[str, FunctionInstances] = {}
         self._subscriptions: dict[tuple[str, str], object] = {}
         self._closing = threading.Event()
+        self.close_hooks: list = []  # called first by close() (e.g. the HTTP layer's threads)
         # async invocations: a due-time heap served by one scheduler thread
         self._due: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
@@ -489,6 +490,8 @@ class FcRuntime:
         if self._closing.is_set():
             return
         self._closing.set()
+        for hook in self.close_hooks:
+            hook()
         with self._wake:
             self._wake.notify_all()
         for function_name, name in list(self._subscriptions):

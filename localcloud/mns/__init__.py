@@ -5,4 +5,14 @@
 
 from .service import MnsService
 
-__all__ = ["MnsService"]
+
+def build(ctx):
+    """Service factory for localcloud.server: (MnsService, ASGI app of the MNS data plane)."""
+    from .api import build_app
+
+    cfg = ctx.config
+    service = MnsService(cfg.data_dir, region=cfg.region, account_id=cfg.account_id)
+    return service, build_app(service, ctx.credentials)
+
+
+__all__ = ["MnsService", "build"]
