@@ -22,6 +22,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -120,6 +121,9 @@ class LocalCloudServer:
         self.ctx = ServiceContext(config)
         self.servers: list[uvicorn.Server] = []
         self.stop_event = asyncio.Event()
+        self.ready = (
+            threading.Event()
+        )  # set once the ready line is out (in-process embedding, tests)
 
     def ready_info(self) -> dict:
         c = self.config
@@ -172,6 +176,7 @@ class LocalCloudServer:
             await asyncio.sleep(0.01)
         sys.stdout.write(READY_PREFIX + json.dumps(self.ready_info()) + "\n")
         sys.stdout.flush()
+        self.ready.set()
         await self.stop_event.wait()
         for server in self.servers:
             server.should_exit = True

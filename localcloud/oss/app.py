@@ -42,6 +42,15 @@ class _QuietAbort(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietAbort())
 
 
+def _abort_connection(receive) -> bool:
+    """Drop the TCP connection under this request (uvicorn's cycle holds the transport)."""
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if transport is None:
+        return False
+    transport.abort()
+    return True
+
+
 class OssApp:
     def __init__(self, service: OssService):
         self.svc = service
@@ -80,7 +89,9 @@ class OssApp:
         except Exception:
             log.exception("OSS handler crashed on %s %s", scope["method"], scope.get("path"))
             response = self._error(errors.InternalError(), request_id, scope["method"])
-        await self._send(send, response, request_id, scope["method"] == "HEAD", failure == "reset")
+        await self._send(
+            send, receive, response, request_id, scope["method"] == "HEAD", failure == "reset"
+        )
 
     def _authorize(self, req: OssRequest, op: str) -> None:
         svc = self.svc
@@ -109,7 +120,7 @@ class OssApp:
         return Response(exc.status, headers, body)
 
     async def _send(
-        self, send, response: Response, request_id: str, head: bool, reset: bool
+        self, send, receive, response: Response, request_id: str, head: bool, reset: bool
     ) -> None:
         headers = response.headers
         headers.append((b"x-oss-request-id", request_id.encode()))
@@ -120,6 +131,8 @@ class OssApp:
             headers.append((b"content-length", str(length).encode()))
         stream = response.stream
         try:
+            if reset and (stream is None or head) and _abort_connection(receive):
+                return  # injected reset before any answer byte: the client sees a dropped connection
             await send(
                 {"type": "http.response.start", "status": response.status, "headers": headers}
             )
@@ -127,25 +140,20 @@ class OssApp:
                 await send({"type": "http.response.body", "body": b""})
                 return
             if reset:
-                # injected connection reset: half the body, then the connection is dropped
+                # injected reset mid-body: half the first chunk, then the connection is dropped
+                body = response.body
                 if stream is not None:
                     async for chunk in stream.chunks():
-                        await send(
-                            {
-                                "type": "http.response.body",
-                                "body": chunk[: len(chunk) // 2],
-                                "more_body": True,
-                            }
-                        )
+                        body = chunk
                         break
-                elif response.body:
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": response.body[: len(response.body) // 2],
-                            "more_body": True,
-                        }
-                    )
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": body[: len(body) // 2],
+                        "more_body": True,
+                    }
+                )
+                _abort_connection(receive)
                 return
             if stream is None:
                 await send({"type": "http.response.body", "body": response.body})

@@ -1,0 +1,155 @@
+"""Admin endpoint (counters, runtime faults), CLI fault options, restart persistence, shutdown."""
+
+from __future__ import annotations
+
+import signal
+
+import oss2
+import pytest
+import requests
+
+
+def _bucket(cloud, name="adm"):
+    b = oss2.Bucket(
+        oss2.Auth(cloud.access_key_id, cloud.access_key_secret), cloud.oss_endpoint, name
+    )
+    b.create_bucket()
+    return b
+
+
+def test_counters_count_each_operation_and_reset(localcloud_factory):
+    cloud = localcloud_factory()
+    b = _bucket(cloud)
+    b.put_object("k", b"x")
+    b.get_object("k").read()
+    b.head_object("k")
+    b.copy_object("adm", "k", "k2")
+    counters = requests.get(cloud.admin_endpoint + "/counters", timeout=5).json()["oss"]
+    assert counters["PutObject"] == 1 and counters["GetObject"] == 1
+    assert (
+        counters["HeadObject"] == 1 and counters["CopyObject"] == 1 and counters["PutBucket"] == 1
+    )
+    requests.post(cloud.admin_endpoint + "/counters/reset", timeout=5)
+    assert requests.get(cloud.admin_endpoint + "/counters", timeout=5).json()["oss"] == {}
+
+
+def test_runtime_faults_per_operation_then_off(localcloud_factory):
+    cloud = localcloud_factory()
+    b = _bucket(cloud)
+    r = requests.post(
+        cloud.admin_endpoint + "/faults",
+        timeout=5,
+        json={"fault_rate": 1.0, "kinds": ["slowdown"], "ops": ["PutObject"]},
+    )
+    assert r.json()["fault_rate"] == 1.0
+    with pytest.raises(oss2.exceptions.OssError) as err:
+        b.put_object("k", b"x")
+    assert (err.value.status, err.value.code) == (503, "SlowDown")
+    assert b.list_objects().object_list == []  # other operations untouched; the put never happened
+    requests.post(cloud.admin_endpoint + "/faults", json={"kinds": ["internal"]}, timeout=5)
+    with pytest.raises(oss2.exceptions.OssError) as err:
+        b.put_object("k", b"x")
+    assert (err.value.status, err.value.code) == (500, "InternalError")
+    requests.post(
+        cloud.admin_endpoint + "/faults", json={"kinds": ["reset"], "ops": ["GetObject"]}, timeout=5
+    )
+    b.put_object("k", b"0123456789" * 1000)
+    with pytest.raises((oss2.exceptions.RequestError, requests.exceptions.RequestException)):
+        b.get_object("k").read()  # cut mid-body: requests reports the short read
+    requests.post(cloud.admin_endpoint + "/faults", json={"ops": ["PutObject"]}, timeout=5)
+    with pytest.raises(oss2.exceptions.RequestError):
+        b.put_object("after-reset", b"x")  # connection dropped before the answer...
+    requests.post(cloud.admin_endpoint + "/faults", json={"fault_rate": 0.0}, timeout=5)
+    assert b.get_object("after-reset").read() == b"x"  # ...after the operation ran (a lost ack)
+    assert b.get_object("k").read() == b"0123456789" * 1000
+
+
+def test_bad_fault_settings_are_400(localcloud_factory):
+    cloud = localcloud_factory()
+    r = requests.post(cloud.admin_endpoint + "/faults", json={"fault_rate": 2}, timeout=5)
+    assert r.status_code == 400
+    r = requests.post(cloud.admin_endpoint + "/faults", json={"no_such": 1}, timeout=5)
+    assert r.status_code == 400 and "no_such" in r.json()["error"]
+
+
+def test_seeded_fault_rate_is_reproducible(localcloud_factory):
+    def outcomes():
+        cloud = localcloud_factory(
+            "--fault-rate",
+            "0.3",
+            "--fault-kinds",
+            "slowdown",
+            "--fault-seed",
+            "7",
+            "--fault-ops",
+            "PutObject",
+        )
+        b = _bucket(cloud)
+        result = []
+        for i in range(40):
+            try:
+                b.put_object(f"k{i}", b"x")
+                result.append(True)
+            except oss2.exceptions.OssError:
+                result.append(False)
+        cloud.stop()
+        return result
+
+    first, second = outcomes(), outcomes()
+    assert first == second
+    assert 3 < first.count(False) < 25
+
+
+def test_latency_option_slows_requests(localcloud_factory):
+    import time
+
+    cloud = localcloud_factory("--latency-ms", "200", "--fault-ops", "GetObject")
+    b = _bucket(cloud)
+    b.put_object("k", b"x")
+    started = time.monotonic()
+    b.get_object("k").read()
+    assert time.monotonic() - started >= 0.2
+
+
+def test_state_survives_restart_and_kill(localcloud_factory, tmp_path):
+    data = tmp_path / "persist"
+    cloud = localcloud_factory(data_dir=data)
+    b = _bucket(cloud, "persist")
+    b.put_object("a", b"alpha", headers={"x-oss-meta-k": "v", "x-oss-storage-class": "IA"})
+    assert cloud.stop() == 0  # SIGTERM: clean exit
+    cloud = localcloud_factory(data_dir=data)
+    b = oss2.Bucket(
+        oss2.Auth(cloud.access_key_id, cloud.access_key_secret), cloud.oss_endpoint, "persist"
+    )
+    head = b.head_object("a")
+    assert head.headers["x-oss-meta-k"] == "v" and head.headers["x-oss-storage-class"] == "IA"
+    b.put_object("b", b"beta")
+    cloud.kill()
+    cloud = localcloud_factory(data_dir=data)
+    b = oss2.Bucket(
+        oss2.Auth(cloud.access_key_id, cloud.access_key_secret), cloud.oss_endpoint, "persist"
+    )
+    assert [o.key for o in oss2.ObjectIterator(b)] == ["a", "b"]
+    assert b.get_object("b").read() == b"beta"
+
+
+def test_sigint_also_shuts_down_cleanly(localcloud_factory):
+    cloud = localcloud_factory()
+    cloud.process.send_signal(signal.SIGINT)
+    assert cloud.process.wait(15) == 0
+
+
+def test_ready_line_has_the_documented_keys(localcloud):
+    for key in (
+        "oss_endpoint",
+        "admin_endpoint",
+        "access_key_id",
+        "access_key_secret",
+        "security_token",
+        "region",
+        "account_id",
+        "data_dir",
+        "pid",
+    ):
+        assert key in localcloud.info
+    assert localcloud.oss_endpoint.startswith("http://127.0.0.1:")
