@@ -1,0 +1,153 @@
+"""flows/copy.yaml on the local engine with the real copy handler: every branch."""
+
+from __future__ import annotations
+
+import pytest
+from jobkit import history, start_stack
+
+from ossbatch import jobdocs, sampledata
+from ossbatch.eventbudget import COSTS, events_per_execution
+from ossbatch.jobs import Jobs, new_job_id
+
+EVENT_LIMIT = 400  # small: continuation happens after a handful of pages
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = start_stack(tmp_path_factory.mktemp("copyflow"), max_events=EVENT_LIMIT)
+    yield s
+    s.close()
+
+
+def seed(stack, count: int, name: str = "idx.csv", extra_lines: list[str] = ()):
+    source = stack.bucket("src")
+    keys = sampledata.object_keys(f"{name}/", count)
+    sampledata.upload_objects(source, keys)
+    index = sampledata.csv_index(source.bucket_name, keys)
+    if extra_lines:
+        index += ("\n" + "\n".join(extra_lines)).encode()
+    source.put_object(name, index)
+    return source, keys
+
+
+def copy_doc(
+    stack,
+    index_key: str,
+    dest_prefix: str,
+    *,
+    shards=2,
+    per_page=5,
+    limit=EVENT_LIMIT,
+    dest_role="dst",
+    tolerate=0,
+):
+    conn = stack.connection()
+    return jobdocs.copy_document(
+        conn,
+        new_job_id("copy"),
+        index=f"oss://{stack.bucket_name('src')}/{index_key}",
+        source=None,
+        dest=f"oss://{stack.bucket_name(dest_role)}/{dest_prefix}",
+        storage_class="Archive",
+        concurrency=shards,
+        page_budget_s=20,
+        max_items_per_page=per_page,
+        event_limit=limit,
+        tolerated_failures=tolerate,
+    )
+
+
+def run_job(stack, doc, timeout=120):
+    jobs = Jobs(stack.connection())
+    job_id = jobs.start("copy", doc)
+    return jobs, jobs.wait(job_id, interval=0.2, timeout=timeout)
+
+
+def test_copy_job_copies_every_indexed_object_with_class_and_bytes(stack):
+    source, keys = seed(stack, 40, "basic.csv")
+    dest = stack.bucket("dst")
+    jobs, st = run_job(stack, copy_doc(stack, "basic.csv", "basic/", per_page=50))
+    assert st.state == "succeeded", st.error
+    assert st.progress.done == 40 and st.progress.failed == 0
+    for i, key in enumerate(keys):
+        head = dest.head_object("basic/" + key)
+        assert head.headers["x-oss-storage-class"] == "Archive"
+        assert head.content_length == sampledata.size_of(i)
+
+
+def test_copy_continues_in_fresh_executions_before_the_event_limit(stack):
+    seed(stack, 120, "many.csv")
+    doc = copy_doc(stack, "many.csv", "many/", shards=3, per_page=2)
+    assert doc["pages_per_execution"] < 20  # 120 objects need 20 pages per shard
+    jobs, st = run_job(stack, doc)
+    assert st.state == "succeeded", st.error
+    assert st.progress.done == 120
+    assert len(st.executions) >= 2, "the job should have continued in a fresh execution"
+    for execution in st.executions:
+        events = history(stack.engine, "ossbatch-copy", execution.name)
+        assert len(events) <= EVENT_LIMIT
+        assert execution.status == "Succeeded"
+    # each continuation was started by the flow itself, named after the job
+    assert [e.name for e in st.executions][1] == f"{st.job_id}--1"
+
+
+def test_event_cost_constants_match_the_engine(stack):
+    """events = FIXED + shards * (PER_SHARD + pages * PER_PAGE), measured on one execution."""
+    seed(stack, 12, "cost.csv")
+    doc = copy_doc(stack, "cost.csv", "cost/", shards=2, per_page=2, limit=5000)
+    jobs, st = run_job(stack, doc)
+    assert st.state == "succeeded"
+    (execution,) = st.executions
+    measured = len(history(stack.engine, "ossbatch-copy", execution.name))
+    pages = sum(item["shard"]["pages"] for item in execution.output["shards"])
+    shards = len(execution.output["shards"])
+    cost = COSTS["copy"]
+    predicted = cost.fixed + shards * cost.per_shard + pages * cost.per_page
+    assert measured <= predicted, (measured, predicted)
+    assert predicted - measured <= cost.per_shard, "constants overestimate too much"
+    assert events_per_execution("copy", shards, max(1, pages // shards)) >= measured - cost.per_page
+
+
+def test_missing_objects_are_failed_items_not_a_failed_job(stack):
+    source, keys = seed(
+        stack,
+        10,
+        "holes.csv",
+        extra_lines=[f"{stack.bucket_name('src')},nope/{i}" for i in range(3)],
+    )
+    jobs, st = run_job(stack, copy_doc(stack, "holes.csv", "holes/", per_page=50, tolerate=5))
+    assert st.state == "succeeded"
+    assert st.progress.done == 10 and st.progress.failed == 3
+    assert not st.over_tolerance
+    _, strict = run_job(stack, copy_doc(stack, "holes.csv", "holes2/", per_page=50, tolerate=0))
+    assert strict.over_tolerance  # the CLI turns this into exit code 1
+
+
+def test_missing_destination_bucket_ends_the_execution_with_a_named_error(stack):
+    seed(stack, 3, "nodest.csv")
+    doc = copy_doc(stack, "nodest.csv", "x/", dest_role="missing")
+    jobs, st = run_job(stack, doc)
+    assert st.state == "failed"
+    assert "DestinationBucketMissing" in st.error
+
+
+def test_listing_source_is_copied_too(stack):
+    source, keys = seed(stack, 15, "listing")
+    conn = stack.connection()
+    doc = jobdocs.copy_document(
+        conn,
+        new_job_id("copy"),
+        index=None,
+        source=f"oss://{stack.bucket_name('src')}/listing/",
+        dest=f"oss://{stack.bucket_name('dst')}/fromlisting/",
+        storage_class="IA",
+        concurrency=4,
+        page_budget_s=20,
+        max_items_per_page=4,
+        event_limit=EVENT_LIMIT,
+    )
+    jobs, st = run_job(stack, doc)
+    assert st.state == "succeeded", st.error
+    assert st.progress.done == 15
+    dest = stack.bucket("dst")
+    assert dest.head_object("fromlisting/" + keys[0]).headers["x-oss-storage-class"] == "IA"
