@@ -275,7 +275,7 @@ class EntryWriter:
     def write(self, data: bytes) -> None:
         self.buf += data
         self.written += len(data)
-        if not self.small and len(self.buf) >= self.part_size:
+        while not self.small and len(self.buf) >= self.part_size:
             self._flush_part(bytes(self.buf[: self.part_size]))
             del self.buf[: self.part_size]
 

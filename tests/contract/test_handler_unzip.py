@@ -1,0 +1,244 @@
+"""unzip handler against localcloud through oss2, with the hostile-zip corpus built in tests/zipcorpus.py."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import oss2
+import pytest
+
+from handlers import unzip as unzip_handler
+from handlers.errors import PackageRejected
+from handlers.events import UnzipEvent, parse_event
+from tests import zipcorpus
+from tests.handlerkit import counter_delta, fc_context, oss_counters, read_report
+
+
+@pytest.fixture
+def env(monkeypatch, localcloud):
+    monkeypatch.setenv("OSSBATCH_OSS_ENDPOINT", localcloud.oss_endpoint)
+    monkeypatch.setenv("OSSBATCH_REPORT_PREFIX", "reports/")
+    monkeypatch.setenv("OSSBATCH_OUTPUT_PREFIX", "out/")
+    monkeypatch.setenv("OSSBATCH_WATCH_PREFIX", "in/")
+    monkeypatch.delenv("OSSBATCH_NAME_ENCODING", raising=False)
+
+
+def run(event: dict, cloud):
+    return unzip_handler.run(parse_event(UnzipEvent, event), fc_context(cloud))
+
+
+def upload(bucket, data: bytes, key="in/pkg.zip") -> dict:
+    bucket.put_object(key, data)
+    return {"job_id": "u1", "package": {"bucket": bucket.bucket_name, "key": key}}
+
+
+def outputs(bucket, prefix="out/") -> dict[str, bytes]:
+    return {
+        o.key: bucket.get_object(o.key).read() for o in oss2.ObjectIterator(bucket, prefix=prefix)
+    }
+
+
+def entries(data: bytes) -> dict[str, bytes]:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    return {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
+
+
+def report_by_code(bucket, result) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for r in read_report(bucket, result["report_key"]):
+        out.setdefault(r.get("code") or r["status"], []).append(r)
+    return out
+
+
+def test_ordinary_package_is_extracted_under_prefix_and_package_name(env, localcloud, bucket):
+    data = zipcorpus.ordinary()
+    result = run(upload(bucket, data), localcloud)
+    assert result["done"] and result["all_succeeded"]
+    assert outputs(bucket) == {f"out/pkg/{k}": v for k, v in entries(data).items()}
+    assert result["counters"]["extracted"] == 4 and result["counters"]["skipped"] == 1
+    statuses = [r["status"] for r in read_report(bucket, result["report_key"])]
+    assert statuses.count("extracted") == 4
+
+
+def test_resume_from_marker_reads_only_the_remaining_entries(env, localcloud, bucket):
+    files = [(f"f{i:02d}.bin", bytes([i]) * 50_000) for i in range(20)]
+    data = zipcorpus.build(files, method=zipfile.ZIP_STORED)
+    ev = upload(bucket, data)
+    first = run({**ev, "tuning": {"max_items": 18}}, localcloud)
+    assert not first["done"] and first["marker"] == 18
+    second = run({**ev, "marker": first["marker"], "totals": first["totals"]}, localcloud)
+    assert second["done"] and second["totals"]["extracted"] == 20 and second["all_succeeded"]
+    info = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    remaining = len(data) - info[18].header_offset  # entries 18, 19 and the directory
+    tail_read = min(len(data), 65_557 + 76)
+    assert second["counters"]["bytes_read"] <= remaining * 1.05 + tail_read
+    assert len(outputs(bucket)) == 20
+
+
+def test_zip_slip_and_absolute_paths_never_leave_the_prefix(env, localcloud, bucket):
+    result = run(upload(bucket, zipcorpus.zip_slip()), localcloud)
+    assert set(outputs(bucket)) == {"out/pkg/ok.txt"}
+    keys = [o.key for o in oss2.ObjectIterator(bucket)]
+    assert all(k.startswith(("out/pkg/", "in/", "reports/")) for k in keys)
+    assert len(report_by_code(bucket, result)["UnsafePath"]) == 2 and not result["all_succeeded"]
+    result = run(upload(bucket, zipcorpus.absolute_paths(), "in/abs.zip"), localcloud)
+    assert set(outputs(bucket, "out/abs/")) == {"out/abs/ok.txt"}
+    assert len(report_by_code(bucket, result)["UnsafePath"]) == 2
+
+
+def test_sanitize_mode_keeps_absolute_entries_inside(env, localcloud, bucket):
+    run({**upload(bucket, zipcorpus.absolute_paths()), "unsafe_paths": "sanitize"}, localcloud)
+    assert set(outputs(bucket)) == {
+        "out/pkg/etc/passwd",
+        "out/pkg/Windows/win.ini",
+        "out/pkg/ok.txt",
+    }
+
+
+def test_duplicate_names_first_wins_and_the_rest_are_reported(env, localcloud, bucket):
+    result = run(upload(bucket, zipcorpus.duplicate_names()), localcloud)
+    assert outputs(bucket)["out/pkg/same.txt"] == b"first"
+    assert len(report_by_code(bucket, result)["DuplicateName"]) == 1
+
+
+def test_bad_crc_fails_that_entry_only(env, localcloud, bucket):
+    result = run(upload(bucket, zipcorpus.bad_crc()), localcloud)
+    assert set(outputs(bucket)) == {"out/pkg/good.txt", "out/pkg/after.txt"}
+    assert report_by_code(bucket, result)["CrcMismatch"][0]["name"] == "corrupt.txt"
+    assert result["done"] and not result["all_succeeded"]
+
+
+def test_encrypted_entry_without_password_is_reported_clearly(env, localcloud, bucket):
+    result = run(upload(bucket, zipcorpus.encrypted_without_password()), localcloud)
+    assert set(outputs(bucket)) == {"out/pkg/plain.txt"}
+    assert "password" in report_by_code(bucket, result)["EncryptedEntry"][0]["message"]
+
+
+def test_ratio_bomb_entry_is_refused_without_inflating_it(env, localcloud, bucket):
+    data = zipcorpus.bomb_by_ratio(200 * 1024 * 1024)
+    result = run({**upload(bucket, data), "limits": {"max_ratio": 100}}, localcloud)
+    assert set(outputs(bucket)) == {"out/pkg/small.txt"}
+    assert "CompressionRatioExceeded" in report_by_code(bucket, result)
+    assert result["counters"]["bytes_read"] < len(data) / 2  # the bomb's data was never fetched
+
+
+def test_count_bomb_rejects_the_package(env, localcloud, bucket):
+    with pytest.raises(PackageRejected, match="TooManyEntries"):
+        run(
+            {**upload(bucket, zipcorpus.bomb_by_count(300)), "limits": {"max_entries": 100}},
+            localcloud,
+        )
+
+
+@pytest.mark.parametrize(
+    "data,reason",
+    [(zipcorpus.not_a_zip(), "NotAZipArchive"), (zipcorpus.truncated(), "TruncatedArchive")],
+)
+def test_broken_packages_are_rejected_by_name(env, localcloud, bucket, data, reason):
+    with pytest.raises(PackageRejected) as info:
+        run(upload(bucket, data), localcloud)
+    assert info.value.reason == reason
+    assert list(outputs(bucket)) == []
+
+
+def test_empty_zip_is_done_with_nothing_written(env, localcloud, bucket):
+    result = run(upload(bucket, zipcorpus.empty()), localcloud)
+    assert result["done"] and result["all_succeeded"] and result["entries_total"] == 0
+    assert list(outputs(bucket)) == []
+
+
+def test_gbk_names_without_utf8_flag(env, localcloud, bucket):
+    run(upload(bucket, zipcorpus.gbk_names()), localcloud)
+    assert set(outputs(bucket)) == {"out/pkg/中文.txt", "out/pkg/报告/二月.csv"}
+
+
+def test_unsupported_method_is_reported_per_entry(env, localcloud, bucket):
+    result = run(upload(bucket, zipcorpus.unsupported_method()), localcloud)
+    assert set(outputs(bucket)) == {"out/pkg/ok.txt"}
+    assert "UnsupportedMethod" in report_by_code(bucket, result)
+
+
+def test_large_entries_stream_as_multipart(env, localcloud, bucket):
+    import os
+
+    big = os.urandom(700_000)
+    data = zipcorpus.build([("big.bin", big), ("small.txt", b"s")])
+    before = oss_counters(localcloud)
+    result = run(
+        {**upload(bucket, data), "small_entry_bytes": 200_000, "part_size": 204_800}, localcloud
+    )
+    delta = counter_delta(before, oss_counters(localcloud))
+    assert result["all_succeeded"] and outputs(bucket)["out/pkg/big.bin"] == big
+    assert delta.get("UploadPart") == 4 and delta.get("CompleteMultipartUpload") == 1
+
+
+def test_package_replaced_mid_extraction_fails_cleanly(env, localcloud, bucket):
+    ev = upload(bucket, zipcorpus.ordinary())
+    first = run({**ev, "tuning": {"max_items": 1}}, localcloud)
+    bucket.put_object("in/pkg.zip", zipcorpus.zip_slip())  # a new upload under the same key
+    with pytest.raises(PackageRejected, match="PackageChanged"):
+        run(
+            {**ev, "package": {**ev["package"], "etag": first["package"]["etag"]}, "marker": 1},
+            localcloud,
+        )
+
+
+def test_missing_package_is_named(env, localcloud, bucket):
+    with pytest.raises(PackageRejected, match="PackageMissing"):
+        run(
+            {"job_id": "u", "package": {"bucket": bucket.bucket_name, "key": "in/absent.zip"}},
+            localcloud,
+        )
+
+
+def test_handler_adapter(env, localcloud, bucket):
+    ev = upload(bucket, zipcorpus.ordinary())
+    out = json.loads(unzip_handler.handler(json.dumps(ev).encode(), fc_context(localcloud)))
+    assert out["done"] and out["report_key"].startswith("reports/u1/unzip/")
+
+
+@pytest.mark.slow
+def test_zip64_package_with_more_than_65535_entries(env, localcloud, bucket):
+    data = zipcorpus.many_entries(65_600)
+    ev = {**upload(bucket, data), "tuning": {"concurrency": 64}}
+    totals, marker = {}, 0
+    while True:
+        result = run({**ev, "marker": marker, "totals": totals}, localcloud)
+        marker, totals = result["marker"], result["totals"]
+        if result["done"]:
+            break
+    assert totals["extracted"] == 65_600
+    assert bucket.get_object("out/pkg/e/065599.txt").read() == b"65599"
+
+
+@pytest.mark.slow
+def test_entry_larger_than_4_gib_is_streamed_without_holding_it(env, localcloud, bucket):
+    import resource
+
+    size = 4 * 1024**3 + 1_000_000
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open(zipfile.ZipInfo("huge.bin"), "w", force_zip64=True) as out:
+            block = b"\0" * (8 * 1024 * 1024)
+            written = 0
+            while written < size:
+                n = min(len(block), size - written)
+                out.write(block[:n])
+                written += n
+    data = buf.getvalue()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = run(
+        {
+            **upload(bucket, data),
+            "limits": {"max_ratio": 100_000},
+            "part_size": 64 * 1024**2,
+            "tuning": {"max_buffered_mb": 256},
+        },
+        localcloud,
+    )
+    rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert result["all_succeeded"] and result["counters"]["bytes_out"] == size
+    assert bucket.head_object("out/pkg/huge.bin").content_length == size
+    assert rss_growth_mb < 600
