@@ -177,6 +177,12 @@ class LocalCloudServer:
         sys.stdout.write(READY_PREFIX + json.dumps(self.ready_info()) + "\n")
         sys.stdout.flush()
         self.ready.set()
+        # MNS/FC helper: services end long polls and running invocations (last built first),
+        # or the listeners would wait for them to drain
+        for service in reversed(list(self.ctx.services.values())):
+            begin_shutdown = getattr(service, "begin_shutdown", None)
+            if begin_shutdown is not None:
+                begin_shutdown()
         await self.stop_event.wait()
         for server in self.servers:
             server.should_exit = True

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import codezip
 from .errors import (
+    FcError,
     FunctionAlreadyExists,
     FunctionError,
     FunctionNotFound,
@@ -32,6 +33,15 @@ from .spec import FunctionSpec, TriggerSpec
 from .store import AsyncTask, FcStore
 
 log = logging.getLogger("localcloud.fc")
+
+
+class ShuttingDown(FcError):
+    status = 503
+    code = "ServiceUnavailable"
+
+    def __init__(self):
+        super().__init__("localcloud is shutting down; retry against the next instance")
+
 
 # The project root: the code root of functions created without a code zip, so
 # `handlers.unzip.handler` resolves as it does in the uploaded code package.
@@ -94,6 +104,7 @@ class FcRuntime:
         self._instances: dict[str, FunctionInstances] = {}
         self._subscriptions: dict[tuple[str, str], object] = {}
         self._closing = threading.Event()
+        self._closed = False
         self.close_hooks: list = []  # called first by close() (e.g. the HTTP layer's threads)
         # async invocations: a due-time heap served by one scheduler thread
         self._due: list[tuple[float, int, str]] = []
@@ -225,6 +236,8 @@ class FcRuntime:
         if invocation_type != "Sync":
             raise InvalidArgument(f"invocation type {invocation_type!r} is not Sync or Async")
         spec = self.get_function(name)
+        if self._closing.is_set():
+            raise ShuttingDown()
         pool = self._pool(name)
         pool.acquire(self.concurrency_limit(spec), wait_for_slot)
         try:
@@ -485,19 +498,26 @@ class FcRuntime:
             self.notifications.unsubscribe(subscription)
 
     # ---------------------------------------------------------------- lifecycle
-    def close(self) -> None:
-        """Stop scheduling, kill every instance, unsubscribe; queued async work persists."""
+    def begin_shutdown(self) -> None:
+        """Stop scheduling and kill every instance so in-flight invocations end now
+        (localcloud.server calls this before its listeners drain); queued async work persists."""
         if self._closing.is_set():
             return
         self._closing.set()
-        for hook in self.close_hooks:
-            hook()
         with self._wake:
             self._wake.notify_all()
         for function_name, name in list(self._subscriptions):
             self._unsubscribe(function_name, name)
         for pool in list(self._instances.values()):
             pool.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.begin_shutdown()
+        for hook in self.close_hooks:
+            hook()
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._scheduler.join(timeout=5)
         self._store.close()

@@ -65,9 +65,15 @@ class MnsService:
         self._store = MnsStore(Path(data_dir) / "mns.sqlite")
         self._changed = threading.Condition()
         self._async_waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._shutting_down = False
+
+    def begin_shutdown(self) -> None:
+        """End every long poll now (answered as empty) so the listener can drain."""
+        self._shutting_down = True
+        self._wake_all()
 
     def close(self) -> None:
-        self._wake_all()
+        self.begin_shutdown()
         self._store.close()
 
     # ------------------------------------------------------------------ queues
@@ -208,7 +214,7 @@ class MnsService:
             with self._changed:
                 messages = self.receive(queue, count)
                 remaining = deadline - time.monotonic()
-                if messages or remaining <= 0:
+                if messages or remaining <= 0 or self._shutting_down:
                     return messages
                 self._changed.wait(min(remaining, self._until_next_visible(queue)))
 
@@ -226,7 +232,7 @@ class MnsService:
                 event.clear()
                 messages = self.receive(queue, count)
                 remaining = deadline - loop.time()
-                if messages or remaining <= 0:
+                if messages or remaining <= 0 or self._shutting_down:
                     return messages
                 try:
                     await asyncio.wait_for(
