@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
 from .errors import InvalidEvent, StartExecutionFailed
 from .logs import JobLog, request_id_of
 
@@ -162,6 +164,15 @@ def dispatch(
     return result
 
 
+def _fnf_transient(exc: BaseException) -> bool:
+    """StartExecution is limited to 100/s per account: retry throttling and 5xx, never 4xx."""
+    if is_already_exists(exc):
+        return False
+    status = getattr(exc, "status_code", None) or 0
+    code = str(getattr(exc, "code", "") or "")
+    return status >= 500 or status == 429 or "Throttl" in code or isinstance(exc, ConnectionError)
+
+
 def fnf_starter(context, endpoint: str | None = None) -> Starter:
     """StartExecution through alibabacloud-fnf20190315 with the context's STS credentials."""
     from alibabacloud_fnf20190315.client import Client
@@ -187,10 +198,16 @@ def fnf_starter(context, endpoint: str | None = None) -> Starter:
     )
     client = Client(config)
 
+    retrying = Retrying(
+        retry=retry_if_exception(_fnf_transient),
+        wait=wait_random_exponential(multiplier=0.5, max=10),
+        stop=stop_after_attempt(5),
+        reraise=True,
+    )
+
     def start(flow_name: str, name: str, flow_input: str) -> None:
-        client.start_execution(
-            StartExecutionRequest(flow_name=flow_name, execution_name=name, input=flow_input)
-        )
+        request = StartExecutionRequest(flow_name=flow_name, execution_name=name, input=flow_input)
+        retrying(client.start_execution, request)
 
     return start
 
