@@ -238,13 +238,17 @@ def _run_unzip(conn, env, entries: int) -> JobLine:
         return JobLine("unzip", 0, 0, seconds, "", False, "no MNS notification within 600 s")
     console.print("    MNS notification received:")
     console.print_json(json.dumps(message, ensure_ascii=False))
-    extraction = conn.oss_bucket(conn.buckets["extraction"])
-    stem = key.rsplit("/", 1)[-1][: -len(".zip")]
-    prefix = message.get("output_prefix") or f"{env.unzip.output_prefix}{stem}/"
+    from handlers.zipsafety import output_key, package_dir_name
+
+    # the handler writes into the package's own bucket (UnzipEvent.output_bucket unset)
+    extraction = packages
+    package_dir = package_dir_name(key, watch_prefix=env.unzip.watch_prefix)
+    prefix = message.get("output_prefix") or env.unzip.output_prefix
     wrong = 0
     for name, data in expected.items():
+        target = output_key(prefix, package_dir, name)
         try:
-            got = _retrying(lambda name=name: extraction.get_object(prefix + name).read())
+            got = _retrying(lambda target=target: extraction.get_object(target).read())
         except Exception:
             got = None
         wrong += int(got != data)
