@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -126,8 +127,9 @@ class FlowEngine:
         for item in running:
             item.env.stop_reason = "localcloud is shutting down"
             item.env.stop_event.set()
+        deadline = time.monotonic() + timeout
         for item in running:
-            item.thread.join(timeout)
+            item.thread.join(max(0.0, deadline - time.monotonic()))
         self.store.close()
 
     def _count(self, name: str, amount: int = 1) -> None:

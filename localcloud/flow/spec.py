@@ -346,10 +346,11 @@ def _next_or_end(raw: dict, path: str, problems: _Problems) -> tuple[str | None,
     return nxt, bool(end)
 
 
-def _constructor(raw, key, path, problems, allow_output) -> Constructor | None:
+def _constructor(raw, key, path, problems, allow_output, label=None) -> Constructor | None:
     if key not in raw:
         return None
     template = raw[key]
+    key = label or key
     if not isinstance(template, dict):
         problems.add(path, key, "must be a mapping (use 'key.$: <expression>' for values)")
         return None
@@ -462,7 +463,9 @@ def _parse_catch(value, path, problems) -> list[CatchRule]:
         if not isinstance(nxt, str) or not nxt:
             problems.add(path, f"{where}.Next", "required: the state to go to when caught")
             nxt = ""
-        output = _constructor(rule, "OutputConstructor", f"{path}", problems, allow_output=True)
+        output = _constructor(
+            rule, "OutputConstructor", path, problems, True, f"{where}.OutputConstructor"
+        )
         rules.append(CatchRule(errors, nxt, output))
     return rules
 
