@@ -44,3 +44,30 @@ clean:
 
 # --- infra (CDK for Terraform) -------------------------------------------------
 # (owned by infra/: synth, hcl, review, package, plan, deploy, destroy)
+
+# ENV=local|dev|staging|prod (default local). synth/hcl/review/package run offline
+# (package downloads pinned wheels once into build/package-cache). plan/deploy/destroy
+# need terraform, credentials and the alicloud provider: they stop at once if one is missing.
+.PHONY: synth hcl review package plan deploy destroy
+INFRA := $(BIN)/python -m infra
+
+synth: setup
+	$(INFRA) synth --env $(ENV)
+
+hcl: setup
+	$(INFRA) hcl --env $(ENV)
+
+review: setup
+	$(INFRA) review --env $(ENV) $(if $(BASE),--base $(BASE))
+
+package: setup
+	$(INFRA) package
+
+plan: setup
+	$(INFRA) plan --env $(ENV)
+
+deploy: setup
+	$(INFRA) deploy --env $(ENV) $(if $(filter 1 true yes,$(AUTO_APPROVE)),--auto-approve)
+
+destroy: setup
+	$(INFRA) destroy --env $(ENV) $(if $(filter 1 true yes,$(FORCE)),--force) $(if $(filter 1 true yes,$(AUTO_APPROVE)),--auto-approve)

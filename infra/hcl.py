@@ -1,0 +1,58 @@
+"""`make hcl ENV=x`: the same stack as plain Terraform HCL (the exit from CDKTF).
+
+cdktf renders HCL from each binding's `_synthesize_hcl_attributes`; this module
+indents it and writes `cdktf.out/hcl/ossbatch-<env>/main.tf`, a directory plain
+`terraform init/plan` can use without cdktf (same depth as the JSON stack
+directory, so the code package's relative path still resolves).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cdktf
+
+HEREDOC_START = re.compile(r"<<-?(\w+)\s*$")
+
+
+def indent_hcl(text: str, width: int = 2) -> str:
+    """Re-indent cdktf's flat HCL by block depth; heredoc bodies are left untouched."""
+    lines_out: list[str] = []
+    depth = 0
+    heredoc_end: str | None = None
+    blank_run = 0
+    for raw in text.splitlines():
+        if heredoc_end is not None:
+            lines_out.append(raw)
+            if raw.strip() == heredoc_end:
+                heredoc_end = None
+            continue
+        line = raw.strip()
+        if not line:
+            blank_run += 1
+            if blank_run == 1 and lines_out:
+                lines_out.append("")
+            continue
+        blank_run = 0
+        if line[0] in "}]":
+            depth = max(depth - 1, 0)
+        lines_out.append(" " * (width * depth) + line)
+        match = HEREDOC_START.search(line)
+        if match:
+            heredoc_end = match.group(1)
+        elif line.endswith(("{", "[")):
+            depth += 1
+    return "\n".join(lines_out).rstrip() + "\n"
+
+
+def render(stack: cdktf.TerraformStack) -> str:
+    return indent_hcl(stack.to_hcl_terraform()["hcl"])
+
+
+def write(stack: cdktf.TerraformStack, outdir: Path) -> Path:
+    target = outdir / "hcl" / stack.node.id
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / "main.tf"
+    path.write_text(render(stack), encoding="utf-8")
+    return path

@@ -1,0 +1,141 @@
+"""RAM policies are least privilege: exact actions, resources inside the environment's scope."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+ACCOUNT = r"(\$\{data\.alicloud_account\.current\.id\}|[0-9]{16})"
+
+
+def documents(synthesized) -> dict[str, dict]:
+    """role kind (fc-worker, fc-trigger, flow, oss-trigger) -> parsed policy document."""
+    found = {}
+    prefix = synthesized.env.name_prefix + "-"
+    for policy in synthesized.resources("alicloud_ram_policy").values():
+        kind = policy["policy_name"].removeprefix(prefix).removesuffix("-policy")
+        found[kind] = json.loads(policy["policy_document"])
+    return found
+
+
+def statements(document: dict):
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        yield statement["Action"], statement["Resource"]
+
+
+def test_each_role_has_exactly_one_custom_policy_attached(synthesized):
+    attachments = synthesized.resources("alicloud_ram_role_policy_attachment").values()
+    assert len(attachments) == 4
+    assert all(a["policy_type"] == "Custom" for a in attachments)
+    assert set(documents(synthesized)) == {"fc-worker", "fc-trigger", "flow", "oss-trigger"}
+
+
+def test_no_wildcard_actions_and_no_wildcard_resources(synthesized):
+    for kind, document in documents(synthesized).items():
+        for actions, resources in statements(document):
+            for action in actions:
+                assert "*" not in action, (kind, action)
+                assert action != "oss:*"
+            # no service here needs Resource "*" (policies.Statement.wildcard_reason would say why)
+            assert "*" not in resources, (kind, resources)
+
+
+def test_every_oss_resource_is_inside_the_environments_buckets(synthesized):
+    env = synthesized.env
+    buckets = {spec.name for spec in env.buckets.distinct().values()}
+    for kind, document in documents(synthesized).items():
+        for _, resources in statements(document):
+            for arn in resources:
+                if not arn.startswith("acs:oss:"):
+                    continue
+                match = re.fullmatch(rf"acs:oss:\*:{ACCOUNT}:([a-z0-9-]+)(/.*)?", arn)
+                assert match, arn
+                assert match.group(2) in buckets, (kind, arn)
+
+
+def test_prefix_scoped_grants_stay_inside_their_prefixes(synthesized):
+    env = synthesized.env
+    worker = documents(synthesized)["fc-worker"]
+    extraction = f"{env.buckets.extraction.name}/{env.unzip.output_prefix}*"
+    reports = f"{env.buckets.reports.name}/{env.report_prefix}*"
+    for _actions, resources in statements(worker):
+        for arn in resources:
+            bucket_and_key = arn.split(":", 4)[4]
+            if bucket_and_key.startswith(env.buckets.extraction.name + "/") and (
+                env.buckets.extraction.name != env.buckets.archive.name
+            ):
+                assert bucket_and_key == extraction, arn
+            if bucket_and_key.startswith(env.buckets.reports.name + "/"):
+                assert bucket_and_key == reports, arn
+
+
+def test_fc_role_cannot_delete_outside_the_packages_prefix(synthesized):
+    env = synthesized.env
+    allowed = f"{env.buckets.packages.name}/{env.unzip.watch_prefix}*"
+    for kind, document in documents(synthesized).items():
+        for actions, resources in statements(document):
+            if any("Delete" in action for action in actions):
+                assert kind == "fc-worker"
+                assert actions == ["oss:DeleteObject"]
+                assert [arn.split(":", 4)[4] for arn in resources] == [allowed]
+
+
+def test_trigger_role_can_only_invoke_the_trigger_function(synthesized):
+    env = synthesized.env
+    document = documents(synthesized)["oss-trigger"]
+    (only,) = list(statements(document))
+    actions, resources = only
+    assert actions == ["fc:InvokeFunction"]
+    trigger = env.function_name("trigger")
+    assert resources, resources
+    for arn in resources:
+        assert re.fullmatch(rf"acs:fc:{env.region}:{ACCOUNT}:functions/{trigger}(/\*)?", arn), arn
+
+
+def test_flow_role_invokes_workers_but_not_the_trigger(synthesized):
+    env = synthesized.env
+    invoke = [
+        arn
+        for actions, resources in statements(documents(synthesized)["flow"])
+        if "fc:InvokeFunction" in actions
+        for arn in resources
+    ]
+    names = {re.search(r"functions/([^/]+)", arn).group(1) for arn in invoke}
+    assert names == {env.function_name(j) for j in ("copy", "restore", "unzip")}
+
+
+def test_flow_role_sends_only_to_the_notification_queue(synthesized):
+    env = synthesized.env
+    for actions, resources in statements(documents(synthesized)["flow"]):
+        if "mns:SendMessage" in actions:
+            assert resources == [
+                r
+                for r in resources
+                if r.endswith(f"/queues/{env.unzip.notification_queue}/messages")
+            ]
+
+
+def test_trigger_function_may_start_only_the_unzip_flow(synthesized):
+    env = synthesized.env
+    for actions, resources in statements(documents(synthesized)["fc-trigger"]):
+        if "fnf:StartExecution" in actions:
+            assert all(f"flow/{env.flow_name('unzip')}" in arn for arn in resources)
+
+
+@pytest.mark.parametrize(
+    "kind,service",
+    [("fc-worker", "fc"), ("fc-trigger", "fc"), ("flow", "fnf"), ("oss-trigger", "oss")],
+)
+def test_roles_trust_exactly_one_service(stacks, kind, service):
+    prod = stacks["prod"]
+    role = next(
+        r
+        for r in prod.resources("alicloud_ram_role").values()
+        if r["role_name"] == f"ossbatch-prod-{kind}"
+    )
+    trust = json.loads(role["assume_role_policy_document"])
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Service": [f"{service}.aliyuncs.com"]}
