@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -100,6 +101,12 @@ class Instance:
         return answer
 
     def kill(self) -> None:
+        """Kill the instance with everything its handler started (its own process group)."""
+        if self.process.returncode is None:  # not reaped yet: the group id is still ours
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()

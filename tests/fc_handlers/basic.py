@@ -92,3 +92,14 @@ def timeout_then_succeed(event, context):
         open(marker, "w").close()
         time.sleep(3600)
     return "second time lucky"
+
+
+def spawn_child_then_sleep(event, context):
+    """Starts a child process (pid written to the payload's path), then sleeps forever."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    with open(event.decode(), "w") as f:
+        f.write(str(child.pid))
+    time.sleep(3600)

@@ -370,3 +370,22 @@ def test_delete_function_removes_it(runtime):
     runtime.delete_function("gone")
     with pytest.raises(FunctionNotFound):
         runtime.invoke("gone")
+
+
+def test_a_timeout_also_kills_processes_the_handler_started(runtime, tmp_path):
+    import os
+
+    runtime.create_function(fn("spawner", "spawn_child_then_sleep", timeout=1))
+    pid_file = tmp_path / "child.pid"
+    with pytest.raises(FunctionTimeout):
+        runtime.invoke("spawner", str(pid_file).encode())
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the handler's child process outlived the timed-out instance")
