@@ -120,7 +120,14 @@ class FcRuntime:
         self._scheduler.start()
         for task, payload in self._store.pending_tasks():
             # interrupted by a restart: deliver again (FC async is at-least-once)
-            self._enqueue(task.request_id, task.function, payload, task.source, task.attempts)
+            self._enqueue(
+                task.request_id,
+                task.function,
+                payload,
+                task.source,
+                task.attempts,
+                created=task.created,
+            )
         for trigger in self._store.triggers():
             self._subscribe(trigger)
 
@@ -315,13 +322,16 @@ class FcRuntime:
             time.sleep(0.02)
         return False
 
-    def _enqueue(self, request_id, function, payload, source, attempts, delay=0.0) -> None:
+    def _enqueue(
+        self, request_id, function, payload, source, attempts, delay=0.0, created=None
+    ) -> None:
         with self._wake:
             self._pending[request_id] = {
                 "function": function,
                 "payload": payload,
                 "source": source,
                 "attempts": attempts,
+                "created": time.time() if created is None else created,
             }
             heapq.heappush(self._due, (time.monotonic() + delay, next(self._seq), request_id))
             self._wake.notify()
@@ -349,6 +359,10 @@ class FcRuntime:
         spec = self._functions.get(task["function"])
         if spec is None:
             self._finish(request_id, task, "Failed", "function was deleted")
+            return
+        if time.time() - task["created"] > spec.max_async_event_age_seconds:
+            # FC drops an async event older than maxAsyncEventAgeInSeconds
+            self._finish(request_id, task, "Expired", "older than maxAsyncEventAgeInSeconds")
             return
         pool = self._pool(spec.name)
         if not pool.try_acquire(self.concurrency_limit(spec)):
@@ -387,6 +401,7 @@ class FcRuntime:
                     task["source"],
                     task["attempts"],
                     delay,
+                    created=task["created"],
                 )
             else:
                 self._finish(request_id, task, "Failed", error)

@@ -154,6 +154,9 @@ def validate_function(spec: FunctionSpec) -> None:
         or not 0 <= spec.max_async_retry_attempts <= 8
     ):
         raise InvalidArgument("maxAsyncRetryAttempts must be within 0..8")
+    age = spec.max_async_event_age_seconds
+    if not isinstance(age, int) or not 1 <= age <= 86400:
+        raise InvalidArgument("maxAsyncEventAgeInSeconds must be within 1..86400")
 
 
 @dataclass(frozen=True)

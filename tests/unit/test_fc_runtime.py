@@ -389,3 +389,14 @@ def test_a_timeout_also_kills_processes_the_handler_started(runtime, tmp_path):
         time.sleep(0.05)
     else:
         pytest.fail("the handler's child process outlived the timed-out instance")
+
+
+def test_async_events_older_than_max_event_age_are_dropped(runtime):
+    runtime.create_function(fn("aged", "echo", max_async_event_age_seconds=1))
+    runtime.put_concurrency("aged", 0)  # nothing runs while the event ages
+    request_id = runtime.invoke_async("aged")
+    time.sleep(1.3)
+    runtime.put_concurrency("aged", None)
+    assert runtime.wait_async_idle(10)
+    task = runtime.async_task(request_id)
+    assert task.status == "Expired" and task.attempts == 0
