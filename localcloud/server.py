@@ -121,9 +121,8 @@ class LocalCloudServer:
         self.ctx = ServiceContext(config)
         self.servers: list[uvicorn.Server] = []
         self.stop_event = asyncio.Event()
-        self.ready = (
-            threading.Event()
-        )  # set once the ready line is out (in-process embedding, tests)
+        # set once the ready line is out (in-process embedding, tests)
+        self.ready = threading.Event()
 
     def ready_info(self) -> dict:
         c = self.config
@@ -177,13 +176,13 @@ class LocalCloudServer:
         sys.stdout.write(READY_PREFIX + json.dumps(self.ready_info()) + "\n")
         sys.stdout.flush()
         self.ready.set()
+        await self.stop_event.wait()
         # MNS/FC helper: services end long polls and running invocations (last built first),
         # or the listeners would wait for them to drain
         for service in reversed(list(self.ctx.services.values())):
             begin_shutdown = getattr(service, "begin_shutdown", None)
             if begin_shutdown is not None:
                 begin_shutdown()
-        await self.stop_event.wait()
         for server in self.servers:
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)

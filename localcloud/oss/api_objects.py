@@ -41,6 +41,8 @@ def object_headers(svc: OssService, rec: ObjectRecord) -> list[tuple[bytes, byte
     if rec.object_type == "Normal":
         h.append((b"content-md5", base64.b64encode(binascii.unhexlify(rec.etag))))
     for k, v in rec.meta.items():
+        if k[0] == ":":  # internal (e.g. object ACL)
+            continue
         h.append((k.encode(), v.encode("utf-8", "surrogateescape")))
     restore = svc.restore.header(rec)
     if restore:

@@ -10,14 +10,20 @@ import asyncio
 import base64
 import logging
 
-from . import api_buckets, api_multipart, api_objects, errors, routing
+from . import api_buckets, api_extra, api_multipart, api_objects, api_post, errors, routing
 from .service import OssService
 from .wire import OssRequest, Response
 from .xmlwire import render_error
 
 log = logging.getLogger("localcloud.oss")
 
-HANDLERS = {**api_buckets.HANDLERS, **api_objects.HANDLERS, **api_multipart.HANDLERS}
+HANDLERS = {
+    **api_buckets.HANDLERS,
+    **api_objects.HANDLERS,
+    **api_multipart.HANDLERS,
+    **api_post.HANDLERS,
+    **api_extra.HANDLERS,
+}
 BUCKET_ADMIN_OPS = frozenset(
     {
         "PutBucket",
@@ -79,6 +85,10 @@ class OssApp:
                 raise errors.InternalError("Injected fault (localcloud --fault-rate).")
             self._authorize(req, op)
             handler = HANDLERS.get(op)
+            if handler is None and op == "Unknown":
+                raise errors.MethodNotAllowed(
+                    f"{scope['method']} is not allowed on this resource.", Method=scope["method"]
+                )
             if handler is None:
                 raise errors.NotImplementedOp(
                     f"Operation {op} ({scope['method']} {scope['path']}) is not supported by localcloud."
@@ -95,6 +105,8 @@ class OssApp:
 
     def _authorize(self, req: OssRequest, op: str) -> None:
         svc = self.svc
+        if op == "PostObject" and "authorization" not in req.headers:
+            return  # a form upload carries its signature in the form (checked by api_post)
         signed = svc.auth.authenticate(req.method, req.bucket, req.key, req.query, req.headers)
         req.authenticated = signed
         if signed:
@@ -114,6 +126,7 @@ class OssApp:
     def _error(self, exc: errors.OssError, request_id: str, method: str) -> Response:
         body = render_error(exc, request_id, self.svc.host_id)
         headers = [(b"content-type", b"application/xml"), (b"x-oss-ec", b"0000-00000000")]
+        headers.extend((k.encode(), v.encode()) for k, v in exc.headers.items())
         if method == "HEAD":
             # HEAD has no body: OSS puts the error document in x-oss-err (oss2 decodes it)
             headers.append((b"x-oss-err", base64.b64encode(body)))

@@ -14,6 +14,7 @@ class OssError(Exception):
         self.message = message or self.default_message
         # extra XML children OSS adds to some errors (BucketName, Key, UploadId, ...)
         self.details = {k: v for k, v in details.items() if v is not None}
+        self.headers: dict[str, str] = {}  # extra response headers some errors carry
         super().__init__(f"{self.code}: {self.message}")
 
 
@@ -129,4 +130,13 @@ FileAlreadyExists = _error(
 )
 OperationNotSupported = _error(
     "OperationNotSupported", 400, "The operation is not supported for this resource."
+)
+InvalidPolicyDocument = _error(
+    "InvalidPolicyDocument",
+    400,
+    "The content of the form does not meet the conditions specified in the policy document.",
+)
+ObjectNotAppendable = _error("ObjectNotAppendable", 409, "The object is not appendable.")
+PositionNotEqualToLength = _error(
+    "PositionNotEqualToLength", 409, "Position is not equal to file length."
 )

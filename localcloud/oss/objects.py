@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from . import errors
-from .names import check_object_key, storage_class
+from .names import OBJECT_ACLS, check_object_key, storage_class
 from .notifications import NotificationHub
 from .restore import RestoreClock
 from .storage import ObjectRecord, Storage
@@ -25,7 +25,11 @@ STORED_HEADERS = (
 
 
 def object_meta_from_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if k.startswith("x-oss-meta-") or k in STORED_HEADERS}
+    meta = {k: v for k, v in headers.items() if k.startswith("x-oss-meta-") or k in STORED_HEADERS}
+    acl = headers.get("x-oss-object-acl")
+    if acl in OBJECT_ACLS:
+        meta[":acl"] = acl  # internal entry (':' prefix): never sent back as a header
+    return meta
 
 
 class Objects:

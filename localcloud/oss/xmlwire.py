@@ -3,6 +3,7 @@ guarded parser for request bodies."""
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import quote
 from xml.etree import ElementTree
@@ -24,17 +25,26 @@ def http_date(ts: float) -> str:
     return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(ts))
 
 
+# characters XML 1.0 cannot carry even as references (control characters, surrogates, U+FFFE/F)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_escape(value) -> str:
+    """Escape for element text; characters XML cannot carry become '?' (ask encoding-type=url)."""
+    return escape(_NOT_XML.sub("?", str(value)))
+
+
 def text(value) -> str:
-    return escape(str(value))
+    return xml_escape(value)
 
 
 def key_text(value: str, url_encode: bool) -> str:
     """A key or prefix as OSS writes it: url-encoded when encoding-type=url was asked."""
-    return quote(value, safe="/") if url_encode else escape(value)
+    return quote(value, safe="/") if url_encode else xml_escape(value)
 
 
 def element(tag: str, value) -> str:
-    return f"<{tag}>{escape(str(value))}</{tag}>"
+    return f"<{tag}>{xml_escape(value)}</{tag}>"
 
 
 def document(root: str, body: str) -> bytes:

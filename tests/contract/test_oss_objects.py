@@ -153,3 +153,23 @@ def test_signed_url_v1_allows_anonymous_download(bucket):
     bucket.put_object("signed", b"secret bytes")
     url = bucket.sign_url("GET", "signed", 60)
     assert requests.get(url, timeout=10).content == b"secret bytes"
+
+
+def test_append_object_grows_and_checks_position(bucket):
+    r1 = bucket.append_object("log", 0, b"hello ")
+    r2 = bucket.append_object("log", r1.next_position, b"world")
+    assert r2.next_position == 11
+    assert bucket.get_object("log").read() == b"hello world"
+    with pytest.raises(oss2.exceptions.PositionNotEqualToLength):
+        bucket.append_object("log", 3, b"x")
+    bucket.put_object("normal", b"x")
+    with pytest.raises(oss2.exceptions.ObjectNotAppendable):
+        bucket.append_object("normal", 1, b"y")
+
+
+def test_object_acl_round_trip(bucket):
+    bucket.put_object("acl", b"x")
+    assert bucket.get_object_acl("acl").acl == "default"
+    bucket.put_object_acl("acl", oss2.OBJECT_ACL_PUBLIC_READ)
+    assert bucket.get_object_acl("acl").acl == "public-read"
+    assert "x-oss-object-acl" not in bucket.head_object("acl").headers
