@@ -286,6 +286,18 @@ class FcApi:
         )
         return self._ok(self._trigger_json(trigger), request_id)
 
+    async def update_trigger(self, request, body, request_id):
+        data = _json_body(body)
+        trigger = self.runtime.update_trigger(
+            request.path_params["name"],
+            request.path_params["trigger"],
+            trigger_config=data.get("triggerConfig"),
+            description=data.get("description"),
+            invocation_role=data.get("invocationRole"),
+            qualifier=data.get("qualifier"),
+        )
+        return self._ok(self._trigger_json(trigger), request_id)
+
     async def delete_trigger(self, request, body, request_id):
         self.runtime.delete_trigger(request.path_params["name"], request.path_params["trigger"])
         return self._ok(None, request_id, 204)
@@ -345,6 +357,7 @@ def build_app(
         route("/functions/{name}/triggers", api.create_trigger, ["POST"]),
         route("/functions/{name}/triggers", api.list_triggers, ["GET"]),
         route("/functions/{name}/triggers/{trigger}", api.get_trigger, ["GET"]),
+        route("/functions/{name}/triggers/{trigger}", api.update_trigger, ["PUT"]),
         route("/functions/{name}/triggers/{trigger}", api.delete_trigger, ["DELETE"]),
     ]
 

@@ -6,6 +6,7 @@ Semantics only; the FC 3.0 HTTP API in `api.py` is a thin layer over this.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import heapq
 import itertools
 import json
@@ -475,6 +476,24 @@ class FcRuntime:
         )
         page = triggers[:limit]
         return page, (page[-1].name if len(triggers) > limit else "")
+
+    def update_trigger(self, function_name: str, name: str, **changes) -> TriggerSpec:
+        """Change trigger_config / description / invocation_role / qualifier; re-subscribes."""
+        allowed = {"trigger_config", "description", "invocation_role", "qualifier"}
+        changes = {k: v for k, v in changes.items() if k in allowed and v is not None}
+        if not isinstance(changes.get("trigger_config", ""), str):
+            changes["trigger_config"] = json.dumps(changes["trigger_config"])
+        with self._lock:
+            current = self.get_trigger(function_name, name)
+            updated = dataclasses.replace(
+                current,
+                last_modified_time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                **changes,
+            )
+            self._unsubscribe(function_name, name)
+            self._store.put_trigger(updated)
+            self._subscribe(updated)
+        return updated
 
     def delete_trigger(self, function_name: str, name: str) -> None:
         with self._lock:

@@ -301,7 +301,18 @@ def test_oss_trigger_crud(client):
     )
     got = client.get_trigger(name, "on-zip").body
     assert json.loads(got.trigger_config) == json.loads(config)
+    assert got.invocation_role == "acs:ram::1999:role/oss-invoke"
     assert got.source_arn == "acs:oss:cn-hangzhou:1999:bucket-a"
+    new_config = json.dumps({"events": ["oss:ObjectCreated:*"]})
+    updated = client.update_trigger(
+        name,
+        "on-zip",
+        fc_models.UpdateTriggerRequest(
+            body=fc_models.UpdateTriggerInput(trigger_config=new_config, description="all")
+        ),
+    ).body
+    assert json.loads(updated.trigger_config) == json.loads(new_config)
+    assert updated.description == "all"
     listed = client.list_triggers(name, fc_models.ListTriggersRequest()).body
     assert [t.trigger_name for t in listed.triggers] == ["on-zip"]
     client.delete_trigger(name, "on-zip")

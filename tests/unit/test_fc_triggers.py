@@ -218,3 +218,31 @@ def test_malformed_trigger_configs_are_invalid(hub, tmp_path, config):
             )
     finally:
         runtime.close()
+
+
+def test_updating_a_trigger_changes_what_it_matches(hub, tmp_path):
+    runtime = make_runtime(hub, tmp_path / "d")
+    try:
+        runtime.create_function({"name": "f", "handler": H + "echo"})
+        runtime.create_trigger(
+            "f",
+            name="t",
+            trigger_type="oss",
+            source_arn="acs:oss:cn-hangzhou:1777:uploads",
+            trigger_config=CONFIG,
+        )
+        runtime.update_trigger(
+            "f",
+            "t",
+            trigger_config={
+                "events": ["oss:ObjectCreated:*"],
+                "filter": {"key": {"suffix": ".tar"}},
+            },
+        )
+        put(hub, "incoming/a.zip")
+        put(hub, "x.tar")
+        assert wait_for(lambda: len(runtime.async_tasks("f")) == 1)
+        time.sleep(0.3)
+        assert len(runtime.async_tasks("f")) == 1
+    finally:
+        runtime.close()
