@@ -383,7 +383,9 @@ class FlowEngine:
                 self._checkpoint(record, history, next_state, next_input)
 
             try:
-                output = run_scope(definition.scope, data, env, start_at, on_transition)
+                output = run_scope(
+                    definition.scope, data, env, start_at, on_transition, history.count
+                )
             except ExecutionStopped as stop:
                 if self._shutting_down:
                     self.store.append_events(record.flow_name, record.name, history.drain())
@@ -424,7 +426,7 @@ class FlowEngine:
         detail: str | None,
     ) -> None:
         if status == SUCCEEDED:
-            history.add(ev.EXECUTION_SUCCEEDED, "", f'{{"output":{_dumps(output)}}}')
+            history.add(ev.EXECUTION_SUCCEEDED, "", f'{{"output":{_dumps(output)}}}', history.count)
             output_text = _dumps(output)
         else:
             error = {"Error": code, "Cause": detail or ""}
@@ -432,6 +434,7 @@ class FlowEngine:
                 ev.EXECUTION_STOPPED if status == STOPPED else ev.EXECUTION_FAILED,
                 "",
                 {"error": code, "cause": detail or ""},
+                history.count,
             )
             output_text = _dumps(error)
         self.store.finish(

@@ -94,11 +94,19 @@ class Environment:
         scope_input: Any,
         start_at: str | None = None,
         on_transition: Callable[[str, Any], None] | None = None,
+        parent_event: int = 0,
     ) -> Any:
-        return run_scope(scope, scope_input, self, start_at, on_transition)
+        return run_scope(scope, scope_input, self, start_at, on_transition, parent_event)
 
 
-HANDLERS: dict[type, Callable[[State, Any, Environment, dict], StateResult]] = {
+@dataclass
+class Step:
+    """The latest event id of the state being run: the ScheduleEventId of its next event."""
+
+    last: int
+
+
+HANDLERS: dict[type, Callable[[State, Any, Environment, dict, Step], StateResult]] = {
     PassState: states_flow.run_pass,
     ChoiceState: states_flow.run_choice,
     WaitState: states_flow.run_wait,
@@ -116,13 +124,14 @@ def run_scope(
     env: Environment,
     start_at: str | None = None,
     on_transition: Callable[[str, Any], None] | None = None,
+    parent_event: int = 0,
 ) -> Any:
     """Run states from StartAt (or `start_at`) until one ends the scope; return its output."""
     state = scope.states[start_at or scope.start_at]
-    data = scope_input
+    data, last = scope_input, parent_event
     while True:
         env.check_stopped()
-        data, next_name = run_state(state, data, env)
+        data, next_name, last = run_state(state, data, env, last)
         if next_name is None:
             return data
         if on_transition is not None:
@@ -148,10 +157,20 @@ def _encode(value: Any, state: State, what: str) -> str:
     return text
 
 
-def run_state(state: State, raw_input: Any, env: Environment) -> tuple[Any, str | None]:
-    """Run one state; return (output, name of the next state or None when the scope ends)."""
+def run_state(
+    state: State, raw_input: Any, env: Environment, previous_event: int = 0
+) -> tuple[Any, str | None, int]:
+    """Run one state; return (output, next state name or None at the end of the scope,
+    id of its StepExited event).
+
+    Events: StepEntered, StepStarted, [task/branch/iteration events], StepSucceeded or
+    StepFailed, StepExited (none after an uncaught StepFailed).
+    """
     history = env.history
-    history.add(ev.STEP_ENTERED, state.name, f'{{"input":{_encode(raw_input, state, "input")}}}')
+    input_text = _encode(raw_input, state, "input")
+    step = Step(
+        history.add(ev.STEP_ENTERED, state.name, f'{{"input":{input_text}}}', previous_event)
+    )
     ctx = env.context(state.name, raw_input)
     handler = HANDLERS[type(state)]
     try:
@@ -159,15 +178,24 @@ def run_state(state: State, raw_input: Any, env: Environment) -> tuple[Any, str 
         if state.input is not None:
             state_input = build(state.input, {"Input": raw_input, "Context": ctx})
             ctx["Current"]["Input"] = state_input
-        result = _with_retry(state, handler, state_input, env, ctx)
+            input_text = _encode(state_input, state, "input")
+        step.last = history.add(ev.STEP_STARTED, state.name, f'{{"input":{input_text}}}', step.last)
+        result = _with_retry(state, handler, state_input, env, ctx, step)
         output = result.output
         if state.output is not None:
             ctx["Current"]["Output"] = result.output
             output = build(
                 state.output, {"Input": state_input, "Output": result.output, "Context": ctx}
             )
+        output_text = _encode(output, state, "output")
+        step.last = history.add(
+            ev.STEP_SUCCEEDED, state.name, f'{{"output":{output_text}}}', step.last
+        )
         next_name = None if result.end_scope else (result.next or state.next)
     except FlowError as error:
+        step.last = history.add(
+            ev.STEP_FAILED, state.name, {"error": error.code, "cause": error.detail}, step.last
+        )
         rule = next((r for r in state.catch if r.matches(error.code)), None)
         if rule is None:
             raise
@@ -175,16 +203,17 @@ def run_state(state: State, raw_input: Any, env: Environment) -> tuple[Any, str 
         output = error.as_context()
         if rule.output is not None:
             output = build(rule.output, {"Input": raw_input, "Output": output, "Context": ctx})
+        output_text = _encode(output, state, "output")
         next_name = rule.next
-    history.add(ev.STEP_EXITED, state.name, f'{{"output":{_encode(output, state, "output")}}}')
-    return output, next_name
+    exited = history.add(ev.STEP_EXITED, state.name, f'{{"output":{output_text}}}', step.last)
+    return output, next_name, exited
 
 
-def _with_retry(state, handler, state_input, env: Environment, ctx: dict) -> StateResult:
+def _with_retry(state, handler, state_input, env: Environment, ctx: dict, step: Step):
     attempts = [0] * len(state.retry)
     while True:
         try:
-            return handler(state, state_input, env, ctx)
+            return handler(state, state_input, env, ctx, step)
         except FlowError as error:
             index = next((i for i, r in enumerate(state.retry) if r.matches(error.code)), None)
             if index is None or attempts[index] >= state.retry[index].max_attempts:

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 
 from .errors import EventLimitExceeded
 
-# Event types (names as GetExecutionHistory's `Type`).
+# Event types: the values GetExecutionHistory's `Type` documents (alibabacloud-fnf20190315).
 EXECUTION_STARTED = "ExecutionStarted"
 EXECUTION_SUCCEEDED = "ExecutionSucceeded"
 EXECUTION_FAILED = "ExecutionFailed"
 EXECUTION_STOPPED = "ExecutionStopped"
 STEP_ENTERED = "StepEntered"
+STEP_STARTED = "StepStarted"
+STEP_SUCCEEDED = "StepSucceeded"
+STEP_FAILED = "StepFailed"
 STEP_EXITED = "StepExited"
 TASK_SCHEDULED = "TaskScheduled"
 TASK_STARTED = "TaskStarted"
@@ -36,7 +39,7 @@ TERMINAL_EVENTS = {EXECUTION_SUCCEEDED, EXECUTION_FAILED, EXECUTION_STOPPED}
 # Events one successful occurrence costs (retries add a Task's 3 again per attempt).
 EVENTS_PER = {
     "execution": 2,  # ExecutionStarted + ExecutionSucceeded/Failed/Stopped
-    "state": 2,  # StepEntered + StepExited, for every state type
+    "state": 4,  # StepEntered + StepStarted + StepSucceeded/StepFailed + StepExited
     "task_attempt": 3,  # TaskScheduled + TaskStarted + TaskSucceeded/Failed/TimedOut
     "map_iteration": 2,  # IterationEntered + IterationExited (+ the processor's states)
     "parallel_branch": 2,  # BranchEntered + BranchExited (+ the branch's states)

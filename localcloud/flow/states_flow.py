@@ -18,19 +18,19 @@ def _result(output: Any, next_name: str | None = None, end_scope: bool = False) 
     return StateResult(output, next_name, end_scope)
 
 
-def run_pass(state, state_input, env: Environment, ctx: dict) -> StateResult:
+def run_pass(state, state_input, env: Environment, ctx: dict, step=None) -> StateResult:
     return _result(state_input)
 
 
-def run_succeed(state, state_input, env: Environment, ctx: dict) -> StateResult:
+def run_succeed(state, state_input, env: Environment, ctx: dict, step=None) -> StateResult:
     return _result(state_input, end_scope=True)
 
 
-def run_fail(state, state_input, env: Environment, ctx: dict) -> StateResult:
+def run_fail(state, state_input, env: Environment, ctx: dict, step=None) -> StateResult:
     raise FlowError(state.code, state.detail)
 
 
-def run_choice(state, state_input, env: Environment, ctx: dict) -> StateResult:
+def run_choice(state, state_input, env: Environment, ctx: dict, step=None) -> StateResult:
     scope = {"Input": state_input, "Context": ctx}
     for index, branch in enumerate(state.branches):
         try:
@@ -50,7 +50,7 @@ def run_choice(state, state_input, env: Environment, ctx: dict) -> StateResult:
     return _result(state_input, state.default)
 
 
-def run_wait(state, state_input, env: Environment, ctx: dict) -> StateResult:
+def run_wait(state, state_input, env: Environment, ctx: dict, step=None) -> StateResult:
     seconds = state.seconds
     if state.seconds_expr is not None:
         try:

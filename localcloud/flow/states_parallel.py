@@ -27,14 +27,14 @@ if TYPE_CHECKING:
     from .evaluator import Environment, StateResult
 
 
-def run_parallel(state, state_input, env: Environment, ctx: dict) -> StateResult:
+def run_parallel(state, state_input, env: Environment, ctx: dict, step) -> StateResult:
     from .evaluator import StateResult
 
     def branch(index: int, scope) -> Any:
         name = f"{state.name}.Branch{index}"
-        env.history.add(ev.BRANCH_ENTERED, name)
-        output = env.run_scope(scope, state_input)
-        env.history.add(ev.BRANCH_EXITED, name)
+        entered = env.history.add(ev.BRANCH_ENTERED, name, schedule_event_id=step.last)
+        output = env.run_scope(scope, state_input, parent_event=entered)
+        env.history.add(ev.BRANCH_EXITED, name, schedule_event_id=entered)
         return output
 
     with ThreadPoolExecutor(max_workers=len(state.branches), thread_name_prefix="flow-par") as pool:
@@ -53,7 +53,7 @@ def _cancel(futures) -> None:
         future.cancel()
 
 
-def run_map(state, state_input, env: Environment, ctx: dict) -> StateResult:
+def run_map(state, state_input, env: Environment, ctx: dict, step) -> StateResult:
     from .evaluator import StateResult
 
     try:
@@ -89,21 +89,28 @@ def run_map(state, state_input, env: Environment, ctx: dict) -> StateResult:
         if abort.is_set():
             return
         name = f"{state.name}.Items[{index}]"
-        env.history.add(ev.ITERATION_ENTERED, name, {"index": index})
+        entered = env.history.add(
+            ev.ITERATION_ENTERED, name, {"index": index}, schedule_event_id=step.last
+        )
         try:
-            results[index] = env.run_scope(state.processor, items[index])
+            results[index] = env.run_scope(state.processor, items[index], parent_event=entered)
         except FlowError as error:
             with lock:
                 failures.append((index, error))
                 results[index] = error.as_context()
                 if too_many_failures(len(failures)):
                     abort.set()
-            env.history.add(ev.ITERATION_EXITED, name, {"index": index, "error": error.code})
+            env.history.add(
+                ev.ITERATION_EXITED,
+                name,
+                {"index": index, "error": error.code},
+                schedule_event_id=entered,
+            )
             return
         except ExecutionAborted:
             abort.set()
             raise
-        env.history.add(ev.ITERATION_EXITED, name, {"index": index})
+        env.history.add(ev.ITERATION_EXITED, name, {"index": index}, schedule_event_id=entered)
 
     workers = min(state.max_concurrency, len(items))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flow-map") as pool:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 INTEGRATION_UNAVAILABLE = "FnF.IntegrationUnavailable"
 
 
-def run_task(state, state_input, env: Environment, ctx: dict) -> StateResult:
+def run_task(state, state_input, env: Environment, ctx: dict, step) -> StateResult:
     from .evaluator import StateResult
 
     try:
@@ -36,17 +36,20 @@ def run_task(state, state_input, env: Environment, ctx: dict) -> StateResult:
         ev.TASK_SCHEDULED,
         state.name,
         {"action": state.action, "taskMode": state.task_mode, "parameters": params},
+        schedule_event_id=step.last,
     )
-    env.history.add(ev.TASK_STARTED, state.name, schedule_event_id=scheduled)
+    started = env.history.add(ev.TASK_STARTED, state.name, schedule_event_id=scheduled)
     try:
         output: Any = integration(params, state.task_mode, env)
     except FlowError as error:
-        env.history.add(
+        step.last = env.history.add(
             ev.TASK_FAILED,
             state.name,
             {"error": error.code, "cause": error.detail},
-            schedule_event_id=scheduled,
+            schedule_event_id=started,
         )
         raise
-    env.history.add(ev.TASK_SUCCEEDED, state.name, {"output": output}, schedule_event_id=scheduled)
+    step.last = env.history.add(
+        ev.TASK_SUCCEEDED, state.name, {"output": output}, schedule_event_id=started
+    )
     return StateResult(output)

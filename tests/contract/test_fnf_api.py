@@ -106,7 +106,7 @@ def test_start_describe_and_history_of_an_execution(fnf):
     assert done.status == "Succeeded"
     assert json.loads(done.output) == {"n": 40, "limit": 40}
     assert done.stopped_time.endswith("Z")
-    # history pages: 166 events, 60 per page by default
+    # history pages: 330 events, 60 per page by default
     events, token = [], None
     while True:
         page = fnf.get_execution_history(
@@ -118,7 +118,7 @@ def test_start_describe_and_history_of_an_execution(fnf):
         token = page.next_token
         if not token:
             break
-    assert len(events) == (40 * 2 + 2) * 2 + 2
+    assert len(events) == (40 * 2 + 2) * 4 + 2
     assert [e.event_id for e in events] == list(range(1, len(events) + 1))
     assert events[0].type == "ExecutionStarted" and events[-1].type == "ExecutionSucceeded"
     assert events[1].step_name == "Check"

@@ -95,11 +95,11 @@ def test_event_limit_fails_the_execution_like_the_cloud(make_engine):
 
 
 def test_an_execution_needing_exactly_the_limit_succeeds(make_engine):
-    # limit 10 loops: (10*2 + 2) states * 2 events + 2 = 46 events
-    engine = make_engine(max_events=46)
+    # limit 10 loops: (10*2 + 2) states * 4 events + 2 = 90 events
+    engine = make_engine(max_events=90)
     record = run_flow(engine, definition("loop_counter.yaml"), {"n": 0, "limit": 10})
     assert record.status == "Succeeded"
-    engine2 = make_engine(max_events=45, data_dir=engine.store.path.parent / "other")
+    engine2 = make_engine(max_events=89, data_dir=engine.store.path.parent / "other")
     record = run_flow(engine2, definition("loop_counter.yaml"), {"n": 0, "limit": 10})
     assert record.error_code == "FnF.EventLimitExceeded"
 
@@ -111,11 +111,17 @@ def test_event_limit_inside_a_map_aborts_every_iteration(make_engine):
     assert len(events(engine)) == 200
 
 
-def test_a_map_over_1000_items_costs_four_events_per_item(engine):
+def test_a_map_over_1000_items_costs_six_events_per_item(make_engine):
+    engine = make_engine(max_events=10_000)
     record = run_flow(engine, definition("map_pass.yaml"), {"items": list(range(1000))})
     assert record.status == "Succeeded"
-    # start + Map state (2) + 1000 x (iteration 2 + processor state 2) + end
-    assert len(events(engine)) == 2 + 2 + 1000 * 4
+    # start + Map state (4) + 1000 x (iteration 2 + processor state 4) + end
+    assert len(events(engine)) == 2 + 4 + 1000 * 6
+
+
+def test_the_same_map_overflows_the_default_5000_event_limit(engine):
+    record = run_flow(engine, definition("map_pass.yaml"), {"items": list(range(1000))})
+    assert (record.status, record.error_code) == ("Failed", "FnF.EventLimitExceeded")
 
 
 def test_stop_execution_interrupts_a_wait(engine):

@@ -62,9 +62,11 @@ def test_task_output_is_the_function_result(fc_engine, tmp_path):
     assert types == [
         "ExecutionStarted",
         "StepEntered",
+        "StepStarted",
         "TaskScheduled",
         "TaskStarted",
         "TaskSucceeded",
+        "StepSucceeded",
         "StepExited",
         "ExecutionSucceeded",
     ]

@@ -19,7 +19,7 @@ def test_request_complete_continues_the_job_in_a_chain_of_fresh_executions(engin
         assert last.status == "Succeeded", part
     assert json.loads(last.output) == {"finished": 3}
     # each link is a fresh execution with its own short history
-    assert len(events(engine, "chain", "job-part-1")) == 2 + 2 * 2 + 3
+    assert len(events(engine, "chain", "job-part-1")) == 2 + 2 * 4 + 3
 
 
 def test_starting_a_duplicate_execution_name_is_a_task_error(engine):

@@ -122,7 +122,9 @@ def test_flows_and_finished_executions_persist(make_engine, tmp_path):
     assert second.describe_flow("f").description == "keep me"
     record = second.describe_execution("f", "e1")
     assert (record.status, record.error_code) == ("Failed", "JobDeadlineExceeded")
-    assert len(events(second)) == 3
+    # ExecutionStarted, StepEntered, StepStarted, StepFailed, ExecutionFailed
+    assert [e.type for e in events(second)][-2:] == ["StepFailed", "ExecutionFailed"]
+    assert len(events(second)) == 5
 
 
 SLOW_CHILD = """

@@ -109,18 +109,30 @@ def test_succeed_ends_the_execution_with_its_input(engine):
     assert json.loads(record.output) == {"n": 3, "limit": 3}
 
 
-def test_a_loop_records_two_events_per_state_visit(engine):
+def test_a_loop_records_four_events_per_state_visit_linked_by_schedule_ids(engine):
     run_flow(engine, definition("loop_counter.yaml"), {"n": 0, "limit": 10})
     history = events(engine)
-    # 10 x (Check + Step) + final Check + Done, 2 events each, + start/end
-    assert len(history) == (10 * 2 + 2) * 2 + 2
+    # 10 x (Check + Step) + final Check + Done, 4 events each, + start/end
+    assert len(history) == (10 * 2 + 2) * 4 + 2
     assert [e.event_id for e in history] == list(range(1, len(history) + 1))
+    assert [e.type for e in history[:6]] == [
+        "ExecutionStarted",
+        "StepEntered",
+        "StepStarted",
+        "StepSucceeded",
+        "StepExited",
+        "StepEntered",
+    ]
     assert {e.type for e in history} == {
         "ExecutionStarted",
         "StepEntered",
+        "StepStarted",
+        "StepSucceeded",
         "StepExited",
         "ExecutionSucceeded",
     }
+    # each event points at the one before it in its state (or the previous state's exit)
+    assert all(e.schedule_event_id == e.event_id - 1 for e in history[1:])
 
 
 def test_state_output_larger_than_64_kib_fails_like_the_cloud(engine):
