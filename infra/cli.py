@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     pkg.add_argument("--no-deps", action="store_true", help="handlers/ only (no downloads)")
     pkg.add_argument("--python-version", default=code_package.FC_PYTHON_VERSION)
     pkg.add_argument("--out-dir", type=Path, default=PROJECT_ROOT / "build" / "package")
+    pkg.add_argument("--project-root", type=Path, default=PROJECT_ROOT, help="where handlers/ is")
+    pkg.add_argument("--cache-dir", type=Path, default=code_package.CACHE_DIR)
     return parser
 
 
@@ -111,8 +113,9 @@ def cmd_review(args) -> int:
 
 def cmd_package(args) -> int:
     built = code_package.build(
-        PROJECT_ROOT,
+        args.project_root,
         args.out_dir,
+        args.cache_dir,
         python_version=args.python_version,
         with_dependencies=not args.no_deps,
     )

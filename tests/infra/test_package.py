@@ -1,0 +1,191 @@
+"""The code package: deterministic bytes, content-hash name, and it runs a handler in a clean venv."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infra import package as code_package
+from ossbatch.config import PROJECT_ROOT
+
+RUN_ECHO = "import json, handlers.echo as h; print(h.handler(json.dumps({'n': 1}).encode(), None))"
+
+
+def make_project(root: Path) -> Path:
+    handlers = root / "handlers"
+    (handlers / "__pycache__").mkdir(parents=True)
+    (handlers / "__init__.py").write_text("")
+    (handlers / "echo.py").write_text(
+        "import json\n\n\ndef handler(event, context):\n"
+        "    return json.dumps({'echo': json.loads(event)})\n"
+    )
+    (handlers / "__pycache__" / "echo.cpython-311.pyc").write_bytes(b"\x00junk")
+    return root
+
+
+def clean_venv(python: str, where: Path) -> Path:
+    """A venv with nothing installed (not even pip): only the zip's contents are importable."""
+    subprocess.run([python, "-m", "venv", "--without-pip", str(where)], check=True)
+    return where / "bin" / "python"
+
+
+def test_same_source_gives_the_same_bytes_and_name(tmp_path):
+    root = make_project(tmp_path / "p")
+    first = code_package.build(root, tmp_path / "out1", with_dependencies=False)
+    second = code_package.build(root, tmp_path / "out2", with_dependencies=False)
+    assert Path(first.path).read_bytes() == Path(second.path).read_bytes()
+    assert (
+        Path(first.path).name == Path(second.path).name == f"ossbatch-code-{first.sha256[:16]}.zip"
+    )
+
+
+def test_a_changed_handler_changes_the_hash(tmp_path):
+    root = make_project(tmp_path / "p")
+    before = code_package.build(root, tmp_path / "out", with_dependencies=False)
+    (root / "handlers" / "echo.py").write_text("def handler(event, context):\n    return event\n")
+    after = code_package.build(root, tmp_path / "out", with_dependencies=False)
+    assert before.sha256 != after.sha256 and before.object_key != after.object_key
+
+
+def test_entries_are_sorted_dated_1980_and_free_of_bytecode(tmp_path):
+    root = make_project(tmp_path / "p")
+    built = code_package.build(root, tmp_path / "out", with_dependencies=False)
+    with zipfile.ZipFile(built.path) as archive:
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    assert names == sorted(names) == ["handlers/__init__.py", "handlers/echo.py"]
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.external_attr >> 16 for i in infos} == {0o100644}
+
+
+def test_entry_order_of_the_input_does_not_matter():
+    a = code_package.deterministic_zip({"b.py": b"2", "a.py": b"1"})
+    b = code_package.deterministic_zip({"a.py": b"1", "b.py": b"2"})
+    assert a == b
+
+
+def test_checksum_is_the_crc64_oss_and_fc_use(tmp_path):
+    import oss2
+
+    root = make_project(tmp_path / "p")
+    built = code_package.build(root, tmp_path / "out", with_dependencies=False)
+    crc = oss2.utils.Crc64(0)
+    crc.update(Path(built.path).read_bytes())
+    assert built.crc64 == str(crc.crc)
+
+
+def test_manifest_records_the_last_build(tmp_path):
+    root = make_project(tmp_path / "p")
+    built = code_package.build(root, with_dependencies=False)
+    assert code_package.current(root) == built
+
+
+def test_missing_handlers_is_a_clear_error(tmp_path):
+    with pytest.raises(code_package.PackageError, match="handlers/__init__.py"):
+        code_package.build(tmp_path, with_dependencies=False)
+
+
+def test_native_parts_of_locally_built_sdists_are_dropped(tmp_path):
+    wheel = tmp_path / "crcmod-1.7-cp311-cp311-linux_x86_64.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("crcmod/__init__.py", "")
+        archive.writestr("crcmod/_crcfunext.cpython-311-x86_64-linux-gnu.so", b"\x7fELF")
+    kept = code_package._wheel_entries(wheel, drop_native=True)
+    assert sorted(kept) == ["crcmod/__init__.py"]
+    assert len(code_package._wheel_entries(wheel, drop_native=False)) == 2
+
+
+def test_lock_file_pins_every_dependency_exactly(tmp_path):
+    pins = code_package.read_lock()
+    names = {p.name for p in pins}
+    assert {"oss2", "tenacity", "stream-unzip", "pydantic", "alibabacloud-fnf20190315"} <= names
+    assert all(p.version and "*" not in p.version for p in pins)
+    assert {p.name for p in pins if p.sdist_only} == {"oss2", "crcmod", "alibabacloud-tea"}
+    bad = tmp_path / "lock.txt"
+    bad.write_text("oss2>=2\n")
+    with pytest.raises(code_package.PackageError, match=r"lock.txt:1"):
+        code_package.read_lock(bad)
+
+
+def test_handlers_only_zip_imports_and_runs_in_a_clean_venv(tmp_path):
+    root = make_project(tmp_path / "p")
+    built = code_package.build(root, tmp_path / "out", with_dependencies=False)
+    code = tmp_path / "code"
+    zipfile.ZipFile(built.path).extractall(code)
+    python = clean_venv(sys.executable, tmp_path / "venv")
+    done = subprocess.run(
+        [str(python), "-c", RUN_ECHO], cwd=code, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"echo": {"n": 1}}
+
+
+def _fc_python() -> tuple[str, str]:
+    """The FC runtime's interpreter if installed here, else this one (same packaging path)."""
+    found = shutil.which(f"python{code_package.FC_PYTHON_VERSION}")
+    if found:
+        probe = subprocess.run([found, "-c", "print(1)"], capture_output=True)
+        if probe.returncode == 0:
+            return found, code_package.FC_PYTHON_VERSION
+    return sys.executable, f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@pytest.mark.slow
+def test_make_package_twice_is_byte_identical_and_runs_the_trigger_handler(tmp_path):
+    """Full package with pinned wheels (downloaded once into build/package-cache)."""
+    if not (PROJECT_ROOT / "handlers" / "trigger.py").is_file():
+        pytest.skip("handlers/trigger.py not written yet")
+    python, version = _fc_python()
+    source = tmp_path / "source"  # a snapshot: handlers/ may be edited while this runs
+    shutil.copytree(PROJECT_ROOT / "handlers", source / "handlers")
+    outs = []
+    for n in (1, 2):
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "infra", "package", "--python-version", version,
+                "--out-dir", str(tmp_path / f"out{n}"), "--project-root", str(source),
+            ],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        (zip_path,) = (tmp_path / f"out{n}").glob("ossbatch-code-*.zip")
+        outs.append(zip_path)
+    assert outs[0].name == outs[1].name
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+
+    code = tmp_path / "code"
+    zipfile.ZipFile(io.BytesIO(outs[0].read_bytes())).extractall(code)
+    venv_python = clean_venv(python, tmp_path / "venv")
+    script = (
+        "import json, types\n"
+        "from handlers.trigger import handler\n"
+        "ctx = types.SimpleNamespace(request_id='r-1', region='cn-hangzhou',\n"
+        "    credentials=types.SimpleNamespace(access_key_id='ak', access_key_secret='sk',\n"
+        "    security_token=None))\n"
+        "event = {'events': [{'eventName': 'ObjectCreated:PutObject', 'eventSource': 'acs:oss',\n"
+        "    'region': 'cn-hangzhou', 'oss': {'bucket': {'name': 'b'},\n"
+        "    'object': {'key': 'elsewhere/readme.txt', 'size': 3, 'eTag': 'e'}}}]}\n"
+        "print(handler(json.dumps(event).encode(), ctx))\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OSSBATCH_UNZIP_FLOW": "ossbatch-test-unzip",
+        "OSSBATCH_FNF_ENDPOINT": "https://cn-hangzhou.fnf.aliyuncs.com",
+        "OSSBATCH_WATCH_PREFIX": "incoming/",
+        "OSSBATCH_WATCH_SUFFIX": ".zip",
+        "OSSBATCH_OUTPUT_PREFIX": "extracted/",
+    }
+    done = subprocess.run(
+        [str(venv_python), "-c", script], cwd=code, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result and not result.get("started"), result
