@@ -108,7 +108,7 @@ class FlowEngine:
                     None,
                     EXECUTION_INTERRUPTED,
                     "localcloud restarted while the execution was running; "
-                    "start it again (resume is off: --no-flow-resume)",
+                    "start it again (resume is off: LOCALCLOUD_FLOW_RESUME=0)",
                 )
                 continue
             log.info(
@@ -117,7 +117,21 @@ class FlowEngine:
                 record.name,
                 record.checkpoint_state or "the start",
             )
-            self._launch(record, resume=True)
+            try:
+                self._launch(record, resume=True)
+            except Exception as exc:  # never leave it Running because it cannot resume
+                log.exception("cannot resume %s/%s", record.flow_name, record.name)
+                history = ev.History(
+                    self.max_events, self.store.event_count(record.flow_name, record.name)
+                )
+                self._finish(
+                    record,
+                    history,
+                    FAILED,
+                    None,
+                    EXECUTION_INTERRUPTED,
+                    f"localcloud restarted and could not resume the execution: {exc}",
+                )
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop execution threads without finishing them: they resume on the next start."""
