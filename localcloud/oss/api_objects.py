@@ -43,7 +43,7 @@ def object_headers(svc: OssService, rec: ObjectRecord) -> list[tuple[bytes, byte
     for k, v in rec.meta.items():
         if k[0] == ":":  # internal (e.g. object ACL)
             continue
-        h.append((k.encode(), v.encode("utf-8", "surrogateescape")))
+        h.append((k.encode(), v.encode()))
     restore = svc.restore.header(rec)
     if restore:
         h.append((b"x-oss-restore", restore.encode()))

@@ -42,7 +42,10 @@ class OssRequest:
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
             k = name.decode("latin-1")
-            v = value.decode("utf-8", "surrogateescape")
+            try:
+                v = value.decode("utf-8")
+            except UnicodeDecodeError:  # http.client sends str header values as latin-1
+                v = value.decode("latin-1")
             headers[k] = f"{headers[k]},{v}" if k in headers else v
         self.headers = headers
         raw_path = scope.get("raw_path") or scope["path"].encode()
