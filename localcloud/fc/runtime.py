@@ -49,6 +49,15 @@ class ShuttingDown(FcError):
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def _to_spec(spec: FunctionSpec | dict) -> FunctionSpec:
+    if isinstance(spec, FunctionSpec):
+        return spec
+    try:
+        return FunctionSpec(**spec)
+    except TypeError as exc:  # unknown or missing fields
+        raise InvalidArgument(f"function spec {spec.get('name')!r}: {exc}") from None
+
+
 def _credentials_dict(credentials) -> dict:
     if credentials is None:
         return {"access_key_id": "", "access_key_secret": "", "security_token": ""}
@@ -136,7 +145,7 @@ class FcRuntime:
     def create_function(
         self, spec: FunctionSpec | dict, code_zip: bytes | None = None
     ) -> FunctionSpec:
-        spec = spec if isinstance(spec, FunctionSpec) else FunctionSpec(**spec)
+        spec = _to_spec(spec)
         with self._lock:
             if spec.name in self._functions:
                 raise FunctionAlreadyExists(spec.name)
@@ -147,7 +156,7 @@ class FcRuntime:
 
     def register(self, spec: FunctionSpec | dict, code_zip: bytes | None = None) -> FunctionSpec:
         """Create the function, or replace its configuration if it exists (idempotent)."""
-        spec = spec if isinstance(spec, FunctionSpec) else FunctionSpec(**spec)
+        spec = _to_spec(spec)
         with self._lock:
             current = self._functions.get(spec.name)
             if current is None:

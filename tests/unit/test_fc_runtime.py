@@ -400,3 +400,8 @@ def test_async_events_older_than_max_event_age_are_dropped(runtime):
     assert runtime.wait_async_idle(10)
     task = runtime.async_task(request_id)
     assert task.status == "Expired" and task.attempts == 0
+
+
+def test_unknown_spec_fields_are_invalid_argument(runtime):
+    with pytest.raises(InvalidArgument, match="memory"):
+        runtime.create_function({"name": "typo", "handler": "a.b", "memory": 256})
