@@ -18,6 +18,7 @@ import oss2
 
 from .budget import TimeBudget
 from .clients import OssClients, error_code, error_message, raise_if_systemic
+from .destview import DestinationView
 from .errors import DestinationBucketMissing, SourceBucketMissing
 from .events import CopyEvent, parse_event
 from .index import normalise_etag
@@ -66,6 +67,7 @@ class ObjectCopier:
         self.event, self.clients, self.report, self.tally = event, clients, report, tally
         self.retry = clients.retry
         self.dest = clients.bucket(event.dest.bucket)
+        self.view = DestinationView.of_bucket(self.dest, event.dest.prefix, self.retry)
 
     def dest_key(self, key: str) -> str:
         return self.event.dest.prefix + key
@@ -113,21 +115,25 @@ class ObjectCopier:
         )
 
     def already_there(self, ref, dest_key, facts, target_class, same_object) -> bool:
+        listed = self.view.lookup(dest_key)
+        if listed is None:
+            return False
+        if same_object:
+            # an in-place conversion is done once the class is right
+            return bool(target_class) and listed.storage_class == target_class
+        if listed.size != facts.size:
+            return False
+        if target_class and listed.storage_class != target_class:
+            return False
+        if facts.etag and listed.etag == facts.etag:
+            return True
+        if not listed.etag or "-" not in listed.etag:
+            return False
+        # a multipart copy has a different ETag: compare the content CRC-64 instead
         try:
             head = self.retry.call(self.dest.head_object, dest_key)
         except oss2.exceptions.NotFound:
             return False
-        if same_object:
-            # an in-place conversion is done once the class is right
-            return bool(target_class) and head.headers.get("x-oss-storage-class") == target_class
-        if head.content_length != facts.size:
-            return False
-        if target_class and head.headers.get("x-oss-storage-class") != target_class:
-            return False
-        dest_etag = normalise_etag(head.etag)
-        if facts.etag and dest_etag == facts.etag:
-            return True
-        # a multipart copy has a different ETag: compare the content CRC-64 instead
         dest_crc = head.headers.get("x-oss-hash-crc64ecma")
         if dest_crc and facts.crc64 is None:
             facts = self.head_source(ref.bucket, ref.key)

@@ -30,28 +30,27 @@ class ReportPart:
 
     def __init__(self, key: str):
         self.key = key
-        self._records: list[dict] = []
+        self._lines: list[bytes] = []  # encoded at once: 100k dicts would cost far more
         self._lock = threading.Lock()
 
     def add(self, **record) -> None:
+        line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         with self._lock:
-            self._records.append(record)
+            self._lines.append(line)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._lines)
 
     @property
     def records(self) -> list[dict]:
-        return list(self._records)
+        return [json.loads(line) for line in self._lines]
 
     def body(self) -> bytes:
-        return "".join(
-            json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in self._records
-        ).encode("utf-8")
+        return b"".join(self._lines)
 
     def write(self, bucket, retry) -> str | None:
         """PUT the part (if any record) and return its key; None when there is nothing to report."""
-        if not self._records:
+        if not self._lines:
             return None
         retry.call(
             bucket.put_object,

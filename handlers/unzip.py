@@ -45,7 +45,7 @@ SUPPORTED_METHODS = {0: "stored", 8: "deflate", 9: "deflate64", 12: "bzip2"}
 AES_METHOD = 99
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedEntry:
     entry: ZipEntry
     name: str | None
@@ -304,8 +304,8 @@ class EntryWriter:
         self.retry.call(self.bucket.complete_multipart_upload, self.key, self.upload_id, parts)
         return None
 
-    def _put(self, data: bytes):
-        return self.retry.call(self.bucket.put_object, self.key, data)
+    def _put(self, data: bytes) -> None:
+        self.retry.call(self.bucket.put_object, self.key, data)  # drop the response: 100k entries
 
     def abort(self) -> None:
         for f in self.part_futures:
@@ -540,8 +540,21 @@ def _stream_run(
             _record_ok(p, report, tally, writer.written)
         else:
             pending.append((p, future, writer.written))
+            if len(pending) >= 2 * pool.max_in_flight:
+                pending[:] = _settle_finished(pending, report, tally, out_bucket.bucket_name)
         i += 1
     return i
+
+
+def _settle_finished(pending, report, tally, out_bucket_name) -> list:
+    """Record uploads that completed; keep the rest (memory stays flat over 100k entries)."""
+    still = []
+    for p, future, written in pending:
+        if future.done():
+            _settle(p, future, written, report, tally, out_bucket_name)
+        else:
+            still.append((p, future, written))
+    return still
 
 
 def _settle(p, future, written, report, tally, out_bucket_name):

@@ -28,7 +28,7 @@ _CD_ENTRY = struct.Struct("<4sHHHHHHIIIHHHHHII")
 Fetch = Callable[[int, int], bytes]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ZipEntry:
     index: int
     raw_name: bytes

@@ -140,3 +140,57 @@ def test_csv_roundtrip_of_url_encoded_keys(bucket, key):
         return
     raw = f"{bucket},{quote(key, safe='')}".encode()
     assert parse_line(raw, fmt="csv", default_bucket="x") == ObjectRef(bucket, key)
+
+
+# destination view (listing windows instead of HEADs) ----------------------------
+
+from handlers.destview import DestinationView  # noqa: E402
+from handlers.listing import ListedObject, ListingPage, iter_listing  # noqa: E402
+
+
+def fake_list_page(keys: list[str], calls: list | None = None):
+    ordered = sorted(keys)
+
+    def list_page(prefix, marker, max_keys):
+        if calls is not None:
+            calls.append(marker)
+        hits = [k for k in ordered if k.startswith(prefix) and k > marker]
+        page = hits[:max_keys]
+        return ListingPage(
+            [ListedObject(k, 1, "E", "Standard") for k in page],
+            len(hits) > max_keys,
+            page[-1] if page else "",
+        )
+
+    return list_page
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    present=st.sets(st.text(alphabet="abc/", min_size=1, max_size=5), max_size=40),
+    asked=st.lists(st.text(alphabet="abc/", min_size=1, max_size=5), max_size=40),
+    page=st.integers(1, 7),
+)
+def test_destination_view_answers_exactly_like_a_head_per_key(present, asked, page):
+    view = DestinationView(fake_list_page(list(present)), "", page_size=page)
+    for key in asked:
+        assert (view.lookup(key) is not None) == (key in present)
+
+
+def test_destination_view_needs_one_listing_per_page_of_sorted_keys():
+    calls: list = []
+    keys = [f"k{i:05d}" for i in range(2500)]
+    view = DestinationView(fake_list_page(keys[::2], calls), "", page_size=1000)
+    assert sum(view.lookup(k) is not None for k in keys) == 1250
+    assert len(calls) <= 4
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    keys=st.sets(st.text(alphabet="ab", min_size=1, max_size=6), max_size=30),
+    marker=st.text(alphabet="ab", max_size=6),
+    page=st.integers(1, 5),
+)
+def test_listing_yields_every_key_after_the_marker_once(keys, marker, page):
+    got = [o.key for o in iter_listing(fake_list_page(list(keys)), "", marker, page_size=page)]
+    assert got == sorted(k for k in keys if k > marker)

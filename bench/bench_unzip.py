@@ -1,0 +1,271 @@
+"""unzip handler against localcloud with 20 ms injected latency per OSS request, side by side:
+
+1. throughput: a ~500 MB (uncompressed) mixed archive extracted into localcloud vs
+   `unzip -d` to local disk on the same archive (target >= 0.6x the CLI's MB/s);
+2. tiny entries: 100,000 small entries, entries/s vs sequential PUTs of the same entries
+   (sequential rate timed on a sample) (target >= 20x);
+3. memory: peak RSS of the extraction process for a 2 GB archive vs a 200 MB one
+   (target < 200 MB and ratio <= 1.3);
+4. resume: bytes read to finish from a marker at 90% of the entries vs the bytes remaining
+   (target <= 1.05x plus the central directory).
+Sizes shrink with BENCH_UNZIP_SCALE (e.g. 0.1) for a quick look; figures say which scale ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import oss2
+
+from bench.record import write
+from localcloud import launcher
+
+SCALE = float(os.environ.get("BENCH_UNZIP_SCALE", "1"))
+LATENCY_MS = 20
+MB = 1024 * 1024
+
+
+def context(cloud, timeout=3600):
+    return SimpleNamespace(
+        request_id="bench",
+        credentials=SimpleNamespace(
+            access_key_id=cloud.access_key_id,
+            access_key_secret=cloud.access_key_secret,
+            security_token=cloud.security_token,
+        ),
+        function=SimpleNamespace(name="unzip", memory=2048, timeout=timeout),
+        region=cloud.region,
+        account_id=cloud.account_id,
+    )
+
+
+def set_latency(cloud, ms: float) -> None:
+    req = urllib.request.Request(
+        f"{cloud.admin_endpoint}/faults",
+        method="POST",
+        data=json.dumps({"latency_ms": ms}).encode(),
+    )
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def write_mixed(path: Path, total: int, seed: int) -> int:
+    """Text-like (deflated), random (stored) and tiny entries; returns uncompressed bytes."""
+    import random
+
+    rnd = random.Random(seed)
+    words = b" ".join(
+        rnd.choice([b"alpha", b"beta", b"gamma", b"delta", b"omega", b"zeta"]) for _ in range(4000)
+    )
+    used, i = 0, 0
+    with zipfile.ZipFile(path, "w") as zf:
+        while used < total:
+            kind = i % 4
+            if kind == 0:
+                size = rnd.randint(1 * MB, 6 * MB)
+                data = (words * (size // len(words) + 1))[:size]
+                zf.writestr(
+                    zipfile.ZipInfo(f"text/{i:06d}.txt"),
+                    data,
+                    compress_type=zipfile.ZIP_DEFLATED,
+                    compresslevel=1,
+                )
+            elif kind == 1:
+                size = rnd.randint(1 * MB, 6 * MB)
+                zf.writestr(
+                    zipfile.ZipInfo(f"bin/{i:06d}.bin"),
+                    rnd.randbytes(size),
+                    compress_type=zipfile.ZIP_STORED,
+                )
+            else:
+                size = rnd.randint(100, 20_000)
+                zf.writestr(
+                    zipfile.ZipInfo(f"small/{i:06d}.dat"),
+                    rnd.randbytes(size),
+                    compress_type=zipfile.ZIP_DEFLATED,
+                    compresslevel=1,
+                )
+            used += size
+            i += 1
+    return used
+
+
+def write_tiny(path: Path, count: int) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        for i in range(count):
+            zf.writestr(zipfile.ZipInfo(f"t/{i:06d}.txt"), b"entry %d\n" % i)
+
+
+def extract_in_child(cloud, bucket_name: str, key: str, extra: dict | None = None) -> dict:
+    """Run the unzip handler in a fresh process (clean peak RSS) until done."""
+    event = {
+        "job_id": "bench",
+        "package": {"bucket": bucket_name, "key": key},
+        "output_prefix": f"out-{uuid.uuid4().hex[:6]}/",
+        **(extra or {}),
+    }
+    code = (
+        "import json, resource, sys, time\n"
+        "from types import SimpleNamespace\n"
+        "from handlers import unzip\n"
+        "from handlers.events import UnzipEvent, parse_event\n"
+        "ctx = SimpleNamespace(**json.loads(sys.argv[2]))\n"
+        "ctx.credentials = SimpleNamespace(**ctx.credentials); ctx.function = SimpleNamespace(**ctx.function)\n"
+        "event = json.loads(sys.argv[1]); totals = {}; started = time.perf_counter(); pages = 0\n"
+        "while True:\n"
+        "    r = unzip.run(parse_event(UnzipEvent, {**event, 'totals': totals}), ctx); pages += 1\n"
+        "    totals = r['totals']; event['marker'] = r['marker']\n"
+        "    if r['done']: break\n"
+        "print(json.dumps({'seconds': time.perf_counter() - started, 'totals': totals, 'pages': pages,\n"
+        "  'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    ctx = {
+        "request_id": "bench",
+        "region": cloud.region,
+        "account_id": cloud.account_id,
+        "credentials": {
+            "access_key_id": cloud.access_key_id,
+            "access_key_secret": cloud.access_key_secret,
+            "security_token": cloud.security_token,
+        },
+        "function": {"name": "unzip", "memory": 2048, "timeout": 3600},
+    }
+    env = {
+        **os.environ,
+        "OSSBATCH_OSS_ENDPOINT": cloud.oss_endpoint,
+        "OSSBATCH_REPORT_PREFIX": "reports/",
+        "OSSBATCH_LOG_LEVEL": "WARNING",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(event), json.dumps(ctx)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"extraction failed: {out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    figures: dict = {"scale": SCALE, "latency_ms": LATENCY_MS}
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="bench-unzip-") as tmp:
+        tmp = Path(tmp)
+        cloud = launcher.start(tmp / "lc")
+        try:
+            auth = oss2.Auth(cloud.access_key_id, cloud.access_key_secret)
+            bucket = oss2.Bucket(auth, cloud.oss_endpoint, f"bench-{uuid.uuid4().hex[:8]}")
+            bucket.create_bucket()
+
+            # 1. throughput vs unzip -d ------------------------------------------------
+            mixed = tmp / "mixed.zip"
+            uncompressed = write_mixed(mixed, int(500 * MB * SCALE), seed=1)
+            bucket.put_object_from_file("in/mixed.zip", str(mixed))
+            set_latency(cloud, LATENCY_MS)
+            ours = extract_in_child(cloud, bucket.bucket_name, "in/mixed.zip")
+            out_dir = tmp / "cli"
+            started = time.perf_counter()
+            subprocess.run(["unzip", "-q", "-o", str(mixed), "-d", str(out_dir)], check=True)
+            cli_seconds = time.perf_counter() - started
+            shutil.rmtree(out_dir)
+            ours_mbs = uncompressed / MB / ours["seconds"]
+            cli_mbs = uncompressed / MB / cli_seconds
+            figures["throughput"] = {
+                "uncompressed_mb": round(uncompressed / MB, 1),
+                "archive_mb": round(mixed.stat().st_size / MB, 1),
+                "handler_mb_per_s": round(ours_mbs, 1),
+                "unzip_cli_mb_per_s": round(cli_mbs, 1),
+                "ratio": round(ours_mbs / cli_mbs, 2),
+                "target_ratio": 0.6,
+                "handler_run": ours,
+            }
+            ok &= ours_mbs / cli_mbs >= 0.6 and ours["totals"].get("failed", 0) == 0
+
+            # 4. resume from 90% -----------------------------------------------------------
+            info = zipfile.ZipFile(mixed).infolist()
+            marker = int(len(info) * 0.9)
+            resumed = extract_in_child(
+                cloud, bucket.bucket_name, "in/mixed.zip", {"marker": marker}
+            )
+            remaining = mixed.stat().st_size - info[marker].header_offset
+            tail = min(mixed.stat().st_size, 65_557 + 76)
+            figures["resume"] = {
+                "marker": marker,
+                "entries": len(info),
+                "bytes_remaining": remaining,
+                "bytes_read": resumed["totals"]["bytes_read"],
+                "ratio_read_vs_remaining": round(resumed["totals"]["bytes_read"] / remaining, 4),
+                "allowance_for_directory_and_tail": tail,
+                "target": "<= 1.05x remaining + directory",
+            }
+            ok &= resumed["totals"]["bytes_read"] <= remaining * 1.05 + tail
+            mixed.unlink()
+
+            # 2. tiny entries vs sequential puts -------------------------------------------
+            count = int(100_000 * SCALE)
+            tiny = tmp / "tiny.zip"
+            write_tiny(tiny, count)
+            set_latency(cloud, 0)
+            bucket.put_object_from_file("in/tiny.zip", str(tiny))
+            set_latency(cloud, LATENCY_MS)
+            tiny_run = extract_in_child(
+                cloud, bucket.bucket_name, "in/tiny.zip", {"tuning": {"concurrency": 64}}
+            )
+            sample = min(300, count)
+            started = time.perf_counter()
+            for i in range(sample):
+                bucket.put_object(f"seq/t/{i:06d}.txt", b"entry %d\n" % i)
+            seq_rate = sample / (time.perf_counter() - started)
+            tiny_rate = count / tiny_run["seconds"]
+            figures["tiny_entries"] = {
+                "entries": count,
+                "handler_entries_per_s": round(tiny_rate, 1),
+                "sequential_puts_per_s": round(seq_rate, 1),
+                "sequential_sample": sample,
+                "ratio": round(tiny_rate / seq_rate, 1),
+                "target_ratio": 20,
+                "handler_run": tiny_run,
+            }
+            ok &= tiny_rate / seq_rate >= 20
+            tiny.unlink()
+
+            # 3. memory: 2 GB vs 200 MB archives -------------------------------------------
+            set_latency(cloud, 0)
+            rss = {}
+            for label, size in (("200MB", 200 * MB), ("2GB", 2048 * MB)):
+                path = tmp / f"rss-{label}.zip"
+                write_mixed(path, int(size * SCALE), seed=3)
+                bucket.put_object_from_file(f"in/rss-{label}.zip", str(path))
+                path.unlink()
+                rss[label] = extract_in_child(cloud, bucket.bucket_name, f"in/rss-{label}.zip")
+                bucket.delete_object(f"in/rss-{label}.zip")
+            ratio = rss["2GB"]["peak_rss_mb"] / rss["200MB"]["peak_rss_mb"]
+            figures["memory"] = {
+                "peak_rss_mb_200MB": round(rss["200MB"]["peak_rss_mb"], 1),
+                "peak_rss_mb_2GB": round(rss["2GB"]["peak_rss_mb"], 1),
+                "ratio": round(ratio, 2),
+                "target": "< 200 MB and ratio <= 1.3",
+            }
+            ok &= rss["2GB"]["peak_rss_mb"] < 200 and ratio <= 1.3
+        finally:
+            cloud.stop()
+    figures["all_targets_met"] = bool(ok)
+    write("unzip", figures)
+    print(json.dumps(figures, indent=2))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
