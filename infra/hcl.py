@@ -14,6 +14,8 @@ from pathlib import Path
 import cdktf
 
 HEREDOC_START = re.compile(r"<<-?(\w+)\s*$")
+ATTRIBUTE = re.compile(r"^(\s*)([A-Za-z0-9_\"-]+)\s*=\s*(.*)$")
+INTERPOLATION_ONLY = re.compile(r'^"\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}"$')
 
 
 def indent_hcl(text: str, width: int = 2) -> str:
@@ -46,8 +48,42 @@ def indent_hcl(text: str, width: int = 2) -> str:
     return "\n".join(lines_out).rstrip() + "\n"
 
 
+def align_hcl(text: str) -> str:
+    """What `terraform fmt` does on top: align `=` in runs of one-line attributes and write
+    interpolation-only references (`"${a.b}"`) bare."""
+    lines = text.splitlines()
+    chain: list[tuple[int, str, str, str]] = []
+
+    def flush() -> None:
+        width = max((len(key) for _, _, key, _ in chain), default=0)
+        for index, indent, key, value in chain:
+            lines[index] = f"{indent}{key.ljust(width)} = {value}"
+        chain.clear()
+
+    heredoc_end: str | None = None
+    for index, line in enumerate(lines):
+        if heredoc_end is not None:
+            if line.strip() == heredoc_end:
+                heredoc_end = None
+            continue
+        match = ATTRIBUTE.match(line)
+        if not match or match.group(3).endswith(("{", "[")):
+            flush()
+            continue
+        indent, key, value = match.groups()
+        value = INTERPOLATION_ONLY.sub(r"\1", value)
+        if chain and chain[-1][1] != indent:
+            flush()
+        chain.append((index, indent, key, value))
+        heredoc = HEREDOC_START.search(value)
+        if heredoc:
+            heredoc_end = heredoc.group(1)
+    flush()
+    return "\n".join(lines) + "\n"
+
+
 def render(stack: cdktf.TerraformStack) -> str:
-    return indent_hcl(stack.to_hcl_terraform()["hcl"])
+    return align_hcl(indent_hcl(stack.to_hcl_terraform()["hcl"]))
 
 
 def write(stack: cdktf.TerraformStack, outdir: Path) -> Path:

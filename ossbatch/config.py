@@ -305,7 +305,8 @@ class Environment(Strict):
     report_prefix: ObjectPrefix = "reports/"
     state: StateBackend | None = None  # None: local state (synth-only environments)
     endpoints: Endpoints = Endpoints()
-    runtime: Literal["python3.10", "python3.12"] = "python3.10"
+    # python3.12's FC context has no credentials, which the handlers read (fc-python-runtime.md)
+    runtime: Literal["python3.10"] = "python3.10"
     tags: dict[str, str] = Field(default_factory=dict)
     deletion_protection: bool = True
     localcloud: LocalcloudSettings | None = None

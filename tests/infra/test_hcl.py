@@ -118,3 +118,28 @@ def test_indent_leaves_heredoc_bodies_untouched():
     assert hcl.indent_hcl(flat) == (
         'resource "a" "b" {\n  x = <<EOF\n  keep {\nEOF\n  y = {\n    k = "v"\n  }\n}\n'
     )
+
+
+def test_hcl_is_already_terraform_fmt_formatted(synthesized, tmp_path):
+    import shutil
+    import subprocess
+
+    binary = shutil.which("terraform")
+    if binary is None:
+        pytest.skip("terraform not installed: formatting is checked where it is")
+    path = hcl.write(synthesized.stack, tmp_path)
+    done = subprocess.run(
+        [binary, "fmt", "-check", "-diff", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_alignment_matches_terraform_fmt_rules():
+    flat = (
+        'resource "a" "b" {\n  name = "x"\n  long_name = "${a.b.c}"\n  tags = {\n'
+        '    k = "v"\n  }\n  doc = <<EOF\nx = 1\nEOF\n  after = true\n}\n'
+    )
+    assert hcl.align_hcl(flat) == (
+        'resource "a" "b" {\n  name      = "x"\n  long_name = a.b.c\n  tags = {\n'
+        '    k = "v"\n  }\n  doc   = <<EOF\nx = 1\nEOF\n  after = true\n}\n'
+    )
