@@ -9,7 +9,7 @@ import os
 
 from .engine import FlowEngine
 from .errors import FlowDefinitionError, FlowError
-from .spec import parse_flow
+from .parser import parse_flow
 
 __all__ = ["FlowEngine", "FlowDefinitionError", "FlowError", "build", "parse_flow"]
 

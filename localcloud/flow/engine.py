@@ -30,7 +30,8 @@ from .evaluator import Environment, run_scope
 from .integration_fc import make_fc_integration
 from .integration_fnf import make_fnf_integration
 from .integration_mns import make_mns_integration
-from .spec import NAME_RE, FlowDefinition, parse_flow
+from .parser import parse_flow
+from .spec import NAME_RE, FlowDefinition
 from .store import ExecutionRecord, FlowRecord, FlowStore
 
 log = logging.getLogger("localcloud.flow")

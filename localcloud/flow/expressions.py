@@ -9,23 +9,36 @@ on every state transition costs a few Python calls. `compile_expression` raises
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .expression_values import (
+    FUNCTIONS,
+    ExpressionEvaluationError,
+    arith,
+    compare,
+    get_field,
+    get_index,
+    truthy,
+)
+
 ROOTS = ("Input", "Output", "Context")
+__all__ = [
+    "ExpressionEvaluationError",
+    "ExpressionSyntaxError",
+    "compile_expression",
+    "compile_constructor",
+    "Expression",
+    "Constructor",
+    "FUNCTIONS",
+]
 
 
 class ExpressionSyntaxError(ValueError):
     """The expression text is not valid CloudFlow expression syntax."""
-
-
-class ExpressionEvaluationError(ValueError):
-    """The expression is valid but cannot be evaluated on this data (e.g. `"a" < 1`)."""
 
 
 Scope = dict  # {"Input": ..., "Output": ..., "Context": ...}
@@ -89,162 +102,6 @@ def _unquote(literal: str) -> str:
         raise ExpressionSyntaxError(f"bad string literal {literal}: {exc.msg}") from None
 
 
-# --- built-in functions (documented subset, docs/localcloud-flow.md) -----------------
-
-
-def _length(value):
-    if isinstance(value, str | list | dict):
-        return len(value)
-    raise ExpressionEvaluationError(f"length() needs a string, array or object, got {_type(value)}")
-
-
-def _format(template, *args):
-    if not isinstance(template, str):
-        raise ExpressionEvaluationError("format() needs a string template")
-    parts = template.split("{}")
-    if len(parts) - 1 != len(args):
-        raise ExpressionEvaluationError(
-            f"format() template has {len(parts) - 1} placeholders but got {len(args)} values"
-        )
-    out = [parts[0]]
-    for arg, tail in zip(args, parts[1:], strict=True):
-        out.append(arg if isinstance(arg, str) else json.dumps(arg, separators=(",", ":")))
-        out.append(tail)
-    return "".join(out)
-
-
-def _array_unique(values):
-    out: list = []
-    for value in _need_list(values, "arrayUnique"):
-        if value not in out:
-            out.append(value)
-    return out
-
-
-def _array_partition(values, size):
-    values = _need_list(values, "arrayPartition")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-        raise ExpressionEvaluationError("arrayPartition() needs a positive integer size")
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def _array_range(start, end, step=1):
-    for name, value in (("start", start), ("end", end), ("step", step)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ExpressionEvaluationError(f"arrayRange() {name} must be an integer")
-    if step == 0:
-        raise ExpressionEvaluationError("arrayRange() step must not be 0")
-    if abs((end - start) // step) > 1000:
-        raise ExpressionEvaluationError("arrayRange() would produce more than 1000 items")
-    return list(range(start, end, step))
-
-
-def _need_list(values, fn: str) -> list:
-    if not isinstance(values, list):
-        raise ExpressionEvaluationError(f"{fn}() needs an array, got {_type(values)}")
-    return values
-
-
-def _string_to_json(text):
-    if not isinstance(text, str):
-        raise ExpressionEvaluationError("stringToJson() needs a string")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ExpressionEvaluationError(f"stringToJson(): not JSON: {exc.msg}") from None
-
-
-def _json_merge(left, right):
-    if not isinstance(left, dict) or not isinstance(right, dict):
-        raise ExpressionEvaluationError("jsonMerge() needs two objects")
-    return {**left, **right}
-
-
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "length": _length,
-    "len": _length,
-    "format": _format,
-    "arrayContains": lambda values, item: item in _need_list(values, "arrayContains"),
-    "arrayUnique": _array_unique,
-    "arrayPartition": _array_partition,
-    "arrayRange": _array_range,
-    "jsonMerge": _json_merge,
-    "stringToJson": _string_to_json,
-    "jsonToString": lambda value: json.dumps(value, separators=(",", ":"), ensure_ascii=False),
-    "toBase64": lambda text: base64.b64encode(str(text).encode()).decode(),
-    "fromBase64": lambda text: base64.b64decode(str(text)).decode(),
-    "uuid": lambda: str(uuid.uuid4()),
-}
-
-
-def _type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-# --- operators ----------------------------------------------------------------------
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _compare(op: str, left, right):
-    if op == "==":
-        return left == right and _type(left) == _type(right)
-    if op == "!=":
-        return not (left == right and _type(left) == _type(right))
-    if (_is_number(left) and _is_number(right)) or (
-        isinstance(left, str) and isinstance(right, str)
-    ):
-        if op == "<":
-            return left < right
-        if op == "<=":
-            return left <= right
-        if op == ">":
-            return left > right
-        return left >= right
-    raise ExpressionEvaluationError(f"cannot compare {_type(left)} {op} {_type(right)}")
-
-
-def _arith(op: str, left, right):
-    if op == "+" and isinstance(left, str) and isinstance(right, str):
-        return left + right
-    if not (_is_number(left) and _is_number(right)):
-        raise ExpressionEvaluationError(f"cannot compute {_type(left)} {op} {_type(right)}")
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if right == 0:
-        raise ExpressionEvaluationError(f"division by zero in {op}")
-    if op == "/":
-        result = left / right
-        return (
-            int(result)
-            if isinstance(left, int) and isinstance(right, int) and left % right == 0
-            else result
-        )
-    return left % right
-
-
-def _truthy(value) -> bool:
-    if not isinstance(value, bool):
-        raise ExpressionEvaluationError(f"expected a boolean, got {_type(value)}")
-    return value
-
-
 # --- parser (precedence climbing into closures) ----------------------------------------
 
 
@@ -282,7 +139,7 @@ class _Parser:
         while self.peek().value == "||" and self.peek().kind == "op":
             self.take()
             right = self.parse_and()
-            left = (lambda a, b: lambda s: _truthy(a(s)) or _truthy(b(s)))(left, right)
+            left = (lambda a, b: lambda s: truthy(a(s)) or truthy(b(s)))(left, right)
         return left
 
     def parse_and(self) -> Evaluator:
@@ -290,14 +147,14 @@ class _Parser:
         while self.peek().value == "&&" and self.peek().kind == "op":
             self.take()
             right = self.parse_not()
-            left = (lambda a, b: lambda s: _truthy(a(s)) and _truthy(b(s)))(left, right)
+            left = (lambda a, b: lambda s: truthy(a(s)) and truthy(b(s)))(left, right)
         return left
 
     def parse_not(self) -> Evaluator:
         if self.peek().value == "!" and self.peek().kind == "op":
             self.take()
             inner = self.parse_not()
-            return lambda s: not _truthy(inner(s))
+            return lambda s: not truthy(inner(s))
         return self.parse_compare()
 
     def parse_compare(self) -> Evaluator:
@@ -307,7 +164,7 @@ class _Parser:
             self.take()
             right = self.parse_additive()
             op = token.value
-            return lambda s: _compare(op, left(s), right(s))
+            return lambda s: compare(op, left(s), right(s))
         return left
 
     def parse_additive(self) -> Evaluator:
@@ -315,7 +172,7 @@ class _Parser:
         while self.peek().kind == "op" and self.peek().value in ("+", "-"):
             op = self.take().value
             right = self.parse_multiplicative()
-            left = (lambda a, b, o: lambda s: _arith(o, a(s), b(s)))(left, right, op)
+            left = (lambda a, b, o: lambda s: arith(o, a(s), b(s)))(left, right, op)
         return left
 
     def parse_multiplicative(self) -> Evaluator:
@@ -323,14 +180,14 @@ class _Parser:
         while self.peek().kind == "op" and self.peek().value in ("*", "/", "%"):
             op = self.take().value
             right = self.parse_unary()
-            left = (lambda a, b, o: lambda s: _arith(o, a(s), b(s)))(left, right, op)
+            left = (lambda a, b, o: lambda s: arith(o, a(s), b(s)))(left, right, op)
         return left
 
     def parse_unary(self) -> Evaluator:
         if self.peek().kind == "op" and self.peek().value == "-":
             self.take()
             inner = self.parse_unary()
-            return lambda s: _arith("-", 0, inner(s))
+            return lambda s: arith("-", 0, inner(s))
         return self.parse_postfix()
 
     def parse_postfix(self) -> Evaluator:
@@ -342,11 +199,11 @@ class _Parser:
                     raise ExpressionSyntaxError(
                         f"expected a field name after '.' at position {name.pos}"
                     )
-                node = (lambda n, key: lambda s: _field(n(s), key))(node, name.value)
+                node = (lambda n, key: lambda s: get_field(n(s), key))(node, name.value)
             else:
                 index = self.parse_or()
                 self.expect("]")
-                node = (lambda n, ix: lambda s: _index(n(s), ix(s)))(node, index)
+                node = (lambda n, ix: lambda s: get_index(n(s), ix(s)))(node, index)
         return node
 
     def parse_primary(self) -> Evaluator:
@@ -442,28 +299,6 @@ class _Parser:
                 raise ExpressionEvaluationError(f"{name.value}(): {exc}") from None
 
         return call
-
-
-def _field(value, key: str):
-    if isinstance(value, dict):
-        return value.get(key)
-    if value is None:
-        return None
-    raise ExpressionEvaluationError(f"cannot read field {key!r} of a {_type(value)}")
-
-
-def _index(value, index):
-    if isinstance(value, list):
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise ExpressionEvaluationError(f"array index must be an integer, got {_type(index)}")
-        return value[index] if -len(value) <= index < len(value) else None
-    if isinstance(value, dict):
-        if not isinstance(index, str):
-            raise ExpressionEvaluationError(f"object key must be a string, got {_type(index)}")
-        return value.get(index)
-    if value is None:
-        return None
-    raise ExpressionEvaluationError(f"cannot index a {_type(value)}")
 
 
 def compile_expression(text: str) -> Expression:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from localcloud.flow.errors import FlowDefinitionError
-from localcloud.flow.spec import ChoiceState, MapState, TaskState, parse_flow
+from localcloud.flow.parser import parse_flow
+from localcloud.flow.spec import ChoiceState, MapState, TaskState
 
 HEADER = "Type: StateMachine\nName: t\nSpecVersion: v1\n"
 
