@@ -338,7 +338,8 @@ class FlowEngine:
         with self._lock:
             running = self._running.get((flow_name, name))
         if running is not None:
-            self.store.append_events(flow_name, name, running.env.history.drain())
+            with running.env.history.flush_lock:
+                self.store.append_events(flow_name, name, running.env.history.drain())
         after = int(next_token) - 1 if next_token and next_token.isdigit() else 0
         events = self.store.events(flow_name, name, after, limit + 1)
         token = str(events[limit].event_id) if len(events) > limit else ""
@@ -403,7 +404,8 @@ class FlowEngine:
                 )
             except ExecutionStopped as stop:
                 if self._shutting_down:
-                    self.store.append_events(record.flow_name, record.name, history.drain())
+                    with history.flush_lock:
+                        self.store.append_events(record.flow_name, record.name, history.drain())
                     return  # left Running: the next start resumes it from its checkpoint
                 self._finish(record, history, STOPPED, None, env.stop_code, stop.detail)
             except EventLimitExceeded as exc:
@@ -422,14 +424,15 @@ class FlowEngine:
                 done.set()
 
     def _checkpoint(self, record, history: ev.History, state: str, state_input: Any) -> None:
-        self.store.checkpoint(
-            record.flow_name,
-            record.name,
-            state,
-            _dumps(state_input),
-            history.drain(),
-            history.count,
-        )
+        with history.flush_lock:
+            self.store.checkpoint(
+                record.flow_name,
+                record.name,
+                state,
+                _dumps(state_input),
+                history.drain(),
+                history.count,
+            )
 
     def _finish(
         self,
@@ -452,15 +455,16 @@ class FlowEngine:
                 history.count,
             )
             output_text = _dumps(error)
-        self.store.finish(
-            record.flow_name,
-            record.name,
-            status,
-            output_text,
-            code,
-            detail,
-            ev.utc_timestamp(),
-            history.drain(),
-        )
+        with history.flush_lock:
+            self.store.finish(
+                record.flow_name,
+                record.name,
+                status,
+                output_text,
+                code,
+                detail,
+                ev.utc_timestamp(),
+                history.drain(),
+            )
         self._count(f"executions_{status.lower()}")
         self._count("events_recorded", history.count)

@@ -87,6 +87,8 @@ class History:
         self._next_id = start_id + 1
         self._pending: list[Event] = []
         self.exceeded = False
+        # held while drained events are written, so writes land in event order
+        self.flush_lock = threading.Lock()
 
     @property
     def count(self) -> int:
