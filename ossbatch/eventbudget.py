@@ -29,8 +29,12 @@ class EventCost:
 
 # measured with tests/flows (see module docstring); keep in sync with the flow files
 COSTS = {
-    "copy": EventCost(fixed=24, per_shard=14, per_page=7),
-    "restore": EventCost(fixed=24, per_shard=14, per_page=7),
+    # copy page: Choice (4) + Task (4 step + 3 task) = 11; shard: iteration 2, budget Pass 4,
+    # last Choice 4, Succeed 4, flag iteration 2 + Pass 4 = 20; fixed: execution 2, two Maps 8,
+    # Choice 4, then continuation Task 7 or notify Choice 4 + MNS Task 7 + Pass 4 = 15
+    "copy": EventCost(fixed=30, per_shard=20, per_page=11),
+    # restore step: at most Choice 4 + Wait 4 + poll Task 7 = 15; shard adds ShardFinished 4
+    "restore": EventCost(fixed=30, per_shard=24, per_page=15),
 }
 
 

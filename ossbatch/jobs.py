@@ -95,9 +95,17 @@ class JobStatus:
     def over_tolerance(self) -> bool:
         return self.progress.failed > self.tolerated_failures
 
+    def elapsed(self) -> float | None:
+        if not self.started_epoch:
+            return None
+        end = time.time()
+        if self.finished and self.executions and self.executions[-1].stopped:
+            end = _epoch(self.executions[-1].stopped) or end
+        return max(0.0, end - self.started_epoch)
+
     def as_dict(self) -> dict:
         p = self.progress
-        elapsed = (time.time() - self.started_epoch) if self.started_epoch else None
+        elapsed = self.elapsed()
         return {
             "job_id": self.job_id,
             "kind": self.kind,
@@ -367,6 +375,16 @@ class Jobs:
             if deadline and time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {st.state} after {timeout:.0f}s")
             time.sleep(interval)
+
+
+def _epoch(stamp: str) -> float | None:
+    """CloudFlow's 2019-01-01T01:01:01.001Z -> epoch seconds."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _json(text) -> dict:

@@ -11,6 +11,14 @@ from ossbatch.cloud import Connection
 FAILED_STATUSES = {"failed", "error"}
 
 
+def record_status(record: dict) -> str:
+    """Copy/restore parts list failures only (with a `code`); unzip records carry a status."""
+    status = record.get("status")
+    if status:
+        return str(status).lower()
+    return "failed" if record.get("code") else "ok"
+
+
 @dataclass
 class ReportSummary:
     parts: int = 0
@@ -49,7 +57,7 @@ def records(
             if not line.strip():
                 continue
             record = json.loads(line)
-            status = str(record.get("status", "")).lower()
+            status = record_status(record)
             if summary is not None:
                 summary.records += 1
                 summary.by_status[status] = summary.by_status.get(status, 0) + 1
