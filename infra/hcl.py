@@ -1,14 +1,15 @@
 """`make hcl ENV=x`: the same stack as plain Terraform HCL (the exit from CDKTF).
 
 cdktf renders HCL from each binding's `_synthesize_hcl_attributes`; this module
-indents it and writes `cdktf.out/hcl/ossbatch-<env>/main.tf`, a directory plain
-`terraform init/plan` can use without cdktf (same depth as the JSON stack
-directory, so the code package's relative path still resolves).
+formats it like `terraform fmt` and writes `cdktf.out/hcl/ossbatch-<env>/main.tf`
+with a copy of the stack's assets (the code zip): a directory plain
+`terraform init/plan` can use without cdktf.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import cdktf
@@ -87,8 +88,12 @@ def render(stack: cdktf.TerraformStack) -> str:
 
 
 def write(stack: cdktf.TerraformStack, outdir: Path) -> Path:
+    """main.tf next to a copy of the synthesized stack's assets (the code zip), if any."""
     target = outdir / "hcl" / stack.node.id
     target.mkdir(parents=True, exist_ok=True)
+    assets = outdir / "stacks" / stack.node.id / "assets"
+    if assets.is_dir():
+        shutil.copytree(assets, target / "assets", dirs_exist_ok=True)
     path = target / "main.tf"
     path.write_text(render(stack), encoding="utf-8")
     return path

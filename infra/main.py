@@ -11,7 +11,7 @@ from pathlib import Path
 import cdktf
 
 from infra import package as code_package
-from infra.stack import OssbatchStack, stack_name
+from infra.stack import OssbatchStack
 from infra.validation import flow_files
 from ossbatch.config import PROJECT_ROOT, load_environment
 
@@ -36,7 +36,6 @@ def build_app(
             env,
             flow_files=flow_files(flows_dir),
             package=package,
-            stack_dir=outdir / "stacks" / stack_name(env),
         )
     return app, stacks
 

@@ -121,14 +121,22 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
         Statement(
             "ListJobBuckets",
             ("oss:ListObjects",),
-            tuple(sorted({arns.bucket(b.sources.name), arns.bucket(b.archive.name)})),
-            "copy/restore page through prefix listings; restore checks the destination",
+            tuple(
+                sorted(
+                    {
+                        arns.bucket(spec.name)
+                        for spec in (b.sources, b.archive, b.packages, b.extraction, b.reports)
+                    }
+                )
+            ),
+            "prefix listings for copy/restore, and the handlers' bucket-exists probe "
+            "(a one-key listing) before they report a missing bucket",
         ),
         Statement(
             "ReadSources",
             OSS_READ + ("oss:RestoreObject",),
             tuple(sorted({arns.objects(b.sources.name), arns.objects(b.archive.name)})),
-            "copy reads sources; restore restores and polls archived objects",
+            "copy reads sources (and index files kept there); restore restores and polls",
         ),
         Statement(
             "WriteArchive",

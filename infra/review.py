@@ -212,6 +212,12 @@ def diff(base: dict, head: dict) -> dict[str, Any]:
     }
 
 
+def permission_changes(base: dict, head: dict) -> tuple[list, list]:
+    """(granted, revoked) permission rows between two stacks."""
+    before, after = set(permission_matrix(base)), set(permission_matrix(head))
+    return sorted(after - before), sorted(before - after)
+
+
 def diff_section(base: dict | None, head: dict, base_ref: str | None) -> list[str]:
     title = f"## Changes against `{base_ref}`" if base_ref else "## Changes"
     if base_ref is None:
@@ -232,6 +238,12 @@ def diff_section(base: dict | None, head: dict, base_ref: str | None) -> list[st
             lines.append(f"- `{address}`")
             for field, before, after in fields:
                 lines.append(f"  - `{field}`: {_cell(_short(before))} -> {_cell(_short(after))}")
+        lines.append("")
+    granted, revoked = permission_changes(base, head)
+    if granted or revoked:
+        lines += ["**Permission changes** (role, action, resource):", ""]
+        lines += [f"- granted: `{r}` `{a}` `{_cell(t)}`" for r, a, t in granted]
+        lines += [f"- revoked: `{r}` `{a}` `{_cell(t)}`" for r, a, t in revoked]
         lines.append("")
     for label, key in (("Outputs added", "outputs_added"), ("Outputs removed", "outputs_removed")):
         if changes[key]:

@@ -32,13 +32,12 @@ class OssbatchStack(cdktf.TerraformStack):
         *,
         flow_files: list[Path],
         package: CodePackage | None,
-        stack_dir: Path,
     ) -> None:
         validation.validate(env, flow_files)
         super().__init__(scope, stack_name(env))
         self.env = env
         AlicloudProvider(self, "alicloud", region=env.region)
-        self._backend(env, stack_dir)
+        self._backend(env)
         account = env.account_id or AccountData(self, "current").account_id
         arns = Arns(region=env.region, account=account)
         flow_names = [env.flow_name(path.stem) for path in flow_files]
@@ -47,7 +46,7 @@ class OssbatchStack(cdktf.TerraformStack):
         self.logs = Observability(self, "observability", env=env)
         self.messaging = Messaging(self, "messaging", env=env)
         self.identity = Identity(self, "identity", env=env, arns=arns, flow_names=flow_names)
-        code = self.storage.code_object(package, stack_dir)
+        code = self.storage.code_object(package)
         self.compute = Compute(
             self,
             "compute",
@@ -68,7 +67,7 @@ class OssbatchStack(cdktf.TerraformStack):
         )
         self._outputs()
 
-    def _backend(self, env: Environment, stack_dir: Path) -> None:
+    def _backend(self, env: Environment) -> None:
         if env.state is None:
             cdktf.LocalBackend(self, path="terraform.tfstate")
             return

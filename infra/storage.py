@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import cdktf
 from constructs import Construct
 
@@ -68,7 +65,7 @@ class Storage(Construct):
         name = getattr(self.env.buckets, role).name
         return self.buckets[name].bucket if name in self.buckets else name
 
-    def code_object(self, package: CodePackage | None, stack_dir: Path) -> OssBucketObject:
+    def code_object(self, package: CodePackage | None) -> OssBucketObject:
         """The code zip in the artifacts bucket, keyed by content hash."""
         bucket = self.bucket_name("artifacts")
         if package is None:
@@ -80,12 +77,14 @@ class Storage(Construct):
                 key=UNBUILT_KEY,
                 content="code package not built: run `make package`",
             )
+        # an asset: cdktf copies the zip into the stack directory (self-contained, stable path)
+        asset = cdktf.TerraformAsset(self, "code_zip", path=package.path, type=cdktf.AssetType.FILE)
         return OssBucketObject(
             self,
             "code_package",
             bucket=bucket,
             key=package.object_key,
-            source=os.path.relpath(package.path, stack_dir),
+            source=asset.path,
             content_md5=package.md5_base64,
             content_type="application/zip",
             server_side_encryption="AES256",

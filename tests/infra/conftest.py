@@ -31,11 +31,11 @@ class Synthesized:
         return self.tf.get("resource", {}).get(rtype, {})
 
 
-def synth(env: Environment, flows: list[Path], package, stack_dir: Path) -> Synthesized:
+def synth(env: Environment, flows: list[Path], package) -> Synthesized:
     import cdktf
 
     app = cdktf.Testing.app()
-    stack = OssbatchStack(app, env, flow_files=flows, package=package, stack_dir=stack_dir)
+    stack = OssbatchStack(app, env, flow_files=flows, package=package)
     return Synthesized(env, stack, cdktf.Testing.synth(stack))
 
 
@@ -59,17 +59,13 @@ def tiny_package(tmp_path_factory) -> code_package.CodePackage:
 
 @pytest.fixture(scope="session")
 def stacks(tiny_package, tmp_path_factory) -> dict[str, Synthesized]:
-    outdir = tmp_path_factory.mktemp("cdktf-out")
     flows = flow_files(PROJECT_ROOT / "flows")
-    return {
-        name: synth(load_environment(name), flows, tiny_package, outdir / "stacks" / name)
-        for name in ENVIRONMENTS
-    }
+    return {name: synth(load_environment(name), flows, tiny_package) for name in ENVIRONMENTS}
 
 
 @pytest.fixture(scope="session")
 def synth_stack():
-    """`synth(env, flow_files, package, stack_dir)` for tests that need their own variant."""
+    """`synth(env, flow_files, package)` for tests that need their own variant."""
     return synth
 
 

@@ -52,6 +52,21 @@ def test_diff_reports_added_removed_and_changed_arguments(stacks):
     assert "`memory_size`: 2048 -> 8192" in markdown and "**Removed** (1)" in markdown
 
 
+def test_permission_changes_are_listed_row_by_row(stacks):
+    base = stacks["dev"].tf
+    head = copy.deepcopy(base)
+    policies = head["resource"]["alicloud_ram_policy"]
+    name = next(n for n, p in policies.items() if p["policy_name"].endswith("oss-trigger-policy"))
+    document = json.loads(policies[name]["policy_document"])
+    document["Statement"][0]["Action"].append("fc:GetFunction")
+    policies[name]["policy_document"] = json.dumps(document)
+    granted, revoked = review.permission_changes(base, head)
+    assert revoked == []
+    assert {(r, a) for r, a, _ in granted} == {("ossbatch-dev-oss-trigger", "fc:GetFunction")}
+    markdown = "\n".join(review.diff_section(base, head, "main"))
+    assert "- granted: `ossbatch-dev-oss-trigger` `fc:GetFunction`" in markdown
+
+
 def test_same_stack_has_no_changes(stacks):
     assert review.diff_section(stacks["dev"].tf, stacks["dev"].tf, "HEAD")[-1] == "No changes."
 

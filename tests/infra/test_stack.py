@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cdktf
 import pytest
@@ -116,6 +117,10 @@ def test_functions_run_the_hashed_code_package_with_its_checksum(synthesized, ti
         "alicloud_oss_bucket_object",
         {"key": tiny_package.object_key, "content_md5": tiny_package.md5_base64},
     )
+    (code,) = synthesized.resources("alicloud_oss_bucket_object").values()
+    assert code["source"].startswith("assets/") and code["source"].endswith(
+        Path(tiny_package.path).name
+    )  # a cdktf asset: copied into the stack directory, path independent of the machine
     for fn in synthesized.resources("alicloud_fcv3_function").values():
         assert fn["code"]["checksum"] == tiny_package.crc64
         assert fn["code"]["oss_object_name"].startswith("${alicloud_oss_bucket_object.")
@@ -195,7 +200,7 @@ def test_account_comes_from_the_data_source_unless_configured(stacks):
 
 def test_zero_flow_files_make_no_flows(tmp_path, tiny_package, stacks, synth_stack):
     env = stacks["dev"].env
-    result = synth_stack(env, [], tiny_package, tmp_path / "stack")
+    result = synth_stack(env, [], tiny_package)
     assert result.resources("alicloud_fnf_flow") == {}
     statements = json.loads(
         next(
@@ -214,7 +219,7 @@ def test_flow_definitions_are_deployed_verbatim_with_interpolation_escaped(
     flows.mkdir()
     (flows / "alpha.yaml").write_text("Type: StateMachine\nName: alpha\nStartAt: A\n")
     (flows / "beta.yaml").write_text('Type: StateMachine\nComment: "${not.terraform}"\n')
-    result = synth_stack(stacks["dev"].env, flow_files(flows), tiny_package, tmp_path / "stack")
+    result = synth_stack(stacks["dev"].env, flow_files(flows), tiny_package)
     definitions = {
         f["name"]: f["definition"] for f in result.resources("alicloud_fnf_flow").values()
     }
