@@ -13,44 +13,51 @@ from .listing import ListedObject, ListPage, oss_list_page
 
 
 class DestinationView:
-    """Answers lookups from windows ``(low, high]`` of listed destination keys."""
+    """Answers lookups from windows ``(low, high]`` of listed destination keys.
+
+    Workers ask in roughly ascending order (a page's items run concurrently), so the
+    last few windows are kept: a straggler just below the newest window is still answered.
+    """
+
+    KEEP_WINDOWS = 4
 
     def __init__(self, list_page: ListPage, prefix: str, page_size: int = 1000):
         self.list_page = list_page
         self.prefix = prefix
         self.page_size = page_size
         self._lock = threading.Lock()
-        self._low: str | None = None
-        self._high: str | None = None  # None with a window = up to the end of the prefix
-        self._objects: dict[str, ListedObject] = {}
+        # (low exclusive, high inclusive or None = end of prefix, objects)
+        self._windows: list[tuple[str, str | None, dict[str, ListedObject]]] = []
         self.lists = 0
 
     @classmethod
     def of_bucket(cls, bucket, prefix: str, retry) -> DestinationView:
         return cls(oss_list_page(bucket, retry), prefix)
 
-    def _covers(self, key: str) -> bool:
-        return (
-            self._low is not None and key > self._low and (self._high is None or key <= self._high)
-        )
+    def _window_for(self, key: str):
+        for low, high, objects in self._windows:
+            if key > low and (high is None or key <= high):
+                return objects
+        return None
 
     def lookup(self, key: str) -> ListedObject | None:
         with self._lock:
-            if not self._covers(key):
-                self._load(key)
-            return self._objects.get(key)
+            objects = self._window_for(key)
+            if objects is None:
+                objects = self._load(key)
+            return objects.get(key)
 
-    def _load(self, key: str) -> None:
+    def _load(self, key: str) -> dict[str, ListedObject]:
         marker = just_below(key)
         while True:
             page = self.list_page(self.prefix, marker, self.page_size)
             self.lists += 1
-            self._objects = {o.key: o for o in page.objects}
-            self._low = marker
-            self._high = page.objects[-1].key if page.truncated and page.objects else None
-            if self._covers(key):
-                return
-            marker = self._high  # keys between the marker and the key filled the page
+            high = page.objects[-1].key if page.truncated and page.objects else None
+            objects = {o.key: o for o in page.objects}
+            self._windows = [*self._windows[-(self.KEEP_WINDOWS - 1) :], (marker, high, objects)]
+            if high is None or key <= high:
+                return objects
+            marker = high  # keys between the marker and the key filled the page
 
 
 def just_below(key: str) -> str:

@@ -15,9 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import time
+import zlib
 from dataclasses import dataclass, field
 
+import inflate64
 import oss2
 import stream_unzip
 
@@ -41,6 +44,7 @@ from .zipsafety import (
     safe_relative_path,
 )
 
+DEFLATE64 = 9
 SUPPORTED_METHODS = {0: "stored", 8: "deflate", 9: "deflate64", 12: "bzip2"}
 AES_METHOD = 99
 
@@ -399,6 +403,12 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
                 _record_skip(p, report, tally)
                 i += 1
                 continue
+            if _inflate64_path(p):
+                _extract_deflate64(
+                    p, reader, out_bucket, event, pool, retry, limits, tally, report, pending
+                )
+                i += 1
+                continue
             if p.entry.is_dir:  # directories == "marker"
                 pending.append((p, pool.submit(retry.call, out_bucket.put_object, p.key, b""), 0))
                 tally.entries += 1
@@ -544,6 +554,71 @@ def _stream_run(
                 pending[:] = _settle_finished(pending, report, tally, out_bucket.bucket_name)
         i += 1
     return i
+
+
+def _inflate64_path(p: PlannedEntry) -> bool:
+    # stream-unzip inflates Deflate64 in pure Python (~0.3 MB/s); inflate64 does ~75 MB/s
+    return p.entry.method == DEFLATE64 and not p.entry.encrypted
+
+
+def _extract_deflate64(p, reader, out_bucket, event, pool, retry, limits, tally, report, pending):
+    """One Deflate64 entry: sizes and CRC come from the central directory."""
+    entry = p.entry
+    writer = None
+    try:
+        header = reader.fetch(entry.local_header_offset, entry.local_header_offset + 30)
+        if header[:4] != b"PK\x03\x04":
+            raise UnsafeEntry("HeaderMismatch", f"no local header at {entry.local_header_offset}")
+        name_len, extra_len = struct.unpack_from("<HH", header, 26)
+        start = entry.local_header_offset + 30 + name_len + extra_len
+        inflater = inflate64.Inflater()
+        guard = InflationGuard(p.name, entry.compressed_size, entry.uncompressed_size, limits)
+        pool.reserve_wait(min(entry.uncompressed_size, event.small_entry_bytes))
+        writer = EntryWriter(
+            out_bucket,
+            p.key,
+            entry.uncompressed_size,
+            event.small_entry_bytes,
+            event.part_size,
+            pool,
+            retry,
+        )
+        crc = 0
+        if entry.compressed_size:
+            # small reads bound what one inflate() call can produce (~1,000x its input)
+            for chunk in reader.stream(start, start + entry.compressed_size, 16 * 1024):
+                out = inflater.inflate(chunk)
+                guard.feed(len(out))
+                crc = zlib.crc32(out, crc)
+                writer.write(out)
+        if entry.uncompressed_size and not inflater.eof:
+            raise UnsafeEntry("TruncatedEntry", f"entry {p.name!r}: Deflate64 stream ends early")
+        if writer.written != entry.uncompressed_size:
+            raise UnsafeEntry(
+                "SizeMismatch",
+                f"entry {p.name!r}: {writer.written} bytes, "
+                f"directory says {entry.uncompressed_size}",
+            )
+        if crc != entry.crc32:
+            raise UnsafeEntry("CrcMismatch", f"entry {p.name!r}: CRC-32 mismatch")
+        future = writer.finish()
+    except (UnsafeEntry, oss2.exceptions.OssError, ValueError, OSError) as exc:
+        if writer is not None:
+            writer.abort()
+        if isinstance(exc, oss2.exceptions.OssError):
+            raise_if_systemic(exc, out_bucket.bucket_name, role="output")
+            code, message = error_code(exc), error_message(exc)
+        elif isinstance(exc, UnsafeEntry):
+            code, message = exc.code, str(exc)
+        else:
+            code, message = "CorruptData", f"entry {p.name!r}: {exc}"
+        _record_fail(p, report, tally, code, message, attempts_of(exc))
+        return
+    tally.entries += 1
+    if future is None:
+        _record_ok(p, report, tally, writer.written)
+    else:
+        pending.append((p, future, writer.written))
 
 
 def _settle_finished(pending, report, tally, out_bucket_name) -> list:

@@ -166,3 +166,115 @@ def mixed(total_bytes: int, seed: int = 7) -> bytes:
 
 def crc32(data: bytes) -> int:
     return zlib.crc32(data)
+
+
+def raw_zip(entries: list[tuple[bytes, int, bytes, int, int]]) -> bytes:
+    """A zip written field by field: (name, method, compressed bytes, crc32, uncompressed size)."""
+    out, central = bytearray(), bytearray()
+    for name, method, payload, crc, usize in entries:
+        offset = len(out)
+        out += (
+            struct.pack(
+                "<4sHHHHHIIIHH",
+                b"PK\x03\x04",
+                21,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(payload),
+                usize,
+                len(name),
+                0,
+            )
+            + name
+            + payload
+        )
+        central += (
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                21,
+                21,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(payload),
+                usize,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + name
+        )
+    eocd = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central), len(out), 0
+    )
+    return bytes(out + central + eocd)
+
+
+def deflate64(entries: list[tuple[str, bytes]]) -> bytes:
+    """Deflate64 (method 9) entries, compressed with the inflate64 package's Deflater."""
+    import inflate64
+
+    rows = []
+    for name, data in entries:
+        d = inflate64.Deflater()
+        rows.append((name.encode(), 9, d.deflate(data) + d.flush(), zlib.crc32(data), len(data)))
+    return raw_zip(rows)
+
+
+def _zipcrypto_encrypt(data: bytes, password: bytes, check_byte: int) -> bytes:
+    """Traditional PKWARE encryption (APPNOTE 6.1), enough to build test packages."""
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+    keys = [0x12345678, 0x23456789, 0x34567890]
+
+    def crc(old, byte):
+        return (old >> 8) ^ table[(old ^ byte) & 0xFF]
+
+    def update(byte):
+        keys[0] = crc(keys[0], byte)
+        keys[1] = (keys[1] + (keys[0] & 0xFF)) & 0xFFFFFFFF
+        keys[1] = (keys[1] * 134775813 + 1) & 0xFFFFFFFF
+        keys[2] = crc(keys[2], keys[1] >> 24)
+
+    for b in password:
+        update(b)
+    out = bytearray()
+    for b in bytes(11) + bytes([check_byte]) + data:
+        temp = (keys[2] | 2) & 0xFFFF
+        out.append(b ^ (((temp * (temp ^ 1)) >> 8) & 0xFF))
+        update(b)
+    return bytes(out)
+
+
+def zipcrypto(entries: list[tuple[str, bytes]], password: bytes) -> bytes:
+    """Stored entries encrypted with ZipCrypto (flag bit 0 set in both headers)."""
+    rows = []
+    for name, data in entries:
+        crc = zlib.crc32(data)
+        rows.append(
+            (name.encode(), 0, _zipcrypto_encrypt(data, password, crc >> 24), crc, len(data))
+        )
+    raw = bytearray(raw_zip(rows))
+    pos = 0
+    while (pos := bytes(raw).find(b"PK\x03\x04", pos)) >= 0:
+        struct.pack_into("<H", raw, pos + 6, 1)
+        pos += 4
+    pos = 0
+    while (pos := bytes(raw).find(b"PK\x01\x02", pos)) >= 0:
+        struct.pack_into("<H", raw, pos + 8, 1)
+        pos += 4
+    return bytes(raw)

@@ -131,9 +131,10 @@ def test_rerun_skips_copied_objects_with_a_listing_not_a_head_each(env, localclo
     delta = counter_delta(before, oss_counters(localcloud))
     assert again["counters"]["skipped"] == 6 and again["counters"]["done"] == 0
     assert delta.get("CopyObject", 0) == 0
-    # source facts (the index has no sizes) + the index; one listing answers for the destination
+    # source facts (the index has no sizes) + the index; listings, not HEADs, answer for the
+    # destination (a second one only when a concurrent worker asks for a lower key first)
     assert delta.get("HeadObject", 0) == 6 + 1, delta
-    assert delta.get("ListObjects", 0) == 1, delta
+    assert 1 <= delta.get("ListObjects", 0) <= 2, delta
 
 
 def test_listing_source_pages_by_marker(env, localcloud, bucket, dest):

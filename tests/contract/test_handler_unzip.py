@@ -242,3 +242,30 @@ def test_entry_larger_than_4_gib_is_streamed_without_holding_it(env, localcloud,
     assert result["all_succeeded"] and result["counters"]["bytes_out"] == size
     assert bucket.head_object("out/pkg/huge.bin").content_length == size
     assert rss_growth_mb < 600
+
+
+def test_deflate64_entries_are_inflated_with_inflate64(env, localcloud, bucket):
+    import os
+
+    text = b"deflate64 " * 200_000
+    data = zipcorpus.deflate64([("a.txt", text), ("b.bin", os.urandom(50_000)), ("empty", b"")])
+    corrupt = bytearray(zipcorpus.deflate64([("bad.txt", text)]))
+    corrupt[200] ^= 0xFF
+    result = run(upload(bucket, data), localcloud)
+    assert result["all_succeeded"] and outputs(bucket)["out/pkg/a.txt"] == text
+    assert len(outputs(bucket)) == 3
+    bad = run(upload(bucket, bytes(corrupt), "in/bad.zip"), localcloud)
+    assert bad["counters"]["failed"] == 1 and "out/bad/bad.txt" not in outputs(bucket)
+
+
+def test_encrypted_entries_extract_with_the_configured_password(env, localcloud, bucket):
+    data = zipcorpus.zipcrypto([("secret.txt", b"top secret"), ("two.txt", b"second")], b"pw")
+    assert zipfile.ZipFile(io.BytesIO(data)).read("secret.txt", pwd=b"pw") == b"top secret"
+    result = run({**upload(bucket, data), "password": "pw"}, localcloud)
+    assert result["all_succeeded"] and outputs(bucket) == {
+        "out/pkg/secret.txt": b"top secret",
+        "out/pkg/two.txt": b"second",
+    }
+    wrong = run({**upload(bucket, data, "in/w.zip"), "password": "nope"}, localcloud)
+    assert wrong["counters"]["failed"] == 2
+    assert {r["code"] for r in read_report(bucket, wrong["report_key"])} == {"WrongPassword"}
