@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.errors import PackageRejected
-from handlers.unzip import plan_entries
 from handlers.zipdir import read_central_directory
 from handlers.zipnames import UndecodableName, decode_raw_name
+from handlers.zipplan import plan_entries
 from handlers.zipsafety import (
     InflationGuard,
     Limits,

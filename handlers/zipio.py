@@ -1,0 +1,152 @@
+"""Package reads (ranged, pinned by If-Match) and entry writes (PUT or multipart) on OSS."""
+
+from __future__ import annotations
+
+import oss2
+import stream_unzip
+
+from .clients import error_code, raise_if_systemic
+from .errors import PackageRejected
+from .pool import BoundedPool
+from .retrying import RetryPolicy
+
+STREAM_ERRORS = [
+    (stream_unzip.CRC32IntegrityError, "CrcMismatch"),
+    (stream_unzip.SizeIntegrityError, "SizeMismatch"),
+    (stream_unzip.MissingPasswordError, "EncryptedEntry"),
+    (stream_unzip.IncorrectPasswordError, "WrongPassword"),
+    (stream_unzip.UnsupportedCompressionTypeError, "UnsupportedMethod"),
+    (stream_unzip.UnsupportedFeatureError, "UnsupportedFeature"),
+    (stream_unzip.TruncatedDataError, "TruncatedEntry"),
+    (stream_unzip.UncompressError, "CorruptData"),
+    (stream_unzip.UnzipError, "CorruptEntry"),
+]
+
+
+def stream_error_code(exc: BaseException) -> str:
+    for cls, code in STREAM_ERRORS:
+        if isinstance(exc, cls):
+            return code
+    return type(exc).__name__
+
+
+class PackageReader:
+    """Ranged GETs on one pinned package version, counting every byte read."""
+
+    def __init__(self, bucket: oss2.Bucket, key: str, etag: str, retry: RetryPolicy):
+        self.bucket, self.key, self.etag, self.retry = bucket, key, etag, retry
+        self.bytes_read = 0
+
+    def _headers(self) -> dict:
+        return {"If-Match": f'"{self.etag}"'}
+
+    def _get(self, start: int, end: int):
+        try:
+            return self.retry.call(
+                self.bucket.get_object,
+                self.key,
+                byte_range=(start, end - 1),
+                headers=self._headers(),
+            )
+        except oss2.exceptions.OssError as exc:
+            raise_package_error(exc, self.bucket.bucket_name, self.key)
+            raise
+
+    def fetch(self, start: int, end: int) -> bytes:
+        data = self._get(start, end).read()
+        self.bytes_read += len(data)
+        if len(data) != end - start:
+            raise PackageRejected(
+                "PackageChanged", f"{self.key}: ranged read returned {len(data)} bytes"
+            )
+        return data
+
+    def stream(self, start: int, end: int, chunk: int):
+        result = self._get(start, end)
+        while True:
+            data = result.read(chunk)
+            if not data:
+                return
+            self.bytes_read += len(data)
+            yield data
+
+
+def raise_package_error(exc: oss2.exceptions.OssError, bucket: str, key: str) -> None:
+    code = error_code(exc)
+    if exc.status == 412 or code == "PreconditionFailed":
+        raise PackageRejected(
+            "PackageChanged", f"oss://{bucket}/{key} was replaced during extraction (ETag changed)"
+        ) from exc
+    if code in ("NoSuchKey", "NotFound") or (exc.status == 404 and code != "NoSuchBucket"):
+        raise PackageRejected("PackageMissing", f"oss://{bucket}/{key} does not exist") from exc
+    raise_if_systemic(exc, bucket, role="source")
+
+
+class EntryWriter:
+    """Uploads one entry: a single PUT when small, a multipart upload when large."""
+
+    def __init__(
+        self,
+        bucket,
+        key: str,
+        declared: int,
+        small_limit: int,
+        part_size: int,
+        pool: BoundedPool,
+        retry: RetryPolicy,
+    ):
+        self.bucket, self.key, self.pool, self.retry = bucket, key, pool, retry
+        self.small = declared <= small_limit
+        self.part_size = part_size
+        self.buf = bytearray()
+        self.upload_id: str | None = None
+        self.part_futures: list = []
+        self.part_number = 0
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self.buf += data
+        self.written += len(data)
+        while not self.small and len(self.buf) >= self.part_size:
+            self._flush_part(bytes(self.buf[: self.part_size]))
+            del self.buf[: self.part_size]
+
+    def _flush_part(self, data: bytes) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.retry.call(self.bucket.init_multipart_upload, self.key).upload_id
+        self.part_number += 1
+        number = self.part_number
+        self.part_futures.append(
+            self.pool.submit(self._upload_part, number, data, nbytes=len(data))
+        )
+
+    def _upload_part(self, number: int, data: bytes):
+        result = self.retry.call(self.bucket.upload_part, self.key, self.upload_id, number, data)
+        return oss2.models.PartInfo(number, result.etag, size=len(data))
+
+    def finish(self):
+        """Returns a future (small entries) or completes the multipart upload synchronously."""
+        data = bytes(self.buf)
+        self.buf = bytearray()
+        if self.upload_id is None:
+            return self.pool.submit(self._put, data, nbytes=len(data))
+        if data:
+            self._flush_part(data)
+        parts = [f.result() for f in self.part_futures]
+        self.retry.call(self.bucket.complete_multipart_upload, self.key, self.upload_id, parts)
+        return None
+
+    def _put(self, data: bytes) -> None:
+        self.retry.call(self.bucket.put_object, self.key, data)  # drop the response: 100k entries
+
+    def abort(self) -> None:
+        for f in self.part_futures:
+            try:
+                f.result()
+            except Exception:  # the entry already failed; only cleanup matters now
+                pass
+        if self.upload_id is not None:
+            try:
+                self.retry.call(self.bucket.abort_multipart_upload, self.key, self.upload_id)
+            except oss2.exceptions.OssError:
+                pass
