@@ -232,10 +232,12 @@ def _run_unzip(conn, env, entries: int) -> JobLine:
     key = f"{env.unzip.watch_prefix}demo-{int(time.time())}.zip"
     started = time.monotonic()
     _retrying(lambda: packages.put_object(key, payload))
-    message = _receive(queue, key, timeout=600)
+    message, failure = _receive(
+        conn, queue, f"oss://{packages.bucket_name}/{key}", key, timeout=600
+    )
     seconds = time.monotonic() - started
     if message is None:
-        return JobLine("unzip", 0, 0, seconds, "", False, "no MNS notification within 600 s")
+        return JobLine("unzip", 0, 0, seconds, "", False, failure or "no MNS notification in 600 s")
     console.print("    MNS notification received:")
     console.print_json(json.dumps(message, ensure_ascii=False))
     from handlers.zipsafety import output_key, package_dir_name
@@ -259,20 +261,26 @@ def _run_unzip(conn, env, entries: int) -> JobLine:
     return JobLine("unzip", entries - wrong, failed, seconds, report, ok, detail)
 
 
-def _receive(queue, key: str, timeout: float):
-    from mns.mns_exception import MessageNotExist
+def _receive(conn, queue, url: str, key: str, timeout: float):
+    """(MNS message for key, None) or (None, why the run failed without one)."""
+    from mns.mns_exception import MNSExceptionBase
+
+    from ossbatch.unzipruns import runs
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            msg = queue.receive_message(wait_seconds=5)
-        except MessageNotExist:
+            msg = queue.receive_message(wait_seconds=3)
+        except MNSExceptionBase:  # MessageNotExist (empty queue) or a network hiccup
+            rows = runs(conn, url)
+            if rows and rows[0]["status"] == "Failed":
+                return None, f"unzip run {rows[0]['execution']} failed: {rows[0]['error']}"
             continue
         queue.delete_message(msg.receipt_handle)
         body = json.loads(msg.message_body)
         if body.get("key") == key:
-            return body
-    return None
+            return body, None
+    return None, None
 
 
 def main() -> int:

@@ -202,7 +202,7 @@ class Jobs:
         while True:
             body = self.client.get_execution_history(
                 fnf.GetExecutionHistoryRequest(
-                    flow_name=flow, execution_name=name, limit=1000, next_token=token
+                    flow_name=flow, execution_name=name, limit=500, next_token=token
                 )
             ).body
             for ev in body.events or []:

@@ -58,7 +58,10 @@ def runs(conn: Connection, package: str | None = None, limit: int = 20) -> list[
             if "ExecutionNotExists" in str(exc):
                 return []
             raise
-        return [_row(body.name, body.status, body.started_time, body.input, body.output)]
+        row = _row(body.name, body.status, body.started_time, body.input, body.output)
+        if body.status == "Failed":
+            row["error"] = failure_of(client, flow, body.name)
+        return [row]
     rows: list[dict] = []
     token = None
     while len(rows) < limit:
@@ -72,3 +75,28 @@ def runs(conn: Connection, package: str | None = None, limit: int = 20) -> list[
             break
     rows.sort(key=lambda r: r["started"] or "", reverse=True)
     return rows[:limit]
+
+
+def failure_of(client, flow: str, execution: str) -> str:
+    """`Code: cause` of a failed execution, from its last history event."""
+    from alibabacloud_fnf20190315 import models as fnf
+
+    token, last = None, None
+    while True:
+        body = client.get_execution_history(
+            fnf.GetExecutionHistoryRequest(
+                flow_name=flow, execution_name=execution, limit=500, next_token=token
+            )
+        ).body
+        if body.events:
+            last = body.events[-1]
+        token = body.next_token
+        if not token:
+            break
+    if last is None or not last.event_detail:
+        return ""
+    try:
+        detail = json.loads(last.event_detail)
+    except json.JSONDecodeError:
+        return last.event_detail
+    return f"{detail.get('error', '')}: {detail.get('cause', '')}".strip(": ")
