@@ -15,7 +15,7 @@ from pathlib import Path
 from infra import package as code_package
 from infra import terraform
 from infra.package import PackageError
-from ossbatch.config import PROJECT_ROOT, EnvironmentFileError
+from ossbatch.config import PROJECT_ROOT, EnvironmentFileError, load_environment
 
 DEFAULT_OUTDIR = PROJECT_ROOT / "cdktf.out"
 
@@ -124,7 +124,13 @@ def cmd_package(args) -> int:
 
 
 def _prepare(args):
-    """Preconditions first (fail fast), then package + synth; returns (Terraform, env name)."""
+    """Preconditions first (fail fast), then package + synth; returns the runner."""
+    env = load_environment(args.env)
+    if env.state is None:
+        raise terraform.PreconditionError(
+            f"environment {env.name!r} has no state backend (state:), so it is not deployed "
+            "with terraform; local is provisioned on localcloud by `ossbatch local up`"
+        )
     stack_dir = args.outdir / "stacks" / f"ossbatch-{args.env}"
     binary = terraform.check_preconditions(stack_dir)
     package = _package_from(args) if args.package_manifest else code_package.build(PROJECT_ROOT)

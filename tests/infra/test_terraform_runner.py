@@ -30,8 +30,12 @@ CREDENTIALS = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "ak", "ALIBABA_CLOUD_ACCESS_KEY_SE
 
 
 @pytest.fixture
-def sandbox(tmp_path, tiny_package):
-    """bin/ with only node (jsii needs it), an empty HOME, a package manifest, an outdir."""
+def sandbox(tmp_path, tiny_package, monkeypatch, capsys):
+    """bin/ with only node (jsii needs it), an empty HOME, a package manifest, an outdir.
+
+    `run` calls the CLI in this process (jsii is already warm) with PATH/HOME/credentials
+    replaced; `run_subprocess` is the same through `python -m infra`.
+    """
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     node = shutil.which("node")
@@ -56,10 +60,30 @@ def sandbox(tmp_path, tiny_package):
             (mirror / "linux_amd64").mkdir(parents=True)
             (mirror / "linux_amd64" / "terraform-provider-alicloud_v1.289.0").write_bytes(b"")
 
-        def run(self, *args, env_extra=None, credentials=True):
+        def _env(self, env_extra, credentials):
             env = {"PATH": str(bin_dir), "HOME": str(home), "FAKE_TF_LOG": str(self.log)}
             env |= CREDENTIALS if credentials else {}
-            env |= env_extra or {}
+            return env | (env_extra or {})
+
+        def run(self, *args, env_extra=None, credentials=True):
+            from infra import cli
+
+            for name in list(os.environ):
+                if name.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "TF_", "OSSBATCH_")) or name in (
+                    "AUTO_APPROVE",
+                    "FORCE",
+                ):
+                    monkeypatch.delenv(name)
+            for name, value in self._env(env_extra, credentials).items():
+                monkeypatch.setenv(name, value)
+            argv = [*args, "--outdir", str(self.outdir), "--package-manifest", str(manifest)]
+            capsys.readouterr()
+            code = cli.main(argv)
+            out, err = capsys.readouterr()
+            return subprocess.CompletedProcess(argv, code, out, err)
+
+        def run_subprocess(self, *args, env_extra=None, credentials=True):
+            env = self._env(env_extra, credentials)
             command = [
                 sys.executable, "-m", "infra", *args, "--outdir", str(self.outdir),
                 "--package-manifest", str(manifest),
@@ -77,7 +101,7 @@ def sandbox(tmp_path, tiny_package):
 
 def test_plan_without_terraform_names_the_binary(sandbox):
     sandbox.add_provider()
-    done = sandbox.run("plan", "--env", "dev")
+    done = sandbox.run_subprocess("plan", "--env", "dev")
     assert done.returncode == 2
     assert "terraform binary: not on PATH" in done.stderr
     assert "credentials" not in done.stderr and "provider" not in done.stderr
@@ -106,6 +130,15 @@ def test_everything_missing_is_reported_at_once(sandbox):
     assert done.returncode == 2
     for missing in ("terraform binary", "credentials", "provider"):
         assert missing in done.stderr
+
+
+def test_local_is_never_planned_with_terraform(sandbox):
+    sandbox.add_terraform()
+    sandbox.add_provider()
+    done = sandbox.run("plan", "--env", "local")
+    assert done.returncode == 2
+    assert "ossbatch local up" in done.stderr
+    assert sandbox.calls() == []
 
 
 def test_profile_counts_as_credentials(tmp_path):
