@@ -39,7 +39,7 @@ async def put_object_acl(svc: OssService, req: OssRequest) -> Response:
             ArgumentValue=acl,
         )
     rec.meta[ACL_META] = acl
-    svc.storage.put_object(rec)  # same data path: nothing to discard
+    svc.storage.update_meta(rec)
     return Response(200)
 
 
@@ -67,7 +67,7 @@ async def append_object(svc: OssService, req: OssRequest) -> Response:
         err.headers["x-oss-next-append-position"] = str(length)
         raise err
     temp = svc.storage.new_temp_path()
-    await req.body_to_file(temp, MAX_PUT_BYTES - length)
+    await req.body_to_file(temp, MAX_PUT_BYTES - length)  # appendable objects stay file-backed
     whole = BodyDigest()
     joined = svc.storage.new_temp_path()
     with open(joined, "wb") as out:

@@ -39,7 +39,7 @@ async def upload_part(svc: OssService, req: OssRequest) -> Response:
     upload = svc.multipart.upload(req.bucket, req.key, req.query["uploadId"])
     number = svc.multipart.part_number(req.query.get("partNumber"))
     temp = svc.storage.new_temp_path()
-    digest = await req.body_to_file(temp, MAX_PART_BYTES)
+    digest, _ = await req.body_to_file(temp, MAX_PART_BYTES)
     md5_header = req.headers.get("content-md5")
     if md5_header is not None:
         import base64

@@ -13,7 +13,7 @@ from .names import MAX_KEY_BYTES, check_object_key, storage_class
 from .objects import MAX_PUT_BYTES, check_conditions, object_meta_from_headers
 from .ranges import parse_range
 from .service import OssService
-from .storage import ObjectRecord
+from .storage import INLINE_MAX, ObjectRecord
 from .wire import FileBody, OssRequest, Response, xml_response
 from .xmlwire import child_text, document, element, http_date, iso8601, key_text, parse
 
@@ -72,7 +72,7 @@ async def put_object(svc: OssService, req: OssRequest) -> Response:
     ):
         raise errors.FileAlreadyExists(Key=key)
     temp = svc.storage.new_temp_path()
-    digest = await req.body_to_file(temp, MAX_PUT_BYTES)
+    digest, data = await req.body_to_file(temp, MAX_PUT_BYTES, INLINE_MAX)
     if want_md5 is not None and digest.md5_digest != want_md5:
         temp.unlink(missing_ok=True)
         raise errors.InvalidDigest(
@@ -96,6 +96,7 @@ async def put_object(svc: OssService, req: OssRequest) -> Response:
         object_meta_from_headers(h),
         sclass,
         req.request_id,
+        data=data,
     )
     return Response(
         200,
@@ -123,6 +124,8 @@ async def get_object(svc: OssService, req: OssRequest) -> Response:
         if param in req.query:
             headers = [(k, v) for k, v in headers if k != header]
             headers.append((header, req.query[param].encode()))
+    if not rec.path:  # small object kept inline in the metadata row
+        return Response(status, headers, svc.storage.get_data(rec)[start : start + length])
     body = FileBody(svc.storage.file_path(rec.path), start, length)
     return Response(status, headers, stream=body)
 

@@ -137,7 +137,7 @@ async def post_object(svc: OssService, req: OssRequest) -> Response:
     bucket = svc.buckets.get(req.bucket)
     boundary = _boundary(req.headers.get("content-type", ""))
     temp = svc.storage.new_temp_path()
-    await req.body_to_file(temp, MAX_PUT_BYTES + (1 << 20))
+    await req.body_to_file(temp, MAX_PUT_BYTES + (1 << 20))  # never inline: parsed via mmap
     try:
         with open(temp, "rb") as f:
             if os.fstat(f.fileno()).st_size == 0:

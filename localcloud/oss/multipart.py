@@ -76,7 +76,17 @@ class Multipart:
         self.objects.restore.require_readable(src)
         if length > MAX_PART_BYTES:
             raise errors.EntityTooLarge("A part can be at most 5 GB.")
-        if start == 0 and length == src.size:
+        if not src.path:  # small inline source: its bytes are at hand
+            digest = BodyDigest()
+            chunk = self.storage.get_data(src)[start : start + length]
+            digest.update(chunk)
+            temp = self.storage.new_temp_path()
+            temp.write_bytes(chunk)
+            rel = self.storage.adopt(temp)
+            part = PartRecord(
+                upload.upload_id, number, rel, length, digest.etag, digest.crc, self.clock()
+            )
+        elif start == 0 and length == src.size:
             rel = self.storage.link_copy(src.path)
             etag = src.etag  # a Normal object's ETag is the MD5 of its bytes: no re-read needed
             if src.object_type != "Normal":

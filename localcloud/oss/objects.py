@@ -52,7 +52,10 @@ class Objects:
         return rec
 
     def readable(self, bucket: str, key: str) -> ObjectRecord:
-        rec = self.head(bucket, key)
+        """For GET: the record (with inline bytes loaded) of a readable object."""
+        rec = self.storage.get_object(bucket, check_object_key(key), with_data=True)
+        if rec is None:
+            raise errors.NoSuchKey(Key=key)
         self.restore.require_readable(rec)
         return rec
 
@@ -60,7 +63,7 @@ class Objects:
         self,
         bucket: str,
         key: str,
-        temp_path: Path,
+        temp_path: Path | None,
         size: int,
         etag: str,
         crc: int,
@@ -70,9 +73,10 @@ class Objects:
         request_id: str,
         event: str = "ObjectCreated:PutObject",
         object_type: str = "Normal",
+        data: bytes | None = None,
     ) -> ObjectRecord:
-        """Make a fully received body the current version of bucket/key."""
-        rel = self.storage.adopt(temp_path)
+        """Make a fully received body (temp file, or inline data) the current version of bucket/key."""
+        rel = self.storage.adopt(temp_path) if data is None else ""
         return self._store(
             ObjectRecord(
                 bucket,
@@ -89,11 +93,14 @@ class Objects:
             ),
             request_id,
             event,
+            data,
         )
 
-    def _store(self, rec: ObjectRecord, request_id: str, event: str) -> ObjectRecord:
+    def _store(
+        self, rec: ObjectRecord, request_id: str, event: str, data: bytes | None = None
+    ) -> ObjectRecord:
         old = self.storage.get_object(rec.bucket, rec.key) if self.notifications._subs else None
-        replaced = self.storage.put_object(rec)
+        replaced = self.storage.put_object(rec, data)
         self.storage.discard(replaced)
         delta = rec.size - (old.size if old else 0)
         self.notifications.publish(
@@ -136,7 +143,9 @@ class Objects:
             ctype = headers.get("content-type") or src.content_type
         else:
             meta, ctype = dict(src.meta), src.content_type
-        rel = self.storage.link_copy(src.path)
+        # file-backed: a new hard link (no bytes move); inline: the row's bytes are copied
+        rel = self.storage.link_copy(src.path) if src.path else ""
+        data = None if src.path else self.storage.get_data(src)
         rec = ObjectRecord(
             bucket,
             key,
@@ -150,7 +159,7 @@ class Objects:
             src.object_type,
             meta,
         )
-        return self._store(rec, request_id, "ObjectCreated:CopyObject")
+        return self._store(rec, request_id, "ObjectCreated:CopyObject", data)
 
 
 def _http_time(value: str) -> float | None:

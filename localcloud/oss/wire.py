@@ -95,8 +95,12 @@ class OssRequest:
             parts.append(chunk)
         return b"".join(parts)
 
-    async def body_to_file(self, temp: Path, max_bytes: int) -> BodyDigest:
-        """Stream the body into temp while hashing; never holds more than one chunk (or 1 MB)."""
+    async def body_to_file(
+        self, temp: Path, max_bytes: int, inline_max: int = 0
+    ) -> tuple[BodyDigest, bytes | None]:
+        """Stream the body into temp while hashing; never holds more than one chunk (or 1 MB).
+
+        A body of at most inline_max bytes is returned as bytes instead (temp is not created)."""
         expected = self.content_length()
         if expected is not None and expected > max_bytes:
             raise errors.EntityTooLarge(MaxSizeAllowed=str(max_bytes), ProposedSize=str(expected))
@@ -121,8 +125,11 @@ class OssRequest:
                     f"Received {digest.size} bytes but Content-Length said {expected}."
                 )
             if fd is None:
+                data = b"".join(buffered)
+                if digest.size <= inline_max:
+                    return digest, data
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                _write_all(fd, b"".join(buffered))
+                _write_all(fd, data)
         except BaseException:
             if fd is not None:
                 os.close(fd)
@@ -132,7 +139,7 @@ class OssRequest:
         finally:
             if fd is not None:
                 os.close(fd)
-        return digest
+        return digest, None
 
 
 def _write_all(fd: int, data: bytes) -> None:

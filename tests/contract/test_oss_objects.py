@@ -173,3 +173,23 @@ def test_object_acl_round_trip(bucket):
     bucket.put_object_acl("acl", oss2.OBJECT_ACL_PUBLIC_READ)
     assert bucket.get_object_acl("acl").acl == "public-read"
     assert "x-oss-object-acl" not in bucket.head_object("acl").headers
+
+
+@pytest.mark.parametrize("size", [0, 1000, 64 * 1024, 64 * 1024 + 1, 300_000])
+def test_inline_and_file_backed_objects_behave_the_same(bucket, size):
+    data = bytes(i % 251 for i in range(size))
+    bucket.put_object("obj", data)
+    assert bucket.get_object("obj").read() == data
+    if size:
+        assert (
+            bucket.get_object("obj", byte_range=(size // 2, size - 1)).read() == data[size // 2 :]
+        )
+    bucket.copy_object(bucket.bucket_name, "obj", "copy")
+    bucket.put_object("obj", b"overwritten")  # the copy keeps its own bytes
+    assert bucket.get_object("copy").read() == data
+    upload_id = bucket.init_multipart_upload("mp").upload_id
+    part = bucket.upload_part_copy(bucket.bucket_name, "copy", None, "mp", upload_id, 1)
+    bucket.complete_multipart_upload("mp", upload_id, [oss2.models.PartInfo(1, part.etag)])
+    assert bucket.get_object("mp").read() == data
+    bucket.delete_object("copy")
+    assert not bucket.object_exists("copy")
