@@ -171,8 +171,11 @@ class OssApp:
             if stream is None:
                 await send({"type": "http.response.body", "body": response.body})
                 return
+            cycle = getattr(receive, "__self__", None)  # uvicorn's request cycle
             async for chunk in stream.chunks():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if getattr(cycle, "disconnected", False):
+                    return  # client went away: stop reading the file
             await send({"type": "http.response.body", "body": b""})
         finally:
             if stream is not None:

@@ -239,3 +239,21 @@ def test_fuzzed_signed_requests_never_get_a_500(
         assume(False)  # the client refuses to send it (e.g. a header value with leading space)
     assert resp.status_code < 500, (resp.status_code, resp.text)
     assert resp.headers.get("x-oss-request-id")
+
+
+def test_declared_size_over_5_gb_is_entity_too_large_before_any_byte(localcloud, hostile):
+    hostile.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    try:
+        answer = _raw_put(localcloud, "/hostile-input/huge", 6 * 1024**3, b"", close=False)
+        assert b" 400 " in answer.split(b"\r\n", 1)[0] and b"EntityTooLarge" in answer
+    finally:
+        hostile.put_bucket_acl(oss2.BUCKET_ACL_PRIVATE)
+
+
+def test_client_that_abandons_a_download_does_not_hurt_the_server(localcloud, hostile):
+    hostile.put_object("big-ish", b"z" * (8 * 1024 * 1024))
+    u = urlparse(hostile.sign_url("GET", "big-ish", 60))
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(f"GET {u.path}?{u.query} HTTP/1.1\r\nHost: {u.netloc}\r\n\r\n".encode())
+        assert b"200" in s.recv(4096)
+    assert hostile.get_object("big-ish").read() == b"z" * (8 * 1024 * 1024)
