@@ -6,6 +6,7 @@ Semantics only; the FC 3.0 HTTP API in `api.py` is a thin layer over this.
 from __future__ import annotations
 
 import base64
+import collections
 import dataclasses
 import heapq
 import itertools
@@ -25,6 +26,7 @@ from .errors import (
     FunctionError,
     FunctionNotFound,
     FunctionThrottled,
+    FunctionTimeout,
     InvalidArgument,
     TriggerAlreadyExists,
     TriggerNotFound,
@@ -115,6 +117,8 @@ class FcRuntime:
         self._subscriptions: dict[tuple[str, str], object] = {}
         self._closing = threading.Event()
         self._closed = False
+        self._counters: dict[str, collections.Counter] = {}
+        self._counters_lock = threading.Lock()
         self.close_hooks: list = []  # called first by close() (e.g. the HTTP layer's threads)
         # async invocations: a due-time heap served by one scheduler thread
         self._due: list[tuple[float, int, str]] = []
@@ -256,7 +260,12 @@ class FcRuntime:
         if self._closing.is_set():
             raise ShuttingDown()
         pool = self._pool(name)
-        pool.acquire(self.concurrency_limit(spec), wait_for_slot)
+        try:
+            pool.acquire(self.concurrency_limit(spec), wait_for_slot)
+        except FunctionThrottled:
+            self._count(name, "throttled")
+            raise
+        self._count(name, "sync_invocations")
         try:
             return self._run(spec, pool, payload, request_id or self.new_request_id())
         finally:
@@ -298,7 +307,16 @@ class FcRuntime:
             "account_id": self.account_id,
             "credentials": dict(self.credentials),
         }
-        return pool.run(spec, payload, context, self._start_instance)
+        try:
+            result = pool.run(spec, payload, context, self._start_instance)
+        except FunctionTimeout:
+            self._count(spec.name, "timeouts")
+            raise
+        except FunctionError:
+            self._count(spec.name, "errors")
+            raise
+        self._count(spec.name, "succeeded")
+        return result
 
     def _start_instance(self, spec: FunctionSpec) -> Instance:
         env = instance_environment(
@@ -314,6 +332,24 @@ class FcRuntime:
 
     def log_path(self, name: str) -> Path:
         return self.data_dir / "fc" / "logs" / f"{name}.log"
+
+    # ---------------------------------------------------------------- counters
+    def _count(self, function: str, what: str) -> None:
+        with self._counters_lock:
+            self._counters.setdefault(function, collections.Counter())[what] += 1
+
+    def counters_snapshot(self) -> dict:
+        """Per function: sync_invocations, throttled, succeeded, errors, timeouts,
+        async_attempts (first attempts), async_retries, instances_started (admin /counters)."""
+        with self._counters_lock:
+            out = {name: dict(counter) for name, counter in self._counters.items()}
+        for name, pool in list(self._instances.items()):
+            out.setdefault(name, {})["instances_started"] = pool.started
+        return {"functions": out}
+
+    def reset_counters(self) -> None:
+        with self._counters_lock:
+            self._counters.clear()
 
     # ------------------------------------------------------ async invocations
     def async_tasks(self, function: str | None = None) -> list[AsyncTask]:
@@ -390,6 +426,7 @@ class FcRuntime:
         self, request_id: str, task: dict, spec: FunctionSpec, pool: FunctionInstances
     ) -> None:
         task["attempts"] += 1
+        self._count(spec.name, "async_attempts" if task["attempts"] == 1 else "async_retries")
         self._store.update_task(request_id, "Running", task["attempts"])
         try:
             self._run(spec, pool, task["payload"], request_id)

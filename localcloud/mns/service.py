@@ -7,6 +7,7 @@ asyncio.Event (the HTTP layer), woken whenever a message is sent or made visible
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 import time
 from dataclasses import dataclass
@@ -66,6 +67,8 @@ class MnsService:
         self._changed = threading.Condition()
         self._async_waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._shutting_down = False
+        self._counters: dict[str, collections.Counter] = {}
+        self._counters_lock = threading.Lock()
 
     def begin_shutdown(self) -> None:
         """End every long poll now (answered as empty) so the listener can drain."""
@@ -173,6 +176,7 @@ class MnsService:
                     now + attributes.message_retention_period * 1000,
                 )
                 sent.append(SentMessage(message_id, md5))
+        self._count(queue, "sent", len(sent))
         self._notify(queue)
         return sent
 
@@ -203,6 +207,11 @@ class MnsService:
                         handle,
                     )
                 )
+        if received:
+            self._count(queue, "received", len(received))
+            redelivered = sum(1 for m in received if m.dequeue_count > 1)
+            if redelivered:
+                self._count(queue, "redelivered", redelivered)
         return received
 
     def receive_message(
@@ -269,6 +278,7 @@ class MnsService:
         with self._store.transaction() as db:
             self._queue(db, queue)
             db.delete_message(self._owned(db, queue, receipt_handle).seq)
+        self._count(queue, "deleted")
 
     def delete_messages(self, queue: str, handles: list[str]) -> list[tuple[str, Exception]]:
         """Delete each; returns (handle, error) for those that failed."""
@@ -282,6 +292,7 @@ class MnsService:
                     db.delete_message(self._owned(db, queue, handle).seq)
                 except (ReceiptHandleError, MessageNotExist) as exc:
                     errors.append((handle, exc))
+        self._count(queue, "deleted", len(handles) - len(errors))
         return errors
 
     def change_visibility(
@@ -313,6 +324,20 @@ class MnsService:
             # re-delivered with a newer handle, or its visibility timeout ran out
             raise ReceiptHandleError(handle, "has expired; receive the message again")
         return message
+
+    # ---------------------------------------------------------------- counters
+    def _count(self, queue: str, what: str, n: int = 1) -> None:
+        with self._counters_lock:
+            self._counters.setdefault(queue, collections.Counter())[what] += n
+
+    def counters_snapshot(self) -> dict:
+        """Per queue: sent, received, redelivered (DequeueCount > 1), deleted."""
+        with self._counters_lock:
+            return {"queues": {q: dict(c) for q, c in self._counters.items()}}
+
+    def reset_counters(self) -> None:
+        with self._counters_lock:
+            self._counters.clear()
 
     # ---------------------------------------------------------------- wakeups
     def _notify(self, queue: str) -> None:

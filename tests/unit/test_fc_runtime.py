@@ -405,3 +405,19 @@ def test_async_events_older_than_max_event_age_are_dropped(runtime):
 def test_unknown_spec_fields_are_invalid_argument(runtime):
     with pytest.raises(InvalidArgument, match="memory"):
         runtime.create_function({"name": "typo", "handler": "a.b", "memory": 256})
+
+
+def test_counters_show_invocations_errors_timeouts_and_retries(runtime, tmp_path):
+    runtime.create_function(fn("counted", "echo"))
+    runtime.invoke("counted")
+    runtime.create_function(fn("failing", "boom"))
+    with pytest.raises(FunctionError):
+        runtime.invoke("failing")
+    runtime.invoke_async("failing")
+    assert runtime.wait_async_idle(30)
+    functions = runtime.counters_snapshot()["functions"]
+    assert functions["counted"] == {"sync_invocations": 1, "succeeded": 1, "instances_started": 1}
+    assert functions["failing"]["errors"] == 5  # 1 sync + 4 async attempts
+    assert (functions["failing"]["async_attempts"], functions["failing"]["async_retries"]) == (1, 3)
+    runtime.reset_counters()
+    assert runtime.counters_snapshot()["functions"]["counted"] == {"instances_started": 1}

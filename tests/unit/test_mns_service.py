@@ -132,3 +132,19 @@ def test_deleting_a_queue_deletes_its_messages(mns):
     mns.delete_queue("gone")
     mns.create_queue("gone")
     assert mns.receive("gone") == []
+
+
+def test_counters_show_sent_received_redelivered_deleted(mns):
+    mns.create_queue("counted", QueueAttributes(visibility_timeout=1))
+    mns.send_message("counted", "a")
+    mns.receive("counted")
+    (again,) = mns.receive_message("counted", wait_seconds=5)
+    mns.delete_message("counted", again.receipt_handle)
+    assert mns.counters_snapshot()["queues"]["counted"] == {
+        "sent": 1,
+        "received": 2,
+        "redelivered": 1,
+        "deleted": 1,
+    }
+    mns.reset_counters()
+    assert mns.counters_snapshot() == {"queues": {}}
