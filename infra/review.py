@@ -33,7 +33,7 @@ KEY_SETTINGS = {
     "alicloud_oss_bucket_object": ["bucket", "key", "source", "content_md5"],
     "alicloud_fcv3_function": [
         "function_name", "runtime", "handler", "memory_size", "timeout", "disk_size", "role",
-        "environment_variables", "log_config", "code",
+        "log_config", "code",
     ],
     "alicloud_fcv3_trigger": [
         "trigger_name", "function_name", "trigger_type", "source_arn", "trigger_config",
@@ -136,6 +136,12 @@ def resources_section(stack: dict) -> list[str]:
                 _cell(_short(body[k])) if k in body else "" for k in keys
             ]  # fmt: skip
             lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+        if rtype == "alicloud_fcv3_function":
+            lines += ["", "Function environment variables:", ""]
+            lines += ["| function | variable | value |", "|---|---|---|"]
+            for _, body in sorted(items):
+                for variable, value in sorted(body.get("environment_variables", {}).items()):
+                    lines.append(f"| `{body['function_name']}` | `{variable}` | `{_cell(value)}` |")
     return lines
 
 

@@ -9,8 +9,12 @@ Each resource class declares typed constructor arguments and stores them as
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
+import types
+import typing
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, Union
 
 import cdktf
 from constructs import Construct
@@ -133,6 +137,59 @@ def multiline(text: str) -> str:
     return text.rstrip("\n") + "\n"
 
 
+class ArgumentTypeError(TypeError):
+    """A binding was given a value its typed argument does not accept."""
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """A small runtime check of the hints the bindings use (no third-party checker needed)."""
+    if hint is Any:
+        return True
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        return any(_matches(value, arg) for arg in args)
+    if origin is Literal:
+        return any(value == arg and type(value) is type(arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin in (Mapping, dict):
+        key_hint, value_hint = args or (Any, Any)
+        return isinstance(value, Mapping) and all(
+            _matches(k, key_hint) and _matches(v, value_hint) for k, v in value.items()
+        )
+    if origin in (Sequence, list, tuple):
+        (item_hint,) = args[:1] or (Any,)
+        return (
+            isinstance(value, Sequence)
+            and not isinstance(value, str)
+            and all(_matches(v, item_hint) for v in value)
+        )
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # hints this module does not use are not checked
+
+
+@functools.cache
+def _argument_hints(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls.__init__)
+    parameters = inspect.signature(cls.__init__).parameters
+    return {name: hints[name] for name in parameters if name in hints and name != "return"}
+
+
+def check_arguments(cls: type, arguments: Mapping[str, Any]) -> None:
+    hints = _argument_hints(cls)
+    for name, value in arguments.items():
+        if name in hints and not _matches(value, hints[name]):
+            raise ArgumentTypeError(
+                f"{cls.__name__}({name}=...): {value!r:.80} is not {hints[name]}"
+            )
+
+
 class AlicloudResource(cdktf.TerraformResource):
     """Base of every binding: subclasses set TERRAFORM_TYPE and call `_set_arguments`."""
 
@@ -159,6 +216,7 @@ class AlicloudResource(cdktf.TerraformResource):
         self._arguments: dict[str, Any] = {}
 
     def _set_arguments(self, **arguments: Any) -> None:
+        check_arguments(type(self), arguments)
         for name, value in arguments.items():
             if value is None or (isinstance(value, list | tuple) and not value):
                 continue

@@ -21,6 +21,7 @@ def test_review_lists_resources_by_type_with_key_settings(stacks):
         "ossbatch-prod-unzip | python3.10 | handlers.unzip.handler | 4096 | 900 | 10240" in markdown
     )
     assert '"prevent_destroy":true' in markdown
+    assert "| `ossbatch-prod-trigger` | `OSSBATCH_UNZIP_FLOW` | `ossbatch-prod-unzip` |" in markdown
 
 
 def test_permission_matrix_names_roles_actions_and_resources(stacks):
