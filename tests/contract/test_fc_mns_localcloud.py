@@ -157,3 +157,40 @@ def test_functions_and_triggers_survive_a_restart(cloud, tmp_path):
     oss2.Bucket(auth, second.oss_endpoint, bucket_name).put_object("after-restart", b"x")
     assert wait_for(lambda: len(attempt_lines(record)) == 1)
     assert attempt_lines(record)[0]["events"][0]["oss"]["object"]["key"] == "after-restart"
+
+
+def test_sts_tokens_are_accepted_when_they_match_the_configured_one(cloud):
+    from alibabacloud_tea_openapi.exceptions import ClientException
+    from mns.mns_exception import MNSServerException
+
+    c = cloud()
+    good = Account(
+        c.mns_endpoint, c.access_key_id, c.access_key_secret, security_token=c.security_token
+    )
+    good.get_queue("sts").create(QueueMeta())
+    bad = Account(
+        c.mns_endpoint, c.access_key_id, c.access_key_secret, security_token="not-the-token"
+    )
+    with pytest.raises(MNSServerException) as caught:
+        bad.get_queue("sts").get_attributes()
+    assert caught.value.type == "AccessDenied"
+
+    def fc_with(token):
+        return Client(
+            open_api_models.Config(
+                access_key_id=c.access_key_id,
+                access_key_secret=c.access_key_secret,
+                security_token=token,
+                endpoint=c.fc_endpoint.removeprefix("http://"),
+                protocol="http",
+                region_id=c.region,
+            )
+        )
+
+    assert (
+        fc_with(c.security_token).list_functions(fc_models.ListFunctionsRequest()).status_code
+        == 200
+    )
+    with pytest.raises(ClientException) as caught:
+        fc_with("not-the-token").list_functions(fc_models.ListFunctionsRequest())
+    assert caught.value.status_code == 403
