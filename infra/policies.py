@@ -23,6 +23,10 @@ OSS_READ = ("oss:GetObject",)  # also covers HeadObject / GetObjectMeta
 OSS_WRITE = ("oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts")
 
 
+class PolicyError(ValueError):
+    """A policy statement that is not least privilege."""
+
+
 @dataclass(frozen=True)
 class Statement:
     sid: str
@@ -30,6 +34,18 @@ class Statement:
     resources: tuple[str, ...]
     why: str  # one line: what the grant is for (shown in the review)
     wildcard_reason: str | None = None  # required when resources contain "*"
+
+    def __post_init__(self) -> None:
+        if not self.actions or not self.resources:
+            raise PolicyError(f"{self.sid}: a statement needs actions and resources")
+        wild = [a for a in self.actions if "*" in a]
+        if wild:
+            raise PolicyError(f"{self.sid}: wildcard actions {wild} are not least privilege")
+        if "*" in self.resources and not self.wildcard_reason:
+            raise PolicyError(
+                f'{self.sid}: Resource "*" needs a wildcard_reason naming the service that '
+                "cannot scope it"
+            )
 
     def to_ram(self) -> dict:
         return {

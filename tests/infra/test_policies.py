@@ -139,3 +139,14 @@ def test_roles_trust_exactly_one_service(stacks, kind, service):
     trust = json.loads(role["assume_role_policy_document"])
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"Service": [f"{service}.aliyuncs.com"]}
+
+
+def test_statements_refuse_wildcards_unless_a_reason_is_given():
+    from infra.policies import PolicyError, Statement
+
+    with pytest.raises(PolicyError, match="wildcard actions"):
+        Statement("S", ("oss:*",), ("acs:oss:*:1:b/*",), "why")
+    with pytest.raises(PolicyError, match="wildcard_reason"):
+        Statement("S", ("log:GetProject",), ("*",), "why")
+    allowed = Statement("S", ("log:ListProject",), ("*",), "why", wildcard_reason="no ARN")
+    assert allowed.to_ram()["Resource"] == ["*"]
