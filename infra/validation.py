@@ -38,7 +38,12 @@ def role_names(env: Environment) -> dict[str, str]:
 def validate(env: Environment, flows: list[Path], env_file: str = "") -> None:
     where = f"{env_file or env.name}: "
     problems = []
+    seen: dict[str, Path] = {}
     for path in flows:
+        address = path.stem.replace("-", "_")
+        if address in seen:
+            problems.append(f"{path}: same resource address as {seen[address]}; rename one")
+        seen.setdefault(address, path)
         name = env.flow_name(path.stem)
         if not re.fullmatch(FLOW_NAME_RE, name):
             problems.append(

@@ -213,6 +213,9 @@ class AlicloudResource(cdktf.TerraformResource):
             lifecycle=lifecycle,
             provider=provider,
         )
+        # readable, stable addresses (`alicloud_oss_bucket.bucket_archive`): construct ids
+        # are unique per stack here, and the HCL exit keeps these names
+        self.override_logical_id(id_)
         self._arguments: dict[str, Any] = {}
 
     def _set_arguments(self, **arguments: Any) -> None:

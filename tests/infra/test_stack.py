@@ -123,7 +123,7 @@ def test_functions_run_the_hashed_code_package_with_its_checksum(synthesized, ti
     )  # a cdktf asset: copied into the stack directory, path independent of the machine
     for fn in synthesized.resources("alicloud_fcv3_function").values():
         assert fn["code"]["checksum"] == tiny_package.crc64
-        assert fn["code"]["oss_object_name"].startswith("${alicloud_oss_bucket_object.")
+        assert fn["code"]["oss_object_name"] == "${alicloud_oss_bucket_object.code_package.key}"
         assert env.buckets.artifacts.name in json.dumps(synthesized.tf["resource"])
 
 
@@ -138,8 +138,8 @@ def test_oss_trigger_watches_the_packages_prefix_and_suffix(synthesized):
     }
     assert "oss:ObjectCreated:CompleteMultipartUpload" in config["events"]
     assert trigger["source_arn"].startswith(f"acs:oss:{env.region}:")
-    assert "storage_bucket_packages" in trigger["source_arn"]
-    assert "role_oss_trigger" in trigger["invocation_role"]
+    assert trigger["source_arn"].endswith(":${alicloud_oss_bucket.bucket_packages.bucket}")
+    assert trigger["invocation_role"] == "${alicloud_ram_role.role_oss_trigger.arn}"
 
 
 def test_notification_queue_has_a_dead_letter_policy(synthesized):
@@ -151,7 +151,9 @@ def test_notification_queue_has_a_dead_letter_policy(synthesized):
     dlq = queues[env.unzip.notification_queue]["dlq_policy"]
     assert dlq["enabled"] is True
     assert dlq["max_receive_count"] == env.unzip.max_receive_count
-    assert "messaging_dead_letter_queue" in dlq["dead_letter_target_queue"]
+    assert dlq["dead_letter_target_queue"] == (
+        "${alicloud_message_service_queue.dead_letter_queue.queue_name}"
+    )
 
 
 def test_log_project_and_store(synthesized):
@@ -170,6 +172,18 @@ def test_one_flow_per_flow_file_in_the_checkout(synthesized):
     assert sorted(f["name"] for f in flows.values()) == sorted(
         synthesized.env.flow_name(p.stem) for p in files
     )
+
+
+def test_resource_addresses_are_readable_and_stable(stacks):
+    tf = stacks["prod"].tf["resource"]
+    assert set(tf["alicloud_oss_bucket"]) == {
+        "bucket_archive", "bucket_packages", "bucket_extraction", "bucket_reports",
+        "bucket_artifacts",
+    }  # fmt: skip
+    assert set(tf["alicloud_fcv3_function"]) == {f"function_{job}" for job in JOBS}
+    assert set(tf["alicloud_ram_role"]) == {
+        "role_fc_worker", "role_fc_trigger", "role_flow", "role_oss_trigger",
+    }  # fmt: skip
 
 
 def test_outputs_name_buckets_queues_and_function_arns(synthesized):
@@ -226,7 +240,7 @@ def test_flow_definitions_are_deployed_verbatim_with_interpolation_escaped(
     assert definitions["ossbatch-dev-alpha"] == "Type: StateMachine\nName: alpha\nStartAt: A\n"
     assert definitions["ossbatch-dev-beta"] == 'Type: StateMachine\nComment: "$${not.terraform}"\n'
     for flow in result.resources("alicloud_fnf_flow").values():
-        assert flow["type"] == "FDL" and "role_flow" in flow["role_arn"]
+        assert flow["type"] == "FDL" and flow["role_arn"] == "${alicloud_ram_role.role_flow.arn}"
 
 
 @pytest.mark.parametrize("job", JOBS)

@@ -66,3 +66,13 @@ def test_a_valid_environment_passes(stacks, tmp_path):
     flow = tmp_path / "unzip.yaml"
     flow.write_text("Type: StateMachine\n")
     validate(stacks["staging"].env, [flow])
+
+
+def test_flow_files_that_would_share_an_address_are_rejected(tmp_path, stacks):
+    files = []
+    for name in ("copy-all", "copy_all"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text("Type: StateMachine\n")
+        files.append(path)
+    with pytest.raises(StackValidationError, match="same resource address"):
+        validate(stacks["dev"].env, files)
