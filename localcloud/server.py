@@ -107,6 +107,7 @@ def _uvicorn_server(app, host: str) -> uvicorn.Server:
         access_log=False,
         log_level="warning",
         server_header=False,
+        proxy_headers=False,  # loopback only: no proxy in front
         timeout_keep_alive=75,
         backlog=2048,
         ws="none",

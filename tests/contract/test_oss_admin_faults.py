@@ -64,27 +64,31 @@ def test_runtime_faults_per_operation_then_off(localcloud_factory):
     assert b.get_object("k").read() == b"0123456789" * 1000
 
 
-def test_bad_fault_settings_are_400(localcloud_factory):
-    cloud = localcloud_factory()
-    r = requests.post(cloud.admin_endpoint + "/faults", json={"fault_rate": 2}, timeout=5)
+def test_bad_fault_settings_are_400(localcloud):
+    r = requests.post(localcloud.admin_endpoint + "/faults", json={"fault_rate": 2}, timeout=5)
     assert r.status_code == 400
-    r = requests.post(cloud.admin_endpoint + "/faults", json={"no_such": 1}, timeout=5)
+    r = requests.post(localcloud.admin_endpoint + "/faults", json={"no_such": 1}, timeout=5)
     assert r.status_code == 400 and "no_such" in r.json()["error"]
+    assert (
+        requests.get(localcloud.admin_endpoint + "/faults", timeout=5).json()["oss"]["fault_rate"]
+        == 0
+    )
 
 
 def test_seeded_fault_rate_is_reproducible(localcloud_factory):
+    cloud = localcloud_factory(
+        "--fault-rate",
+        "0.3",
+        "--fault-kinds",
+        "slowdown",
+        "--fault-seed",
+        "7",
+        "--fault-ops",
+        "PutObject",
+    )
+    b = _bucket(cloud)
+
     def outcomes():
-        cloud = localcloud_factory(
-            "--fault-rate",
-            "0.3",
-            "--fault-kinds",
-            "slowdown",
-            "--fault-seed",
-            "7",
-            "--fault-ops",
-            "PutObject",
-        )
-        b = _bucket(cloud)
         result = []
         for i in range(40):
             try:
@@ -92,23 +96,33 @@ def test_seeded_fault_rate_is_reproducible(localcloud_factory):
                 result.append(True)
             except oss2.exceptions.OssError:
                 result.append(False)
-        cloud.stop()
         return result
 
-    first, second = outcomes(), outcomes()
-    assert first == second
+    first = outcomes()
+    requests.post(
+        cloud.admin_endpoint + "/faults", json={"seed": 7}, timeout=5
+    )  # restarts the streams
+    assert outcomes() == first
     assert 3 < first.count(False) < 25
+    requests.post(cloud.admin_endpoint + "/faults", json={"seed": 8}, timeout=5)
+    assert outcomes() != first
 
 
-def test_latency_option_slows_requests(localcloud_factory):
+def test_latency_setting_slows_only_the_chosen_operation(localcloud, bucket):
     import time
 
-    cloud = localcloud_factory("--latency-ms", "200", "--fault-ops", "GetObject")
-    b = _bucket(cloud)
-    b.put_object("k", b"x")
-    started = time.monotonic()
-    b.get_object("k").read()
-    assert time.monotonic() - started >= 0.2
+    bucket.put_object("k", b"x")
+    admin = localcloud.admin_endpoint + "/faults"
+    requests.post(admin, json={"latency_ms": 300, "ops": ["GetObject"]}, timeout=5)
+    try:
+        started = time.monotonic()
+        bucket.get_object("k").read()
+        assert time.monotonic() - started >= 0.3
+        started = time.monotonic()
+        bucket.head_object("k")
+        assert time.monotonic() - started < 0.3
+    finally:
+        requests.post(admin, json={"latency_ms": 0, "ops": []}, timeout=5)
 
 
 def test_state_survives_restart_and_kill(localcloud_factory, tmp_path):
