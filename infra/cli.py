@@ -101,7 +101,8 @@ def cmd_review(args) -> int:
 
     stack, stack_dir = _synth(args)
     head = json.loads((stack_dir / "cdk.tf.json").read_text())
-    base = review.synth_at_ref(PROJECT_ROOT, args.base, args.env) if args.base else None
+    name = stack.env.name  # BASE is synthesized from its own environments/<name>.yaml
+    base = review.synth_at_ref(PROJECT_ROOT, args.base, name) if args.base else None
     markdown = review.render(head, stack.node.id, base, args.base)
     target = args.output or args.outdir / "review" / f"{stack.node.id}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -123,15 +124,14 @@ def cmd_package(args) -> int:
     return 0
 
 
-def _prepare(args):
+def _prepare(args, env):
     """Preconditions first (fail fast), then package + synth; returns the runner."""
-    env = load_environment(args.env)
     if env.state is None:
         raise terraform.PreconditionError(
             f"environment {env.name!r} has no state backend (state:), so it is not deployed "
             "with terraform; local is provisioned on localcloud by `ossbatch local up`"
         )
-    stack_dir = args.outdir / "stacks" / f"ossbatch-{args.env}"
+    stack_dir = args.outdir / "stacks" / f"ossbatch-{env.name}"
     binary = terraform.check_preconditions(stack_dir)
     package = _package_from(args) if args.package_manifest else code_package.build(PROJECT_ROOT)
     _, stack_dir = _synth(args, package)
@@ -141,34 +141,36 @@ def _prepare(args):
 
 
 def cmd_plan(args) -> int:
-    runner = _prepare(args)
+    runner = _prepare(args, load_environment(args.env))
     print(runner.plan())
     return 0
 
 
 def cmd_deploy(args) -> int:
-    runner = _prepare(args)
+    env = load_environment(args.env)  # protection follows the environment's name, not the path
+    runner = _prepare(args, env)
     print(runner.plan())
-    if args.env in terraform.PROTECTED_ENVIRONMENTS:
-        terraform.confirm(args.env, args.auto_approve, "apply")
+    if env.name in terraform.PROTECTED_ENVIRONMENTS:
+        terraform.confirm(env.name, args.auto_approve, "apply")
     runner.apply_saved_plan()
     return 0
 
 
 def cmd_destroy(args) -> int:
-    if args.env in terraform.PROTECTED_ENVIRONMENTS and not args.force:
+    env = load_environment(args.env)
+    protected = env.name in terraform.PROTECTED_ENVIRONMENTS
+    if protected and not args.force:
         raise terraform.SafetyRefusal(
-            f"destroy {args.env}: refused. Destroying {args.env} needs FORCE=1 "
+            f"destroy {env.name}: refused. Destroying {env.name} needs FORCE=1 "
             "(its buckets are also protected by prevent_destroy)."
         )
-    runner = _prepare(args)
+    runner = _prepare(args, env)
     stack = json.loads((runner.stack_dir / "cdk.tf.json").read_text())
-    protected = args.env in terraform.PROTECTED_ENVIRONMENTS
     # prod buckets carry prevent_destroy: destroy the rest and keep the data
     print(
         runner.plan(destroy=True, targets=terraform.destroy_targets(stack) if protected else None)
     )
-    terraform.confirm(args.env, args.auto_approve, "destroy")
+    terraform.confirm(env.name, args.auto_approve, "destroy")
     runner.apply_saved_plan()
     return 0
 

@@ -188,6 +188,17 @@ def test_prod_destroy_is_refused_without_force_before_anything_runs(sandbox):
     assert sandbox.calls() == []
 
 
+def test_prod_protection_follows_the_file_not_the_argument(sandbox):
+    prod_file = str(PROJECT_ROOT / "environments" / "prod.yaml")
+    done = sandbox.run("destroy", "--env", prod_file, env_extra={"AUTO_APPROVE": "1"})
+    assert done.returncode == 3 and "FORCE=1" in done.stderr
+    sandbox.add_terraform()
+    sandbox.add_provider()
+    done = sandbox.run("deploy", "--env", prod_file)
+    assert done.returncode == 3
+    assert not any(c.startswith("apply") for c in sandbox.calls())
+
+
 def test_prod_destroy_with_force_keeps_the_buckets(sandbox):
     sandbox.add_terraform()
     sandbox.add_provider()
