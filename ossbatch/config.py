@@ -420,10 +420,16 @@ def load_environment(
     if not isinstance(data, dict):
         raise EnvironmentFileError(f"{path}: expected a mapping of settings at the top level")
     try:
-        return Environment.model_validate(data)
+        env = Environment.model_validate(data)
     except ValidationError as exc:
         lines = [
             f"{path}: {_field_path(err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
             for err in exc.errors()
         ]
         raise EnvironmentFileError("\n".join(lines)) from None
+    if path.parent == (environments_dir or ENVIRONMENTS_DIR) and env.name != path.stem:
+        # prod rules follow the name: environments/prod.yaml must say it is prod
+        raise EnvironmentFileError(
+            f"{path}: name: {env.name!r} must match the file name {path.stem!r}"
+        )
+    return env

@@ -178,3 +178,11 @@ def test_handler_environment_uses_the_names_fixed_in_internals():
     trigger = env.handler_environment("trigger")
     assert trigger["OSSBATCH_UNZIP_FLOW"] == "ossbatch-dev-unzip"
     assert trigger["OSSBATCH_OUTPUT_PREFIX"] == env.unzip.output_prefix
+
+
+def test_a_checked_in_file_must_carry_its_own_name(tmp_path):
+    data = yaml.safe_load((ENVIRONMENTS_DIR / "prod.yaml").read_text())
+    data["name"] = "production"
+    (tmp_path / "prod.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(EnvironmentFileError, match=r"name: 'production' must match"):
+        load_environment("prod", environments_dir=tmp_path)
