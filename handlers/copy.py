@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import oss2
 
 from .budget import TimeBudget
-from .clients import OssClients, error_code, error_message, raise_if_systemic
+from .clients import OssClients, drained, error_code, error_message, raise_if_systemic
 from .destview import DestinationView
 from .errors import DestinationBucketMissing, SourceBucketMissing
 from .events import CopyEvent, parse_event
@@ -102,7 +102,9 @@ class ObjectCopier:
             headers = {"x-oss-metadata-directive": "COPY"}
             if target_class:
                 headers["x-oss-storage-class"] = target_class
-            self.retry.call(self.dest.copy_object, ref.bucket, ref.key, dest_key, headers=headers)
+            self.retry.call(
+                drained(self.dest.copy_object), ref.bucket, ref.key, dest_key, headers=headers
+            )
         return "done", facts.size
 
     def head_source(self, bucket: str, key: str) -> SourceFacts:
@@ -164,7 +166,7 @@ class ObjectCopier:
         def copy_part(part):
             number, first, last = part
             result = self.retry.call(
-                self.dest.upload_part_copy,
+                drained(self.dest.upload_part_copy),
                 ref.bucket,
                 ref.key,
                 (first, last),
@@ -177,7 +179,9 @@ class ObjectCopier:
         try:
             with ThreadPoolExecutor(min(PART_PARALLELISM, len(ranges)) or 1) as parts_pool:
                 parts = list(parts_pool.map(copy_part, ranges))
-            self.retry.call(self.dest.complete_multipart_upload, dest_key, upload_id, parts)
+            self.retry.call(
+                drained(self.dest.complete_multipart_upload), dest_key, upload_id, parts
+            )
         except Exception:
             try:
                 self.retry.call(self.dest.abort_multipart_upload, dest_key, upload_id)

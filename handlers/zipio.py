@@ -5,7 +5,7 @@ from __future__ import annotations
 import oss2
 import stream_unzip
 
-from .clients import error_code, raise_if_systemic
+from .clients import drained, error_code, raise_if_systemic
 from .errors import PackageRejected
 from .pool import BoundedPool
 from .retrying import RetryPolicy
@@ -133,7 +133,9 @@ class EntryWriter:
         if data:
             self._flush_part(data)
         parts = [f.result() for f in self.part_futures]
-        self.retry.call(self.bucket.complete_multipart_upload, self.key, self.upload_id, parts)
+        self.retry.call(
+            drained(self.bucket.complete_multipart_upload), self.key, self.upload_id, parts
+        )
         return None
 
     def _put(self, data: bytes) -> None:

@@ -234,3 +234,30 @@ def test_handler_adapter_speaks_bytes_and_validates(env, localcloud, bucket, des
         copy_handler.handler(
             b'{"job_id": "a", "listing": {"bucket": "abc"}}', fc_context(localcloud)
         )
+
+
+def test_copies_reuse_connections_instead_of_one_per_object(env, localcloud, bucket, dest):
+    from handlers.budget import TimeBudget
+    from handlers.clients import OssClients, credentials_from_context
+    from handlers.logs import JobLog
+
+    put_objects(bucket, 40)
+    ev = parse_event(
+        CopyEvent,
+        {
+            "job_id": "conn",
+            "listing": {"bucket": bucket.bucket_name},
+            "dest": {"bucket": dest.bucket_name},
+            "tuning": {"concurrency": 4},
+        },
+    )
+    clients = OssClients(
+        localcloud.oss_endpoint, credentials_from_context(fc_context(localcloud)), pool_size=4
+    )
+    result = copy_handler.copy_page(
+        ev, clients, TimeBudget.seconds(60), JobLog("copy", "conn", None)
+    )
+    assert result["counters"]["done"] == 40
+    pools = clients.session.session.adapters["http://"].poolmanager.pools
+    opened = sum(pool.num_connections for pool in pools._container.values())
+    assert opened <= 4 + 2, f"{opened} connections for 40 copies: oss2 copy bodies must be drained"

@@ -281,3 +281,23 @@ def test_report_body_is_json_lines():
     part.add(key="a", code="NoSuchKey")
     part.add(key="b", code="InvalidObjectState")
     assert part.body().decode().count("\n") == 2
+
+
+# logs --------------------------------------------------------------------------
+
+
+def test_every_log_line_is_json_with_job_and_request_id(monkeypatch):
+    import io
+    import json
+
+    from handlers.logs import JobLog
+
+    monkeypatch.setenv("OSSBATCH_LOG_LEVEL", "INFO")
+    out = io.StringIO()
+    log = JobLog("copy", "job-7", "req-9", stream=out)
+    log.debug("hidden")
+    log.info("copy_page", done=True, counters={"done": 3})
+    (line,) = out.getvalue().splitlines()
+    record = json.loads(line)
+    assert (record["job_id"], record["request_id"], record["event"]) == ("job-7", "req-9", "copy_page")
+    assert record["counters"] == {"done": 3}
