@@ -109,15 +109,33 @@ def _worker(args) -> tuple[int, int]:
     return sum(counts), sum(errors)
 
 
-def measure(pool, kind: str, target: dict, op: str, threads: int, seconds: float) -> dict:
+def _cpu_seconds(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def measure(
+    pool, kind: str, target: dict, op: str, threads: int, seconds: float, server_pid: int
+) -> dict:
     procs = 1 if threads == 1 else CLIENT_PROCS
     per = max(1, threads // procs)
     start_at = time.time() + 1.5  # clients build their sessions before the clock starts
     jobs = [(kind, target, op, per, start_at, seconds, f"{kind}{p}{threads}") for p in range(procs)]
-    results = pool.map(_worker, jobs)
+    server = psutil.Process(server_pid)
+    pending = pool.map_async(_worker, jobs)
+    time.sleep(max(0.0, start_at - time.time()))
+    cpu_before = _cpu_seconds(server)
+    results = pending.get()
+    cpu_used = _cpu_seconds(server) - cpu_before
     ok = sum(r[0] for r in results)
     failed = sum(r[1] for r in results)
-    return {"ops": ok, "errors": failed, "req_per_s": round(ok / seconds, 1)}
+    return {
+        "ops": ok,
+        "errors": failed,
+        "req_per_s": round(ok / seconds, 1),
+        # CPU the server spent per request: independent of how busy the machine is
+        "server_cpu_ms_per_req": round(1000 * cpu_used / max(ok, 1), 3),
+    }
 
 
 # --- servers --------------------------------------------------------------------------------------
@@ -262,18 +280,23 @@ def main() -> int:
         with ctx.Pool(CLIENT_PROCS) as pool:
             for threads in THREADS:
                 for op in OPS:
-                    ours = measure(pool, "oss", oss_target, op, threads, SECONDS)
-                    theirs = measure(pool, "moto", moto_target, op, threads, SECONDS)
+                    ours = measure(pool, "oss", oss_target, op, threads, SECONDS, cloud.process.pid)
+                    theirs = measure(pool, "moto", moto_target, op, threads, SECONDS, moto_proc.pid)
                     ratio = ours["req_per_s"] / max(theirs["req_per_s"], 0.1)
+                    cpu_ratio = theirs["server_cpu_ms_per_req"] / max(
+                        ours["server_cpu_ms_per_req"], 0.001
+                    )
                     figures["rates"][f"{op}@{threads}"] = {
                         "localcloud_oss2": ours,
                         "moto_boto3": theirs,
                         "ratio": round(ratio, 2),
+                        "server_cpu_ratio": round(cpu_ratio, 2),
                     }
                     print(
-                        f"{op:>4} @{threads:>2} threads: localcloud+oss2 {ours['req_per_s']:>8.1f} req/s "
-                        f"(errors {ours['errors']}) | moto+boto3 {theirs['req_per_s']:>8.1f} req/s "
-                        f"(errors {theirs['errors']}) | ratio {ratio:.2f}x",
+                        f"{op:>4} @{threads:>2} threads: localcloud+oss2 {ours['req_per_s']:>7.1f} req/s "
+                        f"({ours['server_cpu_ms_per_req']:.2f} ms server CPU/req, errors {ours['errors']}) | "
+                        f"moto+boto3 {theirs['req_per_s']:>7.1f} req/s ({theirs['server_cpu_ms_per_req']:.2f} ms, "
+                        f"errors {theirs['errors']}) | ratio {ratio:.2f}x, server CPU {cpu_ratio:.1f}x less",
                         flush=True,
                     )
                     if threads == 32:
@@ -302,6 +325,7 @@ def main() -> int:
         import shutil
 
         shutil.rmtree(cloud.data_dir, ignore_errors=True)
+    figures["load_average_1m_at_end"] = os.getloadavg()[0]  # other work on the machine skews req/s
     figures["targets"] = {
         "req_per_s_at_32": TARGET_RPS,
         "ratio_vs_moto": TARGET_RATIO,

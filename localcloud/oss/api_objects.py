@@ -204,7 +204,10 @@ def parse_copy_source(value: str) -> tuple[str, str]:
 def copy_source(svc: OssService, req: OssRequest) -> ObjectRecord:
     src_bucket, src_key = parse_copy_source(req.headers["x-oss-copy-source"])
     svc.buckets.get(src_bucket)
-    src = svc.objects.head(src_bucket, src_key)
+    # one query: metadata and, for a small object, its bytes
+    src = svc.storage.get_object(src_bucket, check_object_key(src_key), with_data=True)
+    if src is None:
+        raise errors.NoSuchKey(Key=src_key)
     check_conditions(src, req.headers, "x-oss-copy-source-")
     return src
 
