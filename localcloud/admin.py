@@ -4,6 +4,9 @@ GET  /counters        -> {"oss": {"PutObject": n, ...}, "<service>": {...}}
 POST /counters/reset  -> resets every service's counters; answers the counters before the reset
 GET  /faults          -> {"oss": {latency_ms, fault_rate, kinds, stall_rate, stall_ms, ops, seed}}
 POST /faults          -> body {"service": "oss" (default), ...fields to change}; answers the new config
+GET  /clock           -> {"oss": {"offset_seconds": x}} (services with a movable clock)
+POST /clock           -> body {"service": "oss" (default), "advance_seconds": N}: restores finish and
+                         restored copies expire as if N more seconds had passed
 GET  /health          -> {"status": "ok", "services": [...], endpoints...}
 """
 
@@ -76,6 +79,22 @@ class AdminApp:
             return 200, self.faults()
         if path == "/faults" and method in ("POST", "PUT"):
             return 200, self.set_faults(json.loads(body or b"{}"))
+        if path == "/clock" and method == "GET":
+            return 200, {
+                name: {"offset_seconds": svc.clock_offset}
+                for name, svc in self._services()
+                if hasattr(svc, "advance_clock")
+            }
+        if path == "/clock" and method == "POST":
+            changes = json.loads(body or b"{}")
+            if not isinstance(changes, dict):
+                raise ValueError("POST /clock takes a JSON object")
+            name = changes.get("service", "oss")
+            svc = self.ctx.services.get(name)
+            if not hasattr(svc, "advance_clock"):
+                raise ValueError(f"service {name!r} has no movable clock")
+            offset = svc.advance_clock(float(changes.get("advance_seconds", 0)))
+            return 200, {name: {"offset_seconds": offset}}
         if path in ("/", "/health") and method == "GET":
             return 200, {"status": "ok", "services": list(self.ctx.services), **self.ctx.endpoints}
         return 404, {

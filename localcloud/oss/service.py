@@ -40,7 +40,10 @@ class OssService:
         self.storage = Storage(config.data_dir)
         self.auth = Authenticator(config.credentials)
         self.notifications = NotificationHub(self.region, config.account_id)
-        self.restore = RestoreClock(dict(config.restore_seconds), config.day_seconds)
+        self.clock_offset = 0.0  # admin POST /clock moves the restore clock forward
+        self.restore = RestoreClock(
+            dict(config.restore_seconds), config.day_seconds, clock=self._restore_now
+        )
         self.buckets = Buckets(self.storage, self.region)
         self.objects = Objects(self.storage, self.restore, self.notifications)
         self.multipart = Multipart(self.storage, self.objects)
@@ -54,6 +57,16 @@ class OssService:
     def next_request_id(self) -> str:
         # 24 upper-case hex digits like OSS's x-oss-request-id; unique per process start
         return f"{self._id_prefix}{os.getpid() & 0xFFFF:04X}{next(self._ids):012X}"
+
+    def _restore_now(self) -> float:
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> float:
+        """Fast-forward the restore clock (restores finish / expire sooner); returns the offset."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.clock_offset += seconds
+        return self.clock_offset
 
     def counters_snapshot(self) -> dict[str, int]:
         return dict(self.counters)

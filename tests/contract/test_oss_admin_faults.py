@@ -167,3 +167,18 @@ def test_ready_line_has_the_documented_keys(localcloud):
     ):
         assert key in localcloud.info
     assert localcloud.oss_endpoint.startswith("http://127.0.0.1:")
+
+
+def test_admin_clock_advance_finishes_restores_and_expires_copies(localcloud_factory):
+    cloud = localcloud_factory("--restore-seconds", "DeepColdArchive=3600")
+    b = _bucket(cloud)
+    b.put_object("deep", b"x", headers={"x-oss-storage-class": "DeepColdArchive"})
+    assert b.restore_object("deep").status == 202
+    clock = cloud.admin_endpoint + "/clock"
+    r = requests.post(clock, json={"advance_seconds": 3600}, timeout=5)
+    assert r.json() == {"oss": {"offset_seconds": 3600.0}}
+    assert 'ongoing-request="false"' in b.head_object("deep").headers["x-oss-restore"]
+    assert b.get_object("deep").read() == b"x"
+    requests.post(clock, json={"advance_seconds": 86400 + 1}, timeout=5)  # Days=1 has passed
+    assert "x-oss-restore" not in b.head_object("deep").headers
+    assert requests.post(clock, json={"advance_seconds": -1}, timeout=5).status_code == 400
