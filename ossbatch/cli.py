@@ -286,11 +286,11 @@ def jobs_resume(
 
     _, conn = connect(ctx)
     jobs = Jobs(conn)
+    was_running = jobs.status(job_id).state == "running"
     name = jobs.resume(job_id)
     if not wait:
-        output.emit(
-            {"job_id": job_id, "execution": name, "state": "resumed"}, json_out, title="job resumed"
-        )
+        state = "running" if was_running else "resumed"
+        output.emit({"job_id": job_id, "execution": name, "state": state}, json_out, title="job")
         return
     if json_out:
         st = jobs.wait(job_id, interval=1.0, timeout=timeout)

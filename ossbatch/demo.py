@@ -73,7 +73,8 @@ def _step(text: str) -> None:
     console.print(f"[bold cyan]==>[/] {text}")
 
 
-def run(objects: int, entries: int, chaos: bool, keep: bool) -> int:
+def run(objects: int, entries: int, chaos: bool, keep: bool) -> list[JobLine]:
+    """Run the three jobs; one JobLine per job (an unfinished job is missing)."""
     from ossbatch import cloud, jobdocs, jobdocs_restore, sampledata
     from ossbatch.config import load_environment
     from ossbatch.jobs import Jobs, new_job_id
@@ -158,7 +159,7 @@ def run(objects: int, entries: int, chaos: bool, keep: bool) -> int:
             "[green]ok[/]" if line.ok else f"[red]FAILED[/] {line.detail}",
         )
     console.print(table)
-    return 0 if lines and all(line.ok for line in lines) and len(lines) == 3 else 1
+    return lines
 
 
 def _retrying(fn, attempts: int = 8):
@@ -294,7 +295,8 @@ def main() -> int:
     entries = int(os.environ.get("OSSBATCH_DEMO_ENTRIES", "3000"))
     chaos = os.environ.get("OSSBATCH_DEMO_CHAOS") == "1" or "--chaos" in sys.argv
     keep = os.environ.get("OSSBATCH_DEMO_KEEP") == "1"
-    return run(objects, entries, chaos, keep)
+    lines = run(objects, entries, chaos, keep)
+    return 0 if len(lines) == 3 and all(line.ok for line in lines) else 1
 
 
 if __name__ == "__main__":

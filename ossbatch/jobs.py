@@ -291,11 +291,15 @@ class Jobs:
         return list(shards.values())
 
     def resume(self, job_id: str) -> str:
-        """Start the next execution of the chain from the last good shard positions."""
+        """Start the next execution of the chain from the last good shard positions.
+
+        A running job (e.g. resumed by localcloud after a restart) is left alone: its
+        running execution's name is returned.
+        """
         st = self.status(job_id)
         last = st.executions[-1]
         if last.running:
-            raise ConfigError(f"job {job_id} is still running ({last.name}); nothing to resume")
+            return last.name
         if st.state == "succeeded":
             raise ConfigError(f"job {job_id} already succeeded; nothing to resume")
         doc = dict(last.input)

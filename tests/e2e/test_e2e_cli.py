@@ -29,10 +29,12 @@ def ossbatch(data_dir, *args: str) -> tuple[int, dict | list | str]:
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("e2e-local")
-    code, doc = ossbatch(data_dir, "local", "up", "--json")
-    assert code == 0, doc
-    yield data_dir, cloud.from_local_state(cloud.read_state(data_dir))
-    code, doc = ossbatch(data_dir, "local", "down", "--json")
+    try:
+        code, doc = ossbatch(data_dir, "local", "up", "--json")
+        assert code == 0, doc
+        yield data_dir, cloud.from_local_state(cloud.read_state(data_dir))
+    finally:  # stop what `local up` started even when provisioning failed half-way
+        code, doc = ossbatch(data_dir, "local", "down", "--json")
     assert code == 0 and doc["status"] == "stopped"
 
 
