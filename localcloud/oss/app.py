@@ -10,7 +10,16 @@ import asyncio
 import base64
 import logging
 
-from . import api_buckets, api_extra, api_multipart, api_objects, api_post, errors, routing
+from . import (
+    api_buckets,
+    api_extra,
+    api_listing,
+    api_multipart,
+    api_objects,
+    api_post,
+    errors,
+    routing,
+)
 from .service import OssService
 from .wire import OssRequest, Response
 from .xmlwire import render_error
@@ -20,6 +29,7 @@ log = logging.getLogger("localcloud.oss")
 HANDLERS = {
     **api_buckets.HANDLERS,
     **api_objects.HANDLERS,
+    **api_listing.HANDLERS,
     **api_multipart.HANDLERS,
     **api_post.HANDLERS,
     **api_extra.HANDLERS,
