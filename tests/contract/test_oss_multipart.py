@@ -140,3 +140,16 @@ def test_resumable_upload_and_download_end_to_end(bucket, tmp_path):
         store=oss2.ResumableDownloadStore(root=str(tmp_path)),
     )
     assert dst.read_bytes() == src.read_bytes()
+
+
+def test_list_uploads_pages_with_markers_and_rolls_up_prefixes(bucket):
+    made = []
+    for key in ["a/1", "a/2", "b", "b", "c/x/1"]:
+        made.append((key, bucket.init_multipart_upload(key).upload_id))
+    got = [(u.key, u.upload_id) for u in oss2.MultipartUploadIterator(bucket, max_uploads=2)]
+    assert got == sorted(made)
+    top = bucket.list_multipart_uploads(delimiter="/")
+    assert top.prefix_list == ["a/", "c/"]
+    assert [u.key for u in top.upload_list] == ["b", "b"]
+    under_a = bucket.list_multipart_uploads(prefix="a/")
+    assert [u.key for u in under_a.upload_list] == ["a/1", "a/2"]

@@ -193,3 +193,31 @@ def test_inline_and_file_backed_objects_behave_the_same(bucket, size):
     assert bucket.get_object("mp").read() == data
     bucket.delete_object("copy")
     assert not bucket.object_exists("copy")
+
+
+def test_chunked_upload_without_content_length(bucket):
+    def body():
+        for i in range(50):
+            yield bytes([i]) * 10_000
+
+    bucket.put_object("chunked", body())
+    assert bucket.get_object("chunked").read() == b"".join(bytes([i]) * 10_000 for i in range(50))
+
+
+def test_signed_url_put_and_v4_signed_url_get(localcloud, bucket):
+    import requests
+
+    url = bucket.sign_url("PUT", "via-url", 60, headers={"Content-Type": "text/plain"})
+    assert (
+        requests.put(
+            url, data=b"up", headers={"Content-Type": "text/plain"}, timeout=10
+        ).status_code
+        == 200
+    )
+    b4 = oss2.Bucket(
+        oss2.AuthV4(localcloud.access_key_id, localcloud.access_key_secret),
+        localcloud.oss_endpoint,
+        bucket.bucket_name,
+        region=localcloud.region,
+    )
+    assert requests.get(b4.sign_url("GET", "via-url", 60), timeout=10).content == b"up"
