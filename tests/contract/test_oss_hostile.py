@@ -257,3 +257,15 @@ def test_client_that_abandons_a_download_does_not_hurt_the_server(localcloud, ho
         s.sendall(f"GET {u.path}?{u.query} HTTP/1.1\r\nHost: {u.netloc}\r\n\r\n".encode())
         assert b"200" in s.recv(4096)
     assert hostile.get_object("big-ish").read() == b"z" * (8 * 1024 * 1024)
+
+
+def test_body_longer_than_content_length_stores_the_declared_bytes_and_server_survives(
+    localcloud, hostile
+):
+    hostile.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    try:
+        _raw_put(localcloud, "/hostile-input/short", 5, b"12345" + b"GARBAGE-NOT-HTTP\r\n\r\n")
+        assert hostile.get_object("short").read() == b"12345"
+        assert hostile.get_object("ten").read() == b"0123456789"
+    finally:
+        hostile.put_bucket_acl(oss2.BUCKET_ACL_PRIVATE)
