@@ -99,7 +99,7 @@ def test_a_failing_or_slow_subscriber_never_blocks_requests(embedded, ebucket):
     hub = embedded.ctx.oss.notifications
 
     def slow_and_broken(event):
-        time.sleep(0.5)
+        time.sleep(0.6)
         raise RuntimeError("subscriber bug")
 
     hub.subscribe("events", callback=slow_and_broken)
@@ -107,5 +107,5 @@ def test_a_failing_or_slow_subscriber_never_blocks_requests(embedded, ebucket):
     started = time.monotonic()
     for i in range(5):
         ebucket.put_object(f"k{i}", b"x")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # blocked by the subscriber it would take >= 3 s
     assert len(_drain(got, 5, timeout=10)) == 5  # later subscribers still get every event
