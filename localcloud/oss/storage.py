@@ -149,6 +149,9 @@ class Storage:
         # no fsync (not even at checkpoints): a killed process loses nothing, only an OS crash could
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(objects)")}
+        if "data" not in columns:  # data dirs from before inline small objects
+            self.db.execute("ALTER TABLE objects ADD COLUMN data BLOB")
 
     def close(self) -> None:
         with self._lock:
