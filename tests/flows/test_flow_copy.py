@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from jobkit import history, start_stack
 
@@ -151,3 +153,29 @@ def test_listing_source_is_copied_too(stack):
     assert st.progress.done == 15
     dest = stack.bucket("dst")
     assert dest.head_object("fromlisting/" + keys[0]).headers["x-oss-storage-class"] == "IA"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_throttling_is_retried_with_backoff_until_retries_are_exhausted(stack):
+    from localcloud.fc.spec import FunctionSpec
+
+    # a copy function that can never run (no instance slot): FC answers ResourceThrottled
+    stack.fc.create_function(
+        FunctionSpec(
+            name="ossbatch-copy-throttled", handler="handlers.copy.handler", reserved_concurrency=0
+        )
+    )
+    seed(stack, 2, "throttled.csv")
+    doc = copy_doc(stack, "throttled.csv", "throttled/")
+    doc["resources"]["copy"] = doc["resources"]["copy"].replace(
+        "ossbatch-copy/", "ossbatch-copy-throttled/"
+    )
+    started = time.monotonic()
+    jobs, st = run_job(stack, doc, timeout=500)
+    assert st.state == "failed"
+    assert "FC.ResourceThrottled" in st.error
+    assert time.monotonic() - started >= 1 + 2 + 4 + 8 + 16 + 32, "backoff between attempts"
+    events = history(stack.engine, "ossbatch-copy", st.executions[0].name)
+    attempts = [e for e in events if e.type == "TaskScheduled" and e.step_name == "CopyIndexPage"]
+    assert len(attempts) == 9  # the first try + MaxAttempts 8 retries
