@@ -22,11 +22,12 @@ from .destview import DestinationView
 from .errors import DestinationBucketMissing, SourceBucketMissing
 from .events import CopyEvent, parse_event
 from .index import normalise_etag
+from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .paging import WorkItem, iter_index, iter_prefix, run_page
 from .pool import BoundedPool
 from .report import ReportPart, part_key
-from .retrying import RetryPolicy, attempts_of
+from .retrying import attempts_of
 
 # headers that carry an object's metadata through a multipart copy
 PRESERVED_HEADERS = (
@@ -253,31 +254,6 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
     }
     log.info("copy_page", **{k: v for k, v in result.items() if k != "totals"})
     return result
-
-
-def add_counters(previous: dict, current: dict) -> dict:
-    keys = set(previous) | set(current)
-    return {k: int(previous.get(k, 0)) + int(current.get(k, 0)) for k in sorted(keys)}
-
-
-def clients_for(event, context) -> OssClients:
-    return OssClients.from_context(
-        context,
-        event.oss_endpoint,
-        pool_size=event.tuning.concurrency + PART_PARALLELISM,
-        retry=RetryPolicy(attempts=event.tuning.retry_attempts),
-    )
-
-
-def budget_for(event, context, started_at: float | None) -> TimeBudget:
-    t = event.tuning
-    return TimeBudget.from_context(
-        context,
-        started_at=started_at,
-        time_budget_seconds=t.time_budget_seconds,
-        deadline_epoch=t.deadline,
-        margin_seconds=t.margin_seconds,
-    )
 
 
 def run(event: CopyEvent, context, *, started_at: float | None = None) -> dict:

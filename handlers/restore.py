@@ -18,9 +18,9 @@ import oss2
 from oss2.models import RestoreConfiguration, RestoreJobParameters
 
 from .clients import OssClients, error_code, error_message, raise_if_systemic
-from .copy import add_counters, budget_for, clients_for
 from .errors import SourceBucketMissing
 from .events import ARCHIVED_CLASSES, RestoreEvent, parse_event
+from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .paging import WorkItem, iter_index, iter_keys, iter_prefix, run_page
 from .pool import BoundedPool
@@ -86,7 +86,8 @@ class Restorer:
             self.fail(item, "MalformedLine", item.error or "unreadable line", 0)
             return
         if item.storage_class and item.storage_class not in ARCHIVED_CLASSES:
-            self.count("skipped")  # the listing already says it is readable
+            # the listing already says it is readable: nothing to submit, nothing to wait for
+            self.count("restored" if self.event.mode == "poll" else "skipped")
             return
         bucket = self.clients.bucket(item.ref.bucket)
         try:

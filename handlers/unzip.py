@@ -28,10 +28,11 @@ from .budget import TimeBudget
 from .clients import OssClients, error_code, error_message, raise_if_systemic
 from .errors import InvalidEvent
 from .events import UnzipEvent, parse_event
+from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .pool import BoundedPool
 from .report import ReportPart, part_key
-from .retrying import RetryPolicy, attempts_of
+from .retrying import attempts_of
 from .zipdir import CentralDirectory, read_central_directory
 from .zipio import EntryWriter, PackageReader, raise_package_error, stream_error_code
 from .zipnames import check_encoding
@@ -207,7 +208,7 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
     done = i >= len(plan)
     report_bucket = clients.bucket(event.resolved_report_bucket(out_bucket_name))
     report_key = report.write(report_bucket, retry)
-    totals = _add(event.totals, tally.as_dict())
+    totals = add_counters(event.totals, tally.as_dict())
     log.info(
         "unzip_page",
         package=pkg.key,
@@ -438,11 +439,6 @@ def _record_fail(p, report, tally, code, message, attempts=1, counted=False):
     )
 
 
-def _add(previous: dict, current: dict) -> dict:
-    keys = set(previous) | set(current)
-    return {k: int(previous.get(k, 0)) + int(current.get(k, 0)) for k in sorted(keys)}
-
-
 def run(event: UnzipEvent, context, *, started_at: float | None = None) -> dict:
     if event.name_encoding:
         try:
@@ -450,19 +446,8 @@ def run(event: UnzipEvent, context, *, started_at: float | None = None) -> dict:
         except ValueError as exc:
             raise InvalidEvent(f"name_encoding: {exc}") from None
     log = JobLog("unzip", event.job_id, request_id_of(context))
-    budget = TimeBudget.from_context(
-        context,
-        started_at=started_at,
-        time_budget_seconds=event.tuning.time_budget_seconds,
-        deadline_epoch=event.tuning.deadline,
-        margin_seconds=event.tuning.margin_seconds,
-    )
-    clients = OssClients.from_context(
-        context,
-        event.oss_endpoint,
-        pool_size=event.tuning.concurrency,
-        retry=RetryPolicy(attempts=event.tuning.retry_attempts),
-    )
+    budget = budget_for(event, context, started_at)
+    clients = clients_for(event, context)
     return extract(event, clients, budget, log).as_dict()
 
 

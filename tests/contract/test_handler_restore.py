@@ -141,3 +141,11 @@ def test_days_are_validated_with_the_field_name(env, localcloud, bucket):
 
     with pytest.raises(InvalidEvent, match="days"):
         parse_event(RestoreEvent, {"job_id": "r", "listing": {"bucket": "abc"}, "days": 0})
+
+
+def test_poll_over_a_listing_counts_readable_and_never_submitted(env, localcloud, bucket):
+    put(bucket, "o/std", "Standard")
+    put(bucket, "o/arc", "Archive")
+    result = run(listing(bucket, mode="poll"), localcloud)
+    assert result["counters"]["restored"] == 1 and result["counters"]["not_submitted"] == 1
+    assert result["all_restored"] is False
