@@ -82,10 +82,11 @@ def _s3_client(target: dict):
     return {"put": put, "get": get, "copy": copy}
 
 
-def _worker(args) -> tuple[int, int]:
+def _worker(args) -> tuple[int, int, float]:
     kind, target, op, threads, start_at, seconds, tag = args
     make = _oss_client if kind == "oss" else _s3_client
     counts, errors = [0] * threads, [0] * threads
+    cpu = [0.0, 0.0]
 
     def run(i: int) -> None:
         fn = make(target)[op]
@@ -101,12 +102,20 @@ def _worker(args) -> tuple[int, int]:
                 errors[i] += 1
             n += 1
 
+    def cpu_clock() -> None:
+        while time.time() < start_at:
+            time.sleep(0.001)
+        cpu[0] = time.process_time()
+        time.sleep(seconds)
+        cpu[1] = time.process_time()
+
     ts = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    ts.append(threading.Thread(target=cpu_clock))
     for t in ts:
         t.start()
     for t in ts:
         t.join()
-    return sum(counts), sum(errors)
+    return sum(counts), sum(errors), cpu[1] - cpu[0]
 
 
 def _cpu_seconds(proc: psutil.Process) -> float:
@@ -129,12 +138,20 @@ def measure(
     cpu_used = _cpu_seconds(server) - cpu_before
     ok = sum(r[0] for r in results)
     failed = sum(r[1] for r in results)
+    client_cpu = sum(r[2] for r in results)
+    server_ms = 1000 * cpu_used / max(ok, 1)
+    client_ms = 1000 * client_cpu / max(ok, 1)
     return {
         "ops": ok,
         "errors": failed,
         "req_per_s": round(ok / seconds, 1),
-        # CPU the server spent per request: independent of how busy the machine is
-        "server_cpu_ms_per_req": round(1000 * cpu_used / max(ok, 1), 3),
+        # CPU spent per request by the server and by the SDK client: independent of machine load
+        "server_cpu_ms_per_req": round(server_ms, 3),
+        "client_cpu_ms_per_req": round(client_ms, 3),
+        # what the cores could do if nothing else ran: cores / (client + server CPU per request)
+        "cpu_bound_ceiling_req_per_s": round(
+            1000 * (os.cpu_count() or 1) / max(server_ms + client_ms, 0.001), 1
+        ),
     }
 
 
@@ -294,9 +311,11 @@ def main() -> int:
                     }
                     print(
                         f"{op:>4} @{threads:>2} threads: localcloud+oss2 {ours['req_per_s']:>7.1f} req/s "
-                        f"({ours['server_cpu_ms_per_req']:.2f} ms server CPU/req, errors {ours['errors']}) | "
-                        f"moto+boto3 {theirs['req_per_s']:>7.1f} req/s ({theirs['server_cpu_ms_per_req']:.2f} ms, "
-                        f"errors {theirs['errors']}) | ratio {ratio:.2f}x, server CPU {cpu_ratio:.1f}x less",
+                        f"(CPU/req server {ours['server_cpu_ms_per_req']:.2f} ms + oss2 "
+                        f"{ours['client_cpu_ms_per_req']:.2f} ms, errors {ours['errors']}) | "
+                        f"moto+boto3 {theirs['req_per_s']:>7.1f} req/s (server {theirs['server_cpu_ms_per_req']:.2f}"
+                        f" ms + boto3 {theirs['client_cpu_ms_per_req']:.2f} ms, errors {theirs['errors']}) | "
+                        f"ratio {ratio:.2f}x, server CPU {cpu_ratio:.1f}x less",
                         flush=True,
                     )
                     if threads == 32:

@@ -70,18 +70,15 @@ def big_bucket(localcloud):
     return b, sorted(keys, key=lambda k: k.encode())
 
 
-def test_object_iterator_v1_pages_over_2500_keys_in_byte_order(big_bucket):
+def test_listing_2500_keys_pages_v1_v2_rolls_up_and_honours_markers(big_bucket):
+    """One test over the shared 2,500-key bucket (built once, even when tests run in parallel)."""
     b, keys = big_bucket
+    # ObjectIterator (v1, marker/NextMarker) and ObjectIteratorV2 (continuation tokens): every key,
+    # in UTF-8 byte order
     assert [o.key for o in oss2.ObjectIterator(b, max_keys=100)] == keys
-
-
-def test_object_iterator_v2_pages_over_2500_keys(big_bucket):
-    b, keys = big_bucket
     assert [o.key for o in oss2.ObjectIteratorV2(b, max_keys=333, fetch_owner=True)] == keys
 
-
-def test_delimiter_rolls_up_common_prefixes(big_bucket):
-    b, _ = big_bucket
+    # delimiter rolls keys up into common prefixes, paged like keys
     result = b.list_objects(delimiter="/")
     assert result.prefix_list == ["p0/", "p1/", "p2/"]
     assert result.object_list == []
@@ -90,9 +87,7 @@ def test_delimiter_rolls_up_common_prefixes(big_bucket):
     rest = b.list_objects_v2(delimiter="/", continuation_token=v2.next_continuation_token)
     assert rest.prefix_list == ["p2/"] and not rest.is_truncated
 
-
-def test_prefix_marker_and_start_after(big_bucket):
-    b, keys = big_bucket
+    # prefix + marker (v1) and prefix + start-after (v2)
     p1 = [k for k in keys if k.startswith("p1/")]
     r = b.list_objects(prefix="p1/", marker=p1[9], max_keys=5)
     assert [o.key for o in r.object_list] == p1[10:15]
