@@ -70,9 +70,11 @@ def _parse_form(buf, boundary: bytes) -> tuple[dict[str, str], tuple[int, int, s
             raise errors.MalformedPOSTRequest("The form is truncated (no closing boundary).")
         if name.lower() == "file":
             return fields, (start, end, params.get("filename", ""), part_type)
-        fields[name.lower() if name.lower() in _CASELESS else name] = bytes(buf[start:end]).decode(
-            "utf-8"
-        )
+        try:
+            value = bytes(buf[start:end]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.MalformedPOSTRequest(f"Form field {name!r} is not UTF-8.") from None
+        fields[name.lower() if name.lower() in _CASELESS else name] = value
         pos = end + 2
 
 
