@@ -106,14 +106,19 @@ def _check_policy(svc: OssService, bucket: str, fields: dict, key: str, size: in
     if token is not None and token != svc.auth.creds.security_token:
         raise errors.InvalidSecurityToken()
     try:
-        doc = json.loads(base64.b64decode(policy))
-        expiry = datetime.strptime(
-            doc["expiration"].replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z"
-        )
-    except (ValueError, KeyError, TypeError):
+        _check_policy_document(json.loads(base64.b64decode(policy)), bucket, fields, key, size)
+    except errors.OssError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         raise errors.InvalidPolicyDocument(
-            "The policy is not base64 JSON with an ISO 8601 expiration."
+            "The policy must be base64 of a JSON object with an ISO 8601 'expiration' and a "
+            "'conditions' list."
         ) from None
+    return True
+
+
+def _check_policy_document(doc: dict, bucket: str, fields: dict, key: str, size: int) -> None:
+    expiry = datetime.strptime(doc["expiration"].replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
     if expiry.timestamp() < time.time():
         raise errors.AccessDenied("Invalid according to Policy: Policy expired.")
     values = {"bucket": bucket, "key": key, **{k.lower(): v for k, v in fields.items()}}
@@ -127,12 +132,11 @@ def _check_policy(svc: OssService, bucket: str, fields: dict, key: str, size: in
                 )
         elif len(cond) == 3 and cond[0] in ("eq", "starts-with"):
             actual = values.get(str(cond[1]).lstrip("$").lower(), "")
-            ok = actual == cond[2] if cond[0] == "eq" else actual.startswith(cond[2])
+            ok = actual == cond[2] if cond[0] == "eq" else actual.startswith(str(cond[2]))
             if not ok:
                 raise errors.AccessDenied(
                     f"Invalid according to Policy: Policy Condition failed: {cond}."
                 )
-    return True
 
 
 async def post_object(svc: OssService, req: OssRequest) -> Response:

@@ -88,3 +88,35 @@ def test_boundary_is_read_quoted_or_not():
 def test_field_that_is_not_utf8_is_malformed_post():
     with pytest.raises(errors.MalformedPOSTRequest):
         _parse_form(_form({"key": b"\xff\xfe"}, b"x"), B)
+
+
+@given(
+    doc=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(["expiration", "conditions", "x"]), children, max_size=3
+            )
+        ),
+        max_leaves=12,
+    )
+)
+def test_any_signed_policy_document_is_accepted_or_an_oss_error(doc):
+    import base64
+    import hashlib
+    import hmac
+    import json
+    from types import SimpleNamespace
+
+    from localcloud.oss.api_post import _check_policy
+    from localcloud.oss.auth import Credentials
+
+    svc = SimpleNamespace(auth=SimpleNamespace(creds=Credentials("AK", "SK")))
+    policy = base64.b64encode(json.dumps(doc).encode()).decode()
+    signature = base64.b64encode(hmac.new(b"SK", policy.encode(), hashlib.sha1).digest()).decode()
+    fields = {"policy": policy, "ossaccesskeyid": "AK", "signature": signature}
+    try:
+        assert _check_policy(svc, "b", fields, "k", 1) is True
+    except errors.OssError as exc:
+        assert exc.status in (400, 403)
