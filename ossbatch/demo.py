@@ -94,7 +94,7 @@ def run(objects: int, entries: int, chaos: bool, keep: bool) -> list[JobLine]:
 
         _step(f"sample data: {objects} objects + an index in oss://{b['sources']}/demo/")
         keys = sampledata.object_keys("demo/", objects)
-        total_bytes = _retrying(lambda: sampledata.upload_objects(sources, keys))
+        total_bytes = sampledata.upload_objects(sources, keys)  # retries each PUT
         _retrying(
             lambda: sources.put_object("demo-index.csv", sampledata.csv_index(b["sources"], keys))
         )
@@ -162,18 +162,11 @@ def run(objects: int, entries: int, chaos: bool, keep: bool) -> list[JobLine]:
     return lines
 
 
-def _retrying(fn, attempts: int = 8):
-    """Demo data uploads under chaos: the SDK does not retry by itself."""
-    import oss2
+def _retrying(fn):
+    """Demo data and checks under chaos: the SDK does not retry by itself."""
+    from ossbatch.retrying import call
 
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except (oss2.exceptions.RequestError, oss2.exceptions.ServerError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-    return None
+    return call(fn)
 
 
 def _run_job(jobs, kind: str, doc: dict, expected: int) -> JobLine:

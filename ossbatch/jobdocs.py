@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ossbatch.cloud import ConfigError, Connection
 from ossbatch.eventbudget import pages_per_execution
+from ossbatch.retrying import call
 
 MAX_SHARDS = 40  # the flows' Map MaxConcurrency (CloudFlow inline Map: at most 40)
 
@@ -49,7 +50,7 @@ def index_shards(conn: Connection, index: OssUrl, count: int) -> list[dict]:
     import oss2
 
     try:
-        size = conn.oss_bucket(index.bucket).head_object(index.key).content_length
+        size = call(conn.oss_bucket(index.bucket).head_object, index.key).content_length
     except oss2.exceptions.NotFound as exc:
         raise ConfigError(f"index oss://{index.bucket}/{index.key} does not exist") from exc
     bounds = split_bounds(size, count)

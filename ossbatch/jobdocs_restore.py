@@ -18,6 +18,7 @@ from ossbatch.jobdocs import (
     listing_shards,
     report_location,
 )
+from ossbatch.retrying import call
 
 # (class, tier) -> seconds a restore usually takes (first poll); tier None = any
 TYPICAL_RESTORE_SECONDS = {
@@ -57,7 +58,8 @@ def sample_storage_class(
 
     try:
         if index is not None:
-            head = conn.oss_bucket(index.bucket).get_object(index.key, byte_range=(0, 8191)).read()
+            index_bucket = conn.oss_bucket(index.bucket)
+            head = call(lambda: index_bucket.get_object(index.key, byte_range=(0, 8191)).read())
             for raw in head.split(b"\n")[:-1] or [head]:
                 try:
                     ref = parse_line(raw, default_bucket=index.bucket)
@@ -69,11 +71,13 @@ def sample_storage_class(
             else:
                 return None
         else:
-            listed = conn.oss_bucket(source.bucket).list_objects(prefix=source.key, max_keys=1)
+            listed = call(
+                conn.oss_bucket(source.bucket).list_objects, prefix=source.key, max_keys=1
+            )
             if not listed.object_list:
                 return None
             bucket, key = source.bucket, listed.object_list[0].key
-        meta = conn.oss_bucket(bucket).head_object(key)
+        meta = call(conn.oss_bucket(bucket).head_object, key)
         return meta.headers.get("x-oss-storage-class") or "Standard"
     except oss2.exceptions.OssError:
         return None

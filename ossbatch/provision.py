@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ossbatch.cloud import Connection
 from ossbatch.config import BUCKET_ROLES
+from ossbatch.retrying import call
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HANDLERS_DIR = PROJECT_ROOT / "handlers"
@@ -89,13 +90,20 @@ def ensure_buckets(env, conn: Connection) -> list[str]:
     for name, spec in env.buckets.distinct().items():
         bucket = conn.oss_bucket(name)
         try:
-            bucket.get_bucket_info()
+            call(bucket.get_bucket_info)
             continue
         except oss2.exceptions.NoSuchBucket:
             pass
-        bucket.create_bucket(
-            oss2.BUCKET_ACL_PRIVATE, oss2.models.BucketCreateConfig(spec.storage_class)
-        )
+        try:
+            call(
+                bucket.create_bucket,
+                oss2.BUCKET_ACL_PRIVATE,
+                oss2.models.BucketCreateConfig(spec.storage_class),
+            )
+        except oss2.exceptions.OssError as exc:
+            # a retried create whose first answer was lost finds its own bucket
+            if exc.code != "BucketAlreadyExists":
+                raise
         made.append(name)
     return made
 
@@ -109,13 +117,13 @@ def ensure_queues(env, conn: Connection) -> list[str]:
     for name in (env.unzip.notification_queue, env.unzip.dead_letter_queue):
         queue = account.get_queue(name)
         try:
-            queue.get_attributes()
+            call(queue.get_attributes)
             continue
         except MNSExceptionBase:
             pass
         meta = QueueMeta()
         meta.set_visibilitytimeout(60)
-        queue.create(meta)
+        call(queue.create, meta)
         made.append(name)
     return made
 

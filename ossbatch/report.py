@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ossbatch.cloud import Connection
+from ossbatch.retrying import call
 
 FAILED_STATUSES = {"failed", "error"}
 
@@ -52,7 +53,7 @@ def records(
     for key in part_keys(conn, bucket, job_prefix(report_prefix, job_id)):
         if summary is not None:
             summary.parts += 1
-        body = oss_bucket.get_object(key).read().decode("utf-8")
+        body = call(lambda key=key: oss_bucket.get_object(key).read()).decode("utf-8")
         for line in body.splitlines():
             if not line.strip():
                 continue

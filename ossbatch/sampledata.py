@@ -13,6 +13,8 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
+from ossbatch.retrying import call
+
 GBK_WORDS = ["报告", "数据", "图片", "合同", "发票", "季度", "汇总", "备份"]
 
 
@@ -40,7 +42,7 @@ def upload_objects(bucket, keys: list[str], threads: int = 16) -> int:
     def put(pair):
         i, key = pair
         data = object_bytes(key, size_of(i))
-        bucket.put_object(key, data)
+        call(bucket.put_object, key, data)
         return len(data)
 
     with ThreadPoolExecutor(threads) as pool:

@@ -150,3 +150,24 @@ def test_zip_upload_is_extracted_by_the_trigger_and_notified(local):
             message = body
     assert message is not None and message["status"] == "succeeded"
     assert message["entries"] == 40
+
+
+def test_watching_a_job_shows_its_progress_bar_until_it_ends(local):
+    data_dir, conn = local
+    sources = conn.oss_bucket(conn.buckets["sources"])
+    keys = sampledata.object_keys("watch/", 50)
+    sampledata.upload_objects(sources, keys)
+    code, doc = ossbatch(
+        data_dir,
+        "copy",
+        "start",
+        "--source",
+        f"oss://{conn.buckets['sources']}/watch/",
+        "--dest",
+        f"oss://{conn.buckets['archive']}/watch/",
+        "--json",
+    )
+    assert code == 0 and doc["state"] == "started"
+    code, text = ossbatch(data_dir, "jobs", "status", doc["job_id"], "--watch", "--interval", "0.3")
+    assert code == 0
+    assert doc["job_id"] in text and "succeeded" in text and "50 done" in text
