@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import errors
+from .names import is_uint
 from .service import OssService
 from .wire import OssRequest, Response, xml_response
 from .xmlwire import child_text, document, element, iso8601, parse
@@ -15,7 +16,7 @@ def _owner(svc: OssService) -> str:
 def _max(value: str | None, name: str, default: int, limit: int) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= limit:
+    if not is_uint(value) or not 1 <= int(value) <= limit:
         raise errors.InvalidArgument(
             f"{name} must be an integer between 1 and {limit}, got {value!r}.",
             ArgumentName=name,

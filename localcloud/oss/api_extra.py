@@ -6,7 +6,7 @@ import os
 
 from . import errors
 from .checksums import BodyDigest
-from .names import OBJECT_ACLS, check_object_key, storage_class
+from .names import OBJECT_ACLS, check_object_key, is_uint, storage_class
 from .objects import MAX_PUT_BYTES, object_meta_from_headers
 from .service import OssService
 from .wire import OssRequest, Response, xml_response
@@ -48,7 +48,7 @@ async def append_object(svc: OssService, req: OssRequest) -> Response:
     bucket = svc.buckets.get(req.bucket)
     key = check_object_key(req.key)
     position = req.query.get("position", "")
-    if not position.isdigit():
+    if not is_uint(position):
         raise errors.InvalidArgument(
             f"position must be a non-negative integer, got {position!r}.",
             ArgumentName="position",

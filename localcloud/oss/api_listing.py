@@ -7,7 +7,7 @@ import binascii
 
 from . import errors
 from .listing import list_objects
-from .names import MAX_KEY_BYTES
+from .names import MAX_KEY_BYTES, is_uint
 from .service import OssService
 from .storage import ObjectRecord
 from .wire import OssRequest, Response, xml_response
@@ -17,7 +17,7 @@ from .xmlwire import document, element, iso8601, key_text
 def _max_keys(value: str | None) -> int:
     if value is None or value == "":
         return 100
-    if not value.lstrip("-").isdigit():
+    if not is_uint(value.lstrip("-")):
         raise errors.InvalidArgument(
             f"max-keys {value!r} is not a number.", ArgumentName="max-keys"
         )

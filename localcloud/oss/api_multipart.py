@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import errors
 from .api_objects import DEFAULT_CONTENT_TYPE, copy_source
 from .multipart import MAX_PART_BYTES
-from .names import check_object_key, storage_class
+from .names import check_object_key, is_uint, storage_class
 from .objects import object_meta_from_headers
 from .service import OssService
 from .wire import OssRequest, Response, xml_response
@@ -63,7 +63,7 @@ def _copy_range(value: str | None, size: int) -> tuple[int, int]:
     spec = value.strip()
     if spec.startswith("bytes="):
         first, sep, last = spec[6:].partition("-")
-        if sep and first.isdigit() and (last.isdigit() or last == ""):
+        if sep and is_uint(first) and (is_uint(last) or last == ""):
             start = int(first)
             end = int(last) if last else size - 1
             if start <= end < size:
@@ -101,7 +101,7 @@ async def complete(svc: OssService, req: OssRequest) -> Response:
         wanted = []
         for node in root.findall("Part"):
             number, etag = child_text(node, "PartNumber"), child_text(node, "ETag")
-            if number is None or etag is None or not number.strip().isdigit():
+            if number is None or etag is None or not is_uint(number.strip()):
                 raise errors.MalformedXML("Each <Part> needs a numeric <PartNumber> and an <ETag>.")
             wanted.append((int(number), etag))
     rec = await svc.multipart.complete(upload, wanted, req.request_id)
@@ -133,7 +133,7 @@ def _int_param(q: dict, name: str, default: int, low: int, high: int) -> int:
     value = q.get(name)
     if value is None or value == "":
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not is_uint(value) or not low <= int(value) <= high:
         raise errors.InvalidArgument(
             f"{name} must be {low}..{high}, got {value!r}.", ArgumentName=name
         )

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from . import errors
 from .checksums import decode_content_md5
-from .names import check_object_key, storage_class
+from .names import check_object_key, is_uint, storage_class
 from .objects import MAX_PUT_BYTES, check_conditions, object_meta_from_headers
 from .ranges import parse_range
 from .service import OssService
@@ -242,7 +242,7 @@ async def restore_object(svc: OssService, req: OssRequest) -> Response:
         root = parse(body, "RestoreRequest")
         days_text = child_text(root, "Days")
         if days_text is not None:
-            if not days_text.strip().isdigit():
+            if not is_uint(days_text.strip()):
                 raise errors.MalformedXML(f"RestoreRequest Days {days_text!r} is not a number.")
             days = int(days_text)
         tier = child_text(root, "JobParameters/Tier")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from . import errors
+from .names import is_uint
 
 # query parameters that are part of the v1 canonical resource (oss2.auth.ProviderAuth)
 V1_SUBRESOURCES = frozenset(
@@ -137,7 +138,7 @@ class Authenticator:
     def _check_v1_url(self, method, bucket, key, query, headers) -> None:
         self._check_key_id(query["OSSAccessKeyId"])
         expires = query.get("Expires", "")
-        if not expires.isdigit():
+        if not is_uint(expires):
             raise errors.InvalidArgument("Expires is not a valid number.")
         if int(expires) < self.clock():
             raise errors.AccessDenied("Request has expired.", Expires=expires)
@@ -210,7 +211,7 @@ class Authenticator:
         date_time = query.get("x-oss-date", "")
         expires = query.get("x-oss-expires", "")
         when = _parse_iso_basic(date_time)
-        if when is None or not expires.isdigit():
+        if when is None or not is_uint(expires):
             raise errors.InvalidArgument("x-oss-date or x-oss-expires is invalid.")
         if when + int(expires) < self.clock():
             raise errors.AccessDenied("Request has expired.")

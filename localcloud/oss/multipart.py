@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import errors
 from .checksums import BodyDigest, crc64_combine, multipart_etag
-from .names import check_object_key
+from .names import check_object_key, is_uint
 from .objects import Objects
 from .storage import ObjectRecord, PartRecord, Storage, UploadRecord
 
@@ -48,7 +48,7 @@ class Multipart:
 
     @staticmethod
     def part_number(value: str | None) -> int:
-        if value is None or not value.isdigit() or not 1 <= int(value) <= MAX_PARTS:
+        if value is None or not is_uint(value) or not 1 <= int(value) <= MAX_PARTS:
             raise errors.InvalidArgument(
                 f"Part number must be an integer between 1 and {MAX_PARTS}, got {value!r}.",
                 ArgumentName="partNumber",

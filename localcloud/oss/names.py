@@ -15,6 +15,11 @@ ACLS = ("private", "public-read", "public-read-write")
 OBJECT_ACLS = ACLS + ("default",)
 
 
+def is_uint(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def check_bucket_name(name: str) -> str:
     if not _BUCKET_RE.match(name):
         raise errors.InvalidBucketName(

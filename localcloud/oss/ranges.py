@@ -7,6 +7,7 @@ object, and a start past the end is 416 InvalidRange.
 from __future__ import annotations
 
 from . import errors
+from .names import is_uint
 
 
 def parse_range(header: str | None, size: int, standard: bool = False) -> tuple[int, int] | None:
@@ -20,8 +21,8 @@ def parse_range(header: str | None, size: int, standard: bool = False) -> tuple[
     first, last = first.strip(), last.strip()
     if (
         not sep
-        or (first and not first.isdigit())
-        or (last and not last.isdigit())
+        or (first and not is_uint(first))
+        or (last and not is_uint(last))
         or not (first or last)
     ):
         return None

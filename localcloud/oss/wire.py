@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from . import errors
 from .checksums import BodyDigest
+from .names import is_uint
 
 SMALL_BODY = 1 << 20  # bodies up to this size are buffered and written with one write()
 READ_CHUNK = 1 << 20
@@ -66,7 +67,7 @@ class OssRequest:
         value = self.headers.get("content-length")
         if value is None:
             return None
-        if not value.isdigit():
+        if not is_uint(value):
             raise errors.InvalidArgument(f"Content-Length {value!r} is not a number.")
         return int(value)
 
@@ -100,7 +101,8 @@ class OssRequest:
     ) -> tuple[BodyDigest, bytes | None]:
         """Stream the body into temp while hashing; never holds more than one chunk (or 1 MB).
 
-        A body of at most inline_max bytes is returned as bytes instead (temp is not created)."""
+        With inline_max > 0, a body of at most inline_max bytes is returned as bytes instead
+        (temp is not created); with 0 the body always lands in temp, even when empty."""
         expected = self.content_length()
         if expected is not None and expected > max_bytes:
             raise errors.EntityTooLarge(MaxSizeAllowed=str(max_bytes), ProposedSize=str(expected))
@@ -126,7 +128,7 @@ class OssRequest:
                 )
             if fd is None:
                 data = b"".join(buffered)
-                if digest.size <= inline_max:
+                if inline_max and digest.size <= inline_max:
                     return digest, data
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 _write_all(fd, data)

@@ -153,3 +153,11 @@ def test_list_uploads_pages_with_markers_and_rolls_up_prefixes(bucket):
     assert [u.key for u in top.upload_list] == ["b", "b"]
     under_a = bucket.list_multipart_uploads(prefix="a/")
     assert [u.key for u in under_a.upload_list] == ["a/1", "a/2"]
+
+
+def test_empty_parts_and_empty_appends_are_fine(bucket):
+    upload_id = bucket.init_multipart_upload("empty").upload_id
+    part = bucket.upload_part("empty", upload_id, 1, b"")
+    bucket.complete_multipart_upload("empty", upload_id, [oss2.models.PartInfo(1, part.etag)])
+    assert bucket.get_object("empty").read() == b""
+    assert bucket.append_object("app", 0, b"").next_position == 0

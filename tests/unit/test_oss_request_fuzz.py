@@ -113,3 +113,25 @@ def test_put_then_get_through_the_asgi_callable():
     sent = _call("GET", b"/fuzz/direct", b"", [], b"")
     assert sent[0]["status"] == 200
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b"hello"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    digits=st.text(alphabet="0123²³¹٣߀໑-", min_size=1, max_size=4),
+    target=st.sampled_from(
+        [
+            ("PUT", b"/fuzz/k", "uploadId=x&partNumber={}", []),
+            ("GET", b"/fuzz", "max-keys={}", []),
+            ("GET", b"/fuzz", "list-type=2&max-keys={}", []),
+            ("POST", b"/fuzz/k", "append&position={}", []),
+            ("GET", b"/fuzz/k", "", [(b"range", "bytes={}-{}")]),
+            ("GET", b"/fuzz/k", "OSSAccessKeyId=AK&Signature=x&Expires={}", []),
+        ]
+    ),
+)
+def test_non_ascii_digits_in_numbers_are_client_errors(digits, target):
+    method, path, query, headers = target
+    query_bytes = query.format(digits).encode()
+    hdrs = [(k, v.format(digits, digits).encode()) for k, v in headers]
+    sent = _call(method, path, query_bytes, hdrs, b"")
+    assert sent[0]["status"] < 500, sent
