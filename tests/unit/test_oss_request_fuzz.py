@@ -135,3 +135,87 @@ def test_non_ascii_digits_in_numbers_are_client_errors(digits, target):
     hdrs = [(k, v.format(digits, digits).encode()) for k, v in headers]
     sent = _call(method, path, query_bytes, hdrs, b"")
     assert sent[0]["status"] < 500, sent
+
+
+_weird = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "-1",
+            "99999999999999999999",
+            "1e3",
+            "%",
+            "%%",
+            "/",
+            "//",
+            "\\",
+            "a/b",
+            "中",
+            "²",
+            "\t",
+            "true",
+            "yes",
+            "null",
+            "bytes=0-",
+            "bytes=-5",
+            "/fuzz/",
+            "/fuzz/k",
+        ]
+    ),
+    st.text(max_size=8),
+)
+_xml = st.one_of(
+    st.sampled_from(
+        [
+            "<Delete><Object><Key>{}</Key></Object></Delete>",
+            "<Delete><Quiet>{}</Quiet><Object><Key>k</Key></Object></Delete>",
+            "<CompleteMultipartUpload><Part><PartNumber>{}</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>",
+            "<RestoreRequest><Days>{}</Days><JobParameters><Tier>{}</Tier></JobParameters></RestoreRequest>",
+            "<CreateBucketConfiguration><StorageClass>{}</StorageClass></CreateBucketConfiguration>",
+        ]
+    ),
+    st.text(max_size=30),
+)
+_templates = st.sampled_from(
+    [
+        ("PUT", b"/fuzz/k", "uploadId={}&partNumber={}", b"x-oss-copy-source"),
+        ("PUT", b"/fuzz/k2", "", b"x-oss-copy-source"),
+        ("PUT", b"/fuzz/k3", "", b"x-oss-storage-class"),
+        ("PUT", b"/fuzz/k4", "", b"x-oss-metadata-directive"),
+        ("PUT", b"/fuzz/k5", "uploadId={}&partNumber=1", b"x-oss-copy-source-range"),
+        ("POST", b"/fuzz", "delete", b"content-md5"),
+        ("POST", b"/fuzz/k", "uploadId={}", b"x-oss-complete-all"),
+        ("POST", b"/fuzz/k", "restore", b"content-type"),
+        ("POST", b"/fuzz/k", "uploads", b"x-oss-storage-class"),
+        ("GET", b"/fuzz", "list-type=2&continuation-token={}&start-after={}", b"x"),
+        ("GET", b"/fuzz", "prefix={}&delimiter={}&marker={}&encoding-type={}", b"x"),
+        ("GET", b"/fuzz", "uploads&key-marker={}&upload-id-marker={}&max-uploads={}", b"x"),
+        ("GET", b"/fuzz/k", "uploadId={}&part-number-marker={}&max-parts={}", b"x"),
+        ("GET", b"/fuzz/k", "response-content-type={}", b"range"),
+        ("PUT", b"/fuzz/k", "acl", b"x-oss-object-acl"),
+        ("PUT", b"/fuzz", "acl", b"x-oss-acl"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    template=_templates,
+    values=st.lists(_weird, min_size=4, max_size=4),
+    header_value=_weird,
+    xml=_xml,
+    xml_values=st.lists(_weird, min_size=2, max_size=2),
+)
+def test_structured_requests_with_weird_values_are_never_a_500(
+    template, values, header_value, xml, xml_values
+):
+    from urllib.parse import quote
+
+    method, path, query, header = template
+    _service.multipart.initiate("fuzz", "k", "t", {}, "Standard")  # some upload ids exist
+    query_bytes = query.format(*(quote(v, safe="") for v in values)).encode()
+    body = xml.format(*xml_values).encode() if "{}" in xml else xml.encode()
+    sent = _call(method, path, query_bytes, [(header, header_value.encode())], body)
+    assert sent[0]["status"] < 500, (sent, method, path, query_bytes, header, header_value, body)
