@@ -2,7 +2,8 @@
 
 GET  /counters        -> {"oss": {"PutObject": n, ...}, "<service>": {...}}
 POST /counters/reset  -> resets every service's counters; answers the counters before the reset
-GET  /faults          -> {"oss": {latency_ms, fault_rate, kinds, stall_rate, stall_ms, ops, seed}}
+GET  /faults          -> {"oss": {latency_ms, fault_rate, kinds, stall_rate, stall_ms, ops, seed,
+                                   injected: {kind: n}}}
 POST /faults          -> body {"service": "oss" (default), ...fields to change}; answers the new config
 GET  /clock           -> {"oss": {"offset_seconds": x}} (services with a movable clock)
 POST /clock           -> body {"service": "oss" (default), "advance_seconds": N}: restores finish and
@@ -34,7 +35,8 @@ class AdminApp:
 
     def faults(self) -> dict:
         return {
-            name: svc.faults.config.to_dict()
+            # settings plus how many failures of each kind were injected since they were set
+            name: {**svc.faults.config.to_dict(), "injected": dict(svc.faults.injected)}
             for name, svc in self._services()
             if hasattr(getattr(svc, "faults", None), "configure")
         }

@@ -46,6 +46,9 @@ def test_runtime_faults_per_operation_then_off(localcloud_factory):
         b.put_object("k", b"x")
     assert (err.value.status, err.value.code) == (503, "SlowDown")
     assert b.list_objects().object_list == []  # other operations untouched; the put never happened
+    assert requests.get(cloud.admin_endpoint + "/faults", timeout=5).json()["oss"]["injected"] == {
+        "slowdown": 1
+    }
     requests.post(cloud.admin_endpoint + "/faults", json={"kinds": ["internal"]}, timeout=5)
     with pytest.raises(oss2.exceptions.OssError) as err:
         b.put_object("k", b"x")
