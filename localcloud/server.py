@@ -89,10 +89,21 @@ def _load(target: str) -> Callable:
     return getattr(importlib.import_module(module), func)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+class ListenError(RuntimeError):
+    """A listener port cannot be bound (in use, or not allowed)."""
+
+
+def _bind(host: str, port: int, what: str = "") -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ListenError(
+            f"cannot listen on {host}:{port} for {what or 'a service'}: {exc.strerror}; "
+            f"pick another --{what}-port or 0 for a free one"
+        ) from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
@@ -143,11 +154,12 @@ class LocalCloudServer:
         c.data_dir.mkdir(parents=True, exist_ok=True)
         sockets: dict[str, socket.socket] = {}
         for spec in self.specs:  # bind first: every service can know every endpoint
-            sockets[spec.name] = _bind(c.host, getattr(c, spec.port_attr))
+            port_name = spec.port_attr.removesuffix("_port")
+            sockets[spec.name] = _bind(c.host, getattr(c, spec.port_attr), port_name)
             self.ctx.endpoints[spec.endpoint_key] = (
                 f"http://{c.host}:{sockets[spec.name].getsockname()[1]}"
             )
-        sockets["admin"] = _bind(c.host, c.admin_port)
+        sockets["admin"] = _bind(c.host, c.admin_port, "admin")
         self.ctx.endpoints["admin_endpoint"] = (
             f"http://{c.host}:{sockets['admin'].getsockname()[1]}"
         )
@@ -214,5 +226,9 @@ def serve(config: LocalCloudConfig) -> int:
             loop.add_signal_handler(sig, server.request_stop)
         await server.run()
 
-    uvloop.run(main())
+    try:
+        uvloop.run(main())
+    except ListenError as exc:
+        print(f"localcloud: {exc}", file=sys.stderr)
+        return 2
     return 0

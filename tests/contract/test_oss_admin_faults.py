@@ -185,3 +185,30 @@ def test_admin_clock_advance_finishes_restores_and_expires_copies(localcloud_fac
     requests.post(clock, json={"advance_seconds": 86400 + 1}, timeout=5)  # Days=1 has passed
     assert "x-oss-restore" not in b.head_object("deep").headers
     assert requests.post(clock, json={"advance_seconds": -1}, timeout=5).status_code == 400
+
+
+def test_a_taken_port_is_a_clear_error_not_a_traceback(localcloud, tmp_path):
+    import subprocess
+    import sys
+
+    port = localcloud.oss_endpoint.rsplit(":", 1)[1]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "serve",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--oss-port",
+            port,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert (
+        f"cannot listen on 127.0.0.1:{port} for oss" in proc.stderr and "--oss-port" in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr
