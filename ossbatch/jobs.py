@@ -140,7 +140,8 @@ def shard_progress(shards: list[dict]) -> Progress:
         p.skipped += int(totals.get("skipped", 0))
         p.failed += int(totals.get("failed", 0))
         p.bytes += int(totals.get("bytes", 0))
-        p.pending += len((shard.get("pending") or {}).get("keys") or [])
+        pending = shard.get("pending") or 0  # restore: objects still restoring in the last poll
+        p.pending += pending if isinstance(pending, int) else len(pending.get("keys") or [])
         index = shard.get("index")
         start, end = shard.get("start"), (index or {}).get("end")
         if index and start is not None and end is not None and end > start:

@@ -105,3 +105,28 @@ def test_listing_progress_has_no_fraction_until_done():
     assert shard_progress(running).fraction is None
     done = [{"shard": {"id": 0, "listing": {"marker": "k"}, "done": True, "totals": {}}}]
     assert shard_progress(done).fraction == 1.0
+
+
+def test_restore_progress_counts_objects_still_restoring():
+    shards = [
+        {
+            "shard": {
+                "id": 0,
+                "listing": {"marker": "a"},
+                "done": False,
+                "pending": 7,
+                "totals": {"done": 10},
+            }
+        },
+        {
+            "shard": {
+                "id": 1,
+                "listing": {"marker": "b"},
+                "done": True,
+                "pending": 0,
+                "totals": {"done": 5},
+            }
+        },
+    ]
+    p = shard_progress(shards)
+    assert p.pending == 7 and p.done == 15
