@@ -179,3 +179,31 @@ def test_throttling_is_retried_with_backoff_until_retries_are_exhausted(stack):
     events = history(stack.engine, "ossbatch-copy", st.executions[0].name)
     attempts = [e for e in events if e.type == "TaskScheduled" and e.step_name == "CopyIndexPage"]
     assert len(attempts) == 9  # the first try + MaxAttempts 8 retries
+
+
+def test_stop_then_resume_continues_from_the_last_finished_pages(stack):
+    seed(stack, 200, "stopresume.csv")
+    doc = copy_doc(stack, "stopresume.csv", "stopresume/", shards=2, per_page=5, limit=5000)
+    jobs = Jobs(stack.connection())
+    job_id = jobs.start("copy", doc)
+    deadline = time.monotonic() + 60
+    while jobs.status(job_id).progress.done < 40:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert jobs.stop(job_id) == job_id
+    stopped = jobs.wait(job_id, interval=0.2, timeout=30)
+    assert stopped.state == "stopped"
+    progressed = stopped.progress.done
+
+    resumed_as = jobs.resume(job_id)
+    assert resumed_as == f"{job_id}--1"
+    final = jobs.wait(job_id, interval=0.2, timeout=120)
+    assert final.state == "succeeded", final.error
+    assert final.progress.done + final.progress.skipped == 200
+    # the resumed execution started where the finished pages ended, not at offset 0
+    start_offsets = [
+        item["shard"]["index"]["offset"] for item in final.executions[1].input["shards"]
+    ]
+    assert sum(start_offsets) > sum(item["shard"]["start"] for item in doc["shards"])
+    assert final.progress.skipped <= 2 * 5, "at most the in-flight page per shard is redone"
+    assert progressed >= 40
