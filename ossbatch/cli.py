@@ -72,10 +72,14 @@ def connect(ctx: typer.Context):
     if env.localcloud is not None:
         state = cloud.read_state(obj.get("data_dir") or env.localcloud.data_dir)
         return env, cloud.from_local_state(state)
-    if not env.account_id:
-        raise ConfigError(f"environment {env.name!r} has no account_id; add it to its file")
+    account_id = env.account_id or os.environ.get("OSSBATCH_ACCOUNT_ID")
+    if not account_id:
+        raise ConfigError(
+            f"environment {env.name!r} has no account_id (needed for ARNs and the MNS "
+            "endpoint); add account_id to its file or set OSSBATCH_ACCOUNT_ID"
+        )
     return env, cloud.from_cloud_environment(
-        provision.resource_names(env), env.region, env.account_id, {"report_prefix": "reports/"}
+        provision.resource_names(env), env.region, account_id, {"report_prefix": "reports/"}
     )
 
 

@@ -9,6 +9,7 @@ Every client the CLI uses is built here, always through the real SDKs.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -167,6 +168,7 @@ def from_cloud_environment(names: dict, region: str, account_id: str, settings: 
     """Cloud: public endpoints of the region + the default credential chain."""
     from alibabacloud_credentials.client import Client as CredentialClient
 
+    logging.disable(logging.ERROR)  # the chain logs a traceback per provider it tries
     try:
         cred = CredentialClient().get_credential()
     except Exception as exc:  # the chain raises plain exceptions with a readable text
@@ -174,6 +176,8 @@ def from_cloud_environment(names: dict, region: str, account_id: str, settings: 
             f"no Alibaba Cloud credentials found ({exc}); set ALIBABA_CLOUD_ACCESS_KEY_ID/"
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET or configure ~/.alibabacloud/credentials"
         ) from exc
+    finally:
+        logging.disable(logging.NOTSET)
     return Connection(
         region=region,
         account_id=str(account_id),
