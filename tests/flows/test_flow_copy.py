@@ -207,3 +207,27 @@ def test_stop_then_resume_continues_from_the_last_finished_pages(stack):
     assert sum(start_offsets) > sum(item["shard"]["start"] for item in doc["shards"])
     assert final.progress.skipped <= 2 * 5, "at most the in-flight page per shard is redone"
     assert progressed >= 40
+
+
+def test_finished_job_is_announced_on_the_notify_queue(stack):
+    import json
+
+    seed(stack, 6, "notify.csv")
+    conn = stack.connection()
+    doc = jobdocs.copy_document(
+        conn,
+        new_job_id("copy"),
+        index=f"oss://{stack.bucket_name('src')}/notify.csv",
+        source=None,
+        dest=f"oss://{stack.bucket_name('dst')}/notify/",
+        storage_class="IA",
+        concurrency=1,
+        page_budget_s=20,
+        notify_queue="notify",
+    )
+    jobs, st = run_job(stack, doc)
+    assert st.state == "succeeded"
+    bodies = [json.loads(m.body) for m in stack.mns.receive("notify", 16)]
+    mine = [b for b in bodies if b.get("job_id") == st.job_id]
+    assert len(mine) == 1 and mine[0]["status"] == "succeeded" and mine[0]["kind"] == "copy"
+    assert sum(s["shard"]["totals"]["done"] for s in mine[0]["shards"]) == 6
