@@ -146,7 +146,7 @@ def run(objects: int, entries: int, chaos: bool, keep: bool) -> list[JobLine]:
             bring_down(data_dir)
 
     table = Table(title=f"ossbatch demo summary ({time.monotonic() - started_all:.0f} s)")
-    for column in ("job", "items", "failed", "seconds", "items/s", "report", "result"):
+    for column in ("job", "items", "failed", "seconds", "items/s", "result"):
         table.add_column(column)
     for line in lines:
         table.add_row(
@@ -155,10 +155,14 @@ def run(objects: int, entries: int, chaos: bool, keep: bool) -> list[JobLine]:
             str(line.failed),
             f"{line.seconds:.1f}",
             f"{line.rate:,.0f}",
-            line.report,
-            "[green]ok[/]" if line.ok else f"[red]FAILED[/] {line.detail}",
+            "[green]ok[/]" if line.ok else "[red]FAILED[/]",
         )
     console.print(table)
+    for line in lines:
+        if line.report:
+            console.print(f"{line.job} report: {line.report}", soft_wrap=True)
+        if not line.ok:
+            console.print(f"[red]{line.job} failed:[/] {line.detail}", soft_wrap=True)
     return lines
 
 
@@ -251,7 +255,8 @@ def _run_unzip(conn, env, entries: int) -> JobLine:
     ok = message.get("status") == "succeeded" and wrong == 0
     detail = "" if ok else f"status {message.get('status')}, {wrong} entries missing/wrong"
     failed = int(message.get("failed_entries") or 0)
-    report = message.get("report_key") or ""
+    report_key = message.get("report_key")
+    report = f"oss://{conn.buckets['reports']}/{report_key}" if report_key else ""
     return JobLine("unzip", entries - wrong, failed, seconds, report, ok, detail)
 
 
