@@ -47,7 +47,7 @@ class ListingSource(Strict):
 
 class Tuning(Strict):
     concurrency: int = Field(32, ge=1, le=512)
-    max_buffered_mb: int = Field(64, ge=1, le=16384)
+    max_buffered_mb: int = Field(32, ge=1, le=16384)
     retry_attempts: int = Field(6, ge=1, le=20)
     time_budget_seconds: float | None = Field(None, gt=0)
     deadline: float | None = Field(None, description="absolute epoch seconds")

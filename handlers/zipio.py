@@ -98,18 +98,25 @@ class EntryWriter:
         self.bucket, self.key, self.pool, self.retry = bucket, key, pool, retry
         self.small = declared <= small_limit
         self.part_size = part_size
-        self.buf = bytearray()
+        self.chunks: list[bytes] = []  # joined once per part/object: no growing buffer copies
+        self.buffered = 0
         self.upload_id: str | None = None
         self.part_futures: list = []
         self.part_number = 0
         self.written = 0
 
     def write(self, data: bytes) -> None:
-        self.buf += data
+        self.chunks.append(data)
+        self.buffered += len(data)
         self.written += len(data)
-        while not self.small and len(self.buf) >= self.part_size:
-            self._flush_part(bytes(self.buf[: self.part_size]))
-            del self.buf[: self.part_size]
+        if not self.small and self.buffered >= self.part_size:
+            joined = b"".join(self.chunks)
+            start = 0
+            while len(joined) - start >= self.part_size:
+                self._flush_part(joined[start : start + self.part_size])
+                start += self.part_size
+            rest = joined[start:]
+            self.chunks, self.buffered = ([rest] if rest else []), len(rest)
 
     def _flush_part(self, data: bytes) -> None:
         if self.upload_id is None:
@@ -126,8 +133,8 @@ class EntryWriter:
 
     def finish(self):
         """Returns a future (small entries) or completes the multipart upload synchronously."""
-        data = bytes(self.buf)
-        self.buf = bytearray()
+        data = b"".join(self.chunks)
+        self.chunks, self.buffered = [], 0
         if self.upload_id is None:
             return self.pool.submit(self._put, data, nbytes=len(data))
         if data:
