@@ -299,5 +299,9 @@ def test_every_log_line_is_json_with_job_and_request_id(monkeypatch):
     log.info("copy_page", done=True, counters={"done": 3})
     (line,) = out.getvalue().splitlines()
     record = json.loads(line)
-    assert (record["job_id"], record["request_id"], record["event"]) == ("job-7", "req-9", "copy_page")
+    assert (record["job_id"], record["request_id"], record["event"]) == (
+        "job-7",
+        "req-9",
+        "copy_page",
+    )
     assert record["counters"] == {"done": 3}
