@@ -10,6 +10,7 @@ from jobkit import history, start_stack
 from ossbatch import jobdocs, sampledata
 from ossbatch.eventbudget import COSTS, events_per_execution
 from ossbatch.jobs import Jobs, new_job_id
+from ossbatch.provision import FLOWS_DIR as FLOW_DIR
 
 EVENT_LIMIT = 400  # small: continuation happens after a handful of pages
 
@@ -231,3 +232,21 @@ def test_finished_job_is_announced_on_the_notify_queue(stack):
     mine = [b for b in bodies if b.get("job_id") == st.job_id]
     assert len(mine) == 1 and mine[0]["status"] == "succeeded" and mine[0]["kind"] == "copy"
     assert sum(s["shard"]["totals"]["done"] for s in mine[0]["shards"]) == 6
+
+
+@pytest.mark.parametrize(
+    "task_output",
+    [
+        {"done": True, "next_offset": 7},  # FC result passed through (local engine, FC 2.0)
+        {"Body": {"done": True, "next_offset": 7}, "StatusCode": 200, "Headers": {}},  # wrapped
+    ],
+)
+def test_flows_read_function_results_whether_or_not_cloudflow_wraps_them_in_body(task_output):
+    from localcloud.flow.expressions import compile_expression
+
+    flows = "".join((FLOW_DIR / f"{n}.yaml").read_text() for n in ("copy", "restore", "unzip"))
+    normalize = 'jsonMerge({"Body": $Output}, $Output).Body'
+    assert flows.count(normalize) >= 20
+    assert "$Output.done" not in flows and "$Output.next_offset" not in flows
+    expr = compile_expression(normalize + ".next_offset")
+    assert expr.evaluate({"Output": task_output}) == 7
