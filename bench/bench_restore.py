@@ -3,7 +3,7 @@
 Side by side in one run on localcloud (`ossbatch local up`, restore clock Archive=3 s):
 - listing: one pass over the 2,000 objects (LIST + HEAD each, 32 threads): the least any
   restore job must do to know its objects;
-- the restore job (index source, 8 shards): submit -> Wait (3 s, from the class) -> poll.
+- the restore job (index source, 2 shards: one FC instance per core here): submit -> Wait (3 s, from the class) -> poll.
 Targets: wall <= 1.5 x restore time + listing; HEAD requests per object <= 3
 (from localcloud's request counters).
 """
@@ -25,7 +25,7 @@ from ossbatch.local import bring_down, bring_up
 
 OBJECTS = 2000
 RESTORE_S = 3.0
-SHARDS = 8
+SHARDS = 2
 
 
 def counters(state: dict) -> dict:
