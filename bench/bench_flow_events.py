@@ -17,6 +17,7 @@ Target: <= 50 events per million objects (the public sample's 1 MB pages: ~250-3
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -67,8 +68,8 @@ def seed(conn, name: str, count: int, shard_bytes_hint: int = 0) -> None:
 def main() -> int:
     prod = load_environment("prod")
     data_dir = Path(tempfile.mkdtemp(prefix="bench-flow-events-"))
-    state = bring_up(load_environment("local"), data_dir)
     try:
+        state = bring_up(load_environment("local"), data_dir)
         conn = cloud.from_local_state(state)
         jobs = Jobs(conn)
         seed(conn, "a.csv", 20)
@@ -79,6 +80,7 @@ def main() -> int:
         e_c, p_c = run_copy(conn, jobs, "c.csv", 4, 50)
     finally:
         bring_down(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
     per_page = (e_b - e_a) / (p_b - p_a)
     one_shard_overhead = e_a - p_a * per_page

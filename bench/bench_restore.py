@@ -11,6 +11,7 @@ Targets: wall <= 1.5 x restore time + listing; HEAD requests per object <= 3
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 import urllib.request
@@ -44,8 +45,8 @@ def main() -> int:
 
     env = load_environment("local")
     data_dir = Path(tempfile.mkdtemp(prefix="bench-restore-"))
-    state = bring_up(env, data_dir, ["--restore-seconds", f"Archive={RESTORE_S:g}"])
     try:
+        state = bring_up(env, data_dir, ["--restore-seconds", f"Archive={RESTORE_S:g}"])
         conn = cloud.from_local_state(state)
         archive = conn.oss_bucket(conn.buckets["archive"])
         keys = sampledata.object_keys("restore-bench/", OBJECTS)
@@ -95,6 +96,7 @@ def main() -> int:
                 unreadable += 1
     finally:
         bring_down(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
     limit_s = 1.5 * RESTORE_S + listing_s
     heads_per_object = heads / OBJECTS

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -85,7 +86,11 @@ def run(objects: int, entries: int, chaos: bool, keep: bool) -> list[JobLine]:
     lines: list[JobLine] = []
     started_all = time.monotonic()
     _step(f"local up (data dir {data_dir}{', chaos: 5% faults + 1% 2 s stalls' if chaos else ''})")
-    state = bring_up(env, data_dir, CHAOS_OPTIONS if chaos else [])
+    try:
+        state = bring_up(env, data_dir, CHAOS_OPTIONS if chaos else [])
+    except BaseException:
+        bring_down(data_dir)  # provisioning failed half-way: stop what was started
+        raise
     conn = cloud.from_local_state(state)
     try:
         jobs = Jobs(conn)
@@ -144,6 +149,7 @@ def run(objects: int, entries: int, chaos: bool, keep: bool) -> list[JobLine]:
         else:
             _step("local down")
             bring_down(data_dir)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
     table = Table(title=f"ossbatch demo summary ({time.monotonic() - started_all:.0f} s)")
     for column in ("job", "items", "failed", "seconds", "items/s", "result"):
