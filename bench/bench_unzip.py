@@ -32,6 +32,7 @@ from bench.record import write
 from localcloud import launcher
 
 SCALE = float(os.environ.get("BENCH_UNZIP_SCALE", "1"))
+PARTS = set(os.environ.get("BENCH_UNZIP_PARTS", "throughput,resume,tiny,memory").split(","))
 LATENCY_MS = 20
 MB = 1024 * 1024
 
@@ -169,99 +170,105 @@ def main() -> int:
             bucket = oss2.Bucket(auth, cloud.oss_endpoint, f"bench-{uuid.uuid4().hex[:8]}")
             bucket.create_bucket()
 
-            # 1. throughput vs unzip -d ------------------------------------------------
-            mixed = tmp / "mixed.zip"
-            uncompressed = write_mixed(mixed, int(500 * MB * SCALE), seed=1)
-            bucket.put_object_from_file("in/mixed.zip", str(mixed))
-            set_latency(cloud, LATENCY_MS)
-            ours = extract_in_child(cloud, bucket.bucket_name, "in/mixed.zip")
-            out_dir = tmp / "cli"
-            started = time.perf_counter()
-            subprocess.run(["unzip", "-q", "-o", str(mixed), "-d", str(out_dir)], check=True)
-            cli_seconds = time.perf_counter() - started
-            shutil.rmtree(out_dir)
-            ours_mbs = uncompressed / MB / ours["seconds"]
-            cli_mbs = uncompressed / MB / cli_seconds
-            figures["throughput"] = {
-                "uncompressed_mb": round(uncompressed / MB, 1),
-                "archive_mb": round(mixed.stat().st_size / MB, 1),
-                "handler_mb_per_s": round(ours_mbs, 1),
-                "unzip_cli_mb_per_s": round(cli_mbs, 1),
-                "ratio": round(ours_mbs / cli_mbs, 2),
-                "target_ratio": 0.6,
-                "handler_run": ours,
-            }
-            ok &= ours_mbs / cli_mbs >= 0.6 and ours["totals"].get("failed", 0) == 0
+            if PARTS & {"throughput", "resume"}:
+                # 1. throughput vs unzip -d ------------------------------------------------
+                mixed = tmp / "mixed.zip"
+                uncompressed = write_mixed(mixed, int(500 * MB * SCALE), seed=1)
+                bucket.put_object_from_file("in/mixed.zip", str(mixed))
+                set_latency(cloud, LATENCY_MS)
+                ours = extract_in_child(cloud, bucket.bucket_name, "in/mixed.zip")
+                out_dir = tmp / "cli"
+                started = time.perf_counter()
+                subprocess.run(["unzip", "-q", "-o", str(mixed), "-d", str(out_dir)], check=True)
+                cli_seconds = time.perf_counter() - started
+                shutil.rmtree(out_dir)
+                ours_mbs = uncompressed / MB / ours["seconds"]
+                cli_mbs = uncompressed / MB / cli_seconds
+                figures["throughput"] = {
+                    "uncompressed_mb": round(uncompressed / MB, 1),
+                    "archive_mb": round(mixed.stat().st_size / MB, 1),
+                    "handler_mb_per_s": round(ours_mbs, 1),
+                    "unzip_cli_mb_per_s": round(cli_mbs, 1),
+                    "ratio": round(ours_mbs / cli_mbs, 2),
+                    "target_ratio": 0.6,
+                    "handler_run": ours,
+                }
+                ok &= ours_mbs / cli_mbs >= 0.6 and ours["totals"].get("failed", 0) == 0
 
-            # 4. resume from 90% -----------------------------------------------------------
-            info = zipfile.ZipFile(mixed).infolist()
-            marker = int(len(info) * 0.9)
-            resumed = extract_in_child(
-                cloud, bucket.bucket_name, "in/mixed.zip", {"marker": marker}
-            )
-            remaining = mixed.stat().st_size - info[marker].header_offset
-            tail = min(mixed.stat().st_size, 65_557 + 76)
-            figures["resume"] = {
-                "marker": marker,
-                "entries": len(info),
-                "bytes_remaining": remaining,
-                "bytes_read": resumed["totals"]["bytes_read"],
-                "ratio_read_vs_remaining": round(resumed["totals"]["bytes_read"] / remaining, 4),
-                "allowance_for_directory_and_tail": tail,
-                "target": "<= 1.05x remaining + directory",
-            }
-            ok &= resumed["totals"]["bytes_read"] <= remaining * 1.05 + tail
-            mixed.unlink()
+                # 4. resume from 90% -----------------------------------------------------------
+                info = zipfile.ZipFile(mixed).infolist()
+                marker = int(len(info) * 0.9)
+                resumed = extract_in_child(
+                    cloud, bucket.bucket_name, "in/mixed.zip", {"marker": marker}
+                )
+                remaining = mixed.stat().st_size - info[marker].header_offset
+                tail = min(mixed.stat().st_size, 65_557 + 76)
+                figures["resume"] = {
+                    "marker": marker,
+                    "entries": len(info),
+                    "bytes_remaining": remaining,
+                    "bytes_read": resumed["totals"]["bytes_read"],
+                    "ratio_read_vs_remaining": round(
+                        resumed["totals"]["bytes_read"] / remaining, 4
+                    ),
+                    "allowance_for_directory_and_tail": tail,
+                    "target": "<= 1.05x remaining + directory",
+                }
+                ok &= resumed["totals"]["bytes_read"] <= remaining * 1.05 + tail
+                mixed.unlink()
 
-            # 2. tiny entries vs sequential puts -------------------------------------------
-            count = int(100_000 * SCALE)
-            tiny = tmp / "tiny.zip"
-            write_tiny(tiny, count)
-            set_latency(cloud, 0)
-            bucket.put_object_from_file("in/tiny.zip", str(tiny))
-            set_latency(cloud, LATENCY_MS)
-            tiny_run = extract_in_child(
-                cloud, bucket.bucket_name, "in/tiny.zip", {"tuning": {"concurrency": 64}}
-            )
-            sample = min(300, count)
-            started = time.perf_counter()
-            for i in range(sample):
-                bucket.put_object(f"seq/t/{i:06d}.txt", b"entry %d\n" % i)
-            seq_rate = sample / (time.perf_counter() - started)
-            tiny_rate = count / tiny_run["seconds"]
-            figures["tiny_entries"] = {
-                "entries": count,
-                "handler_entries_per_s": round(tiny_rate, 1),
-                "sequential_puts_per_s": round(seq_rate, 1),
-                "sequential_sample": sample,
-                "ratio": round(tiny_rate / seq_rate, 1),
-                "target_ratio": 20,
-                "handler_run": tiny_run,
-            }
-            ok &= tiny_rate / seq_rate >= 20
-            tiny.unlink()
+            if "tiny" in PARTS:
+                # 2. tiny entries vs sequential puts -------------------------------------------
+                count = int(100_000 * SCALE)
+                tiny = tmp / "tiny.zip"
+                write_tiny(tiny, count)
+                set_latency(cloud, 0)
+                bucket.put_object_from_file("in/tiny.zip", str(tiny))
+                set_latency(cloud, LATENCY_MS)
+                tiny_run = extract_in_child(
+                    cloud, bucket.bucket_name, "in/tiny.zip", {"tuning": {"concurrency": 64}}
+                )
+                sample = min(300, count)
+                started = time.perf_counter()
+                for i in range(sample):
+                    bucket.put_object(f"seq/t/{i:06d}.txt", b"entry %d\n" % i)
+                seq_rate = sample / (time.perf_counter() - started)
+                tiny_rate = count / tiny_run["seconds"]
+                figures["tiny_entries"] = {
+                    "entries": count,
+                    "handler_entries_per_s": round(tiny_rate, 1),
+                    "sequential_puts_per_s": round(seq_rate, 1),
+                    "sequential_sample": sample,
+                    "ratio": round(tiny_rate / seq_rate, 1),
+                    "target_ratio": 20,
+                    "handler_run": tiny_run,
+                }
+                ok &= tiny_rate / seq_rate >= 20
+                tiny.unlink()
 
-            # 3. memory: 2 GB vs 200 MB archives -------------------------------------------
-            set_latency(cloud, 0)
-            rss = {}
-            for label, size in (("200MB", 200 * MB), ("2GB", 2048 * MB)):
-                path = tmp / f"rss-{label}.zip"
-                write_mixed(path, int(size * SCALE), seed=3)
-                bucket.put_object_from_file(f"in/rss-{label}.zip", str(path))
-                path.unlink()
-                rss[label] = extract_in_child(cloud, bucket.bucket_name, f"in/rss-{label}.zip")
-                bucket.delete_object(f"in/rss-{label}.zip")
-            ratio = rss["2GB"]["peak_rss_mb"] / rss["200MB"]["peak_rss_mb"]
-            figures["memory"] = {
-                "peak_rss_mb_200MB": round(rss["200MB"]["peak_rss_mb"], 1),
-                "peak_rss_mb_2GB": round(rss["2GB"]["peak_rss_mb"], 1),
-                "ratio": round(ratio, 2),
-                "target": "< 200 MB and ratio <= 1.3",
-            }
-            ok &= rss["2GB"]["peak_rss_mb"] < 200 and ratio <= 1.3
+            if "memory" in PARTS:
+                # 3. memory: 2 GB vs 200 MB archives -------------------------------------------
+                set_latency(cloud, 0)
+                rss = {}
+                for label, size in (("200MB", 200 * MB), ("2GB", 2048 * MB)):
+                    path = tmp / f"rss-{label}.zip"
+                    write_mixed(path, int(size * SCALE), seed=3)
+                    bucket.put_object_from_file(f"in/rss-{label}.zip", str(path))
+                    path.unlink()
+                    rss[label] = extract_in_child(cloud, bucket.bucket_name, f"in/rss-{label}.zip")
+                    bucket.delete_object(f"in/rss-{label}.zip")
+                ratio = rss["2GB"]["peak_rss_mb"] / rss["200MB"]["peak_rss_mb"]
+                figures["memory"] = {
+                    "peak_rss_mb_200MB": round(rss["200MB"]["peak_rss_mb"], 1),
+                    "peak_rss_mb_2GB": round(rss["2GB"]["peak_rss_mb"], 1),
+                    "ratio": round(ratio, 2),
+                    "target": "< 200 MB and ratio <= 1.3",
+                }
+                ok &= rss["2GB"]["peak_rss_mb"] < 200 and ratio <= 1.3
         finally:
             cloud.stop()
     figures["all_targets_met"] = bool(ok)
+    figures["parts"] = sorted(PARTS)
     write("unzip", figures)
     print(json.dumps(figures, indent=2))
     return 0 if ok else 1
