@@ -98,7 +98,8 @@ def run_page(
     futures = []
     done = True
     for item in items:
-        if budget.exhausted() or (max_items is not None and taken >= max_items):
+        # every page makes progress, even when the budget was gone on arrival: no endless loop
+        if taken and (budget.exhausted() or (max_items is not None and taken >= max_items)):
             done = False
             break
         if item.ref is not None or item.error is not None:

@@ -151,7 +151,10 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
     i = event.marker
     try:
         while i < len(plan):
-            if budget.exhausted() or (max_items is not None and tally.entries >= max_items):
+            # at least one entry per invocation, so a tiny budget still makes progress
+            if i > event.marker and (
+                budget.exhausted() or (max_items is not None and tally.entries >= max_items)
+            ):
                 break
             p = plan[i]
             if not p.extractable:

@@ -261,3 +261,25 @@ def test_copies_reuse_connections_instead_of_one_per_object(env, localcloud, buc
     pools = clients.session.session.adapters["http://"].poolmanager.pools
     opened = sum(pool.num_connections for pool in pools._container.values())
     assert opened <= 4 + 2, f"{opened} connections for 40 copies: oss2 copy bodies must be drained"
+
+
+def test_an_exhausted_budget_still_makes_progress_and_says_where_to_continue(
+    env, localcloud, bucket, dest
+):
+    keys = put_objects(bucket, 3)
+    bucket.put_object("index.jsonl", "".join(json.dumps({"key": k}) + "\n" for k in keys))
+    ev = index_event(bucket, dest, "index.jsonl", tuning={"time_budget_seconds": 0.000001})
+    first = run(ev, localcloud)
+    assert not first["done"] and first["counters"]["done"] == 1
+    assert first["next_offset"] == len(json.dumps({"key": keys[0]})) + 1
+
+
+def test_the_function_timeout_bounds_the_page(env, localcloud, bucket, dest):
+    put_objects(bucket, 5)
+    ev = {
+        "job_id": "t",
+        "listing": {"bucket": bucket.bucket_name},
+        "dest": {"bucket": dest.bucket_name},
+    }
+    result = run(ev, localcloud, timeout=1)  # margin >= the whole timeout: one object, then stop
+    assert not result["done"] and result["counters"]["done"] >= 1

@@ -272,3 +272,9 @@ def test_encrypted_entries_extract_with_the_configured_password(env, localcloud,
     wrong = run({**upload(bucket, data, "in/w.zip"), "password": "nope"}, localcloud)
     assert wrong["counters"]["failed"] == 2
     assert {r["code"] for r in read_report(bucket, wrong["report_key"])} == {"WrongPassword"}
+
+
+def test_unzip_makes_progress_even_with_no_budget_left(env, localcloud, bucket):
+    ev = upload(bucket, zipcorpus.ordinary())
+    result = run({**ev, "tuning": {"time_budget_seconds": 0.000001}}, localcloud)
+    assert result["marker"] >= 1 and not result["done"]
