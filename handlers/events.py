@@ -140,6 +140,9 @@ class ZipLimits(Strict):
 
 class UnzipEvent(JobEvent):
     package: PackageRef
+    action: Literal["extract", "delete_package"] = Field(
+        "extract", description="delete_package: remove the package once the flow saw a clean run"
+    )
     output_bucket: str | None = Field(None, description="default: the package's bucket")
     output_prefix: str | None = Field(None, description="default: $OSSBATCH_OUTPUT_PREFIX")
     package_dir: bool = Field(True, description="put entries under <package name without .zip>/")

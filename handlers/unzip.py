@@ -26,7 +26,7 @@ import stream_unzip
 
 from .budget import TimeBudget
 from .clients import OssClients, error_code, error_message, raise_if_systemic
-from .errors import InvalidEvent
+from .errors import InvalidEvent, PackageRejected
 from .events import UnzipEvent, parse_event
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
@@ -442,6 +442,37 @@ def _record_fail(p, report, tally, code, message, attempts=1, counted=False):
     )
 
 
+def delete_package(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:
+    """Delete the package, but only the version that was extracted (its ETag, when known).
+
+    OSS DeleteObject has no If-Match, so the ETag is compared with a HEAD first: a package
+    re-uploaded after the extraction is kept (PackageRejected: PackageChanged).
+    """
+    pkg = event.package
+    bucket = clients.bucket(pkg.bucket)
+    try:
+        head = clients.retry.call(bucket.head_object, pkg.key)
+    except oss2.exceptions.NotFound:
+        log.info("package_already_gone", package=pkg.key)
+        return {"deleted": True, "package": pkg.model_dump(), "already_gone": True}
+    except oss2.exceptions.OssError as exc:
+        raise_package_error(exc, pkg.bucket, pkg.key)
+        raise
+    etag = (head.etag or "").strip('"').upper()
+    if pkg.etag and etag != pkg.etag.strip('"').upper():
+        raise PackageRejected(
+            "PackageChanged",
+            f"oss://{pkg.bucket}/{pkg.key} is now version {etag}, not the extracted {pkg.etag}: kept",
+        )
+    try:
+        clients.retry.call(bucket.delete_object, pkg.key)
+    except oss2.exceptions.OssError as exc:
+        raise_if_systemic(exc, pkg.bucket, role="source")
+        raise
+    log.info("package_deleted", package=pkg.key, etag=etag)
+    return {"deleted": True, "package": {**pkg.model_dump(), "etag": etag}, "already_gone": False}
+
+
 def run(event: UnzipEvent, context, *, started_at: float | None = None) -> dict:
     if event.name_encoding:
         try:
@@ -451,6 +482,8 @@ def run(event: UnzipEvent, context, *, started_at: float | None = None) -> dict:
     log = JobLog("unzip", event.job_id, request_id_of(context))
     budget = budget_for(event, context, started_at)
     clients = clients_for(event, context)
+    if event.action == "delete_package":
+        return delete_package(event, clients, log)
     return extract(event, clients, budget, log).as_dict()
 
 

@@ -278,3 +278,25 @@ def test_unzip_makes_progress_even_with_no_budget_left(env, localcloud, bucket):
     ev = upload(bucket, zipcorpus.ordinary())
     result = run({**ev, "tuning": {"time_budget_seconds": 0.000001}}, localcloud)
     assert result["marker"] >= 1 and not result["done"]
+
+
+def test_delete_package_removes_only_the_extracted_version(env, localcloud, bucket):
+    ev = upload(bucket, zipcorpus.ordinary())
+    done = run(ev, localcloud)
+    pinned = {**ev, "package": {k: done["package"][k] for k in ("bucket", "key", "etag")}}
+    bucket.put_object("in/pkg.zip", zipcorpus.empty())  # re-uploaded after the extraction
+    with pytest.raises(PackageRejected, match="PackageChanged"):
+        run({**pinned, "action": "delete_package"}, localcloud)
+    assert bucket.object_exists("in/pkg.zip")
+    current = run(ev, localcloud)["package"]
+    deleted = run(
+        {
+            **ev,
+            "package": {k: current[k] for k in ("bucket", "key", "etag")},
+            "action": "delete_package",
+        },
+        localcloud,
+    )
+    assert deleted["deleted"] and not bucket.object_exists("in/pkg.zip")
+    again = run({**ev, "action": "delete_package"}, localcloud)  # a retried delete is fine
+    assert again["deleted"] and again["already_gone"]
