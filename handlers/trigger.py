@@ -128,6 +128,7 @@ def dispatch(
     flow_name: str,
     start: Starter,
     log: JobLog | None = None,
+    extra_input: dict | None = None,
 ) -> TriggerResult:
     result = TriggerResult([], [], [])
     seen: set[str] = set()
@@ -145,6 +146,7 @@ def dispatch(
             {
                 "job_id": name,
                 "package": {"bucket": ev.bucket, "key": ev.key, "etag": ev.etag or None},
+                **(extra_input or {}),
             }
         )
         try:
@@ -212,6 +214,28 @@ def fnf_starter(context, endpoint: str | None = None) -> Starter:
     return start
 
 
+def flow_resources(context, flow_name: str) -> dict:
+    """What the unzip flow needs in its input (docs/decisions/flow-resources-in-input.md).
+
+    ARNs are built from the FC context (region, account) and the trigger's environment;
+    without OSSBATCH_UNZIP_FUNCTION nothing is added and the flow fails with a named error.
+    """
+    function = os.environ.get("OSSBATCH_UNZIP_FUNCTION")
+    if not function:
+        return {}
+    region = getattr(context, "region", None) or os.environ.get("OSSBATCH_REGION", "")
+    account = getattr(context, "account_id", None) or ""
+    resources = {
+        "unzip": f"acs:fc:{region}:{account}:functions/{function}/LATEST",
+        "flow": f"acs:fnf:{region}:{account}:flow/{flow_name}",
+    }
+    queue = os.environ.get("OSSBATCH_NOTIFICATION_QUEUE")
+    if queue:
+        resources["queue"] = f"acs:mns:{region}:{account}:/queues/{queue}/messages"
+    delete = os.environ.get("OSSBATCH_DELETE_AFTER_SUCCESS", "false").strip().lower() == "true"
+    return {"resources": resources, "settings": {"delete_after_success": delete}}
+
+
 def handler(event: bytes, context):
     log = JobLog("trigger", None, request_id_of(context))
     try:
@@ -222,5 +246,12 @@ def handler(event: bytes, context):
     if not flow_name:
         raise StartExecutionFailed("OSSBATCH_UNZIP_FLOW is not set on the trigger function")
     events = parse_oss_events(doc)
-    result = dispatch(events, WatchRule.from_env(), flow_name, fnf_starter(context), log)
+    result = dispatch(
+        events,
+        WatchRule.from_env(),
+        flow_name,
+        fnf_starter(context),
+        log,
+        extra_input=flow_resources(context, flow_name),
+    )
     return json.dumps(result.as_dict())

@@ -129,3 +129,21 @@ def test_unknown_flow_fails_with_a_catchable_name(flow, localcloud, monkeypatch)
     monkeypatch.setenv("OSSBATCH_UNZIP_FLOW", "no_such_flow")
     with pytest.raises(StartExecutionFailed, match="no_such_flow"):
         trigger.handler(event("in/x.zip"), fc_context(localcloud))
+
+
+def test_the_flow_input_carries_resources_and_settings(fnf, flow, localcloud, monkeypatch):
+    monkeypatch.setenv("OSSBATCH_UNZIP_FUNCTION", "ossbatch-unzip-fn")
+    monkeypatch.setenv("OSSBATCH_NOTIFICATION_QUEUE", "unzip-done")
+    monkeypatch.setenv("OSSBATCH_DELETE_AFTER_SUCCESS", "true")
+    started = json.loads(trigger.handler(event("in/r.zip"), fc_context(localcloud)))["started"]
+    described = fnf.describe_execution(
+        models.DescribeExecutionRequest(flow_name=flow, execution_name=started[0])
+    ).body
+    doc = json.loads(described.input)
+    region, account = localcloud.region, localcloud.account_id
+    assert doc["resources"] == {
+        "unzip": f"acs:fc:{region}:{account}:functions/ossbatch-unzip-fn/LATEST",
+        "flow": f"acs:fnf:{region}:{account}:flow/{flow}",
+        "queue": f"acs:mns:{region}:{account}:/queues/unzip-done/messages",
+    }
+    assert doc["settings"] == {"delete_after_success": True} and doc["job_id"] == started[0]
