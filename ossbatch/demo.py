@@ -270,19 +270,19 @@ def _receive(conn, queue, url: str, key: str, timeout: float):
     """(MNS message for key, None) or (None, why the run failed without one)."""
     from mns.mns_exception import MNSExceptionBase
 
+    from ossbatch import notifications
     from ossbatch.unzipruns import runs
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            msg = queue.receive_message(wait_seconds=3)
+            msg, body = notifications.receive(queue, wait_seconds=3)
         except MNSExceptionBase:  # MessageNotExist (empty queue) or a network hiccup
             rows = runs(conn, url)
             if rows and rows[0]["status"] == "Failed":
                 return None, f"unzip run {rows[0]['execution']} failed: {rows[0]['error']}"
             continue
         queue.delete_message(msg.receipt_handle)
-        body = json.loads(msg.message_body)
         if body.get("key") == key:
             return body, None
     return None, None

@@ -10,7 +10,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from ossbatch import cloud, sampledata
+from ossbatch import cloud, notifications, sampledata
 from ossbatch.cli import app
 
 runner = CliRunner()
@@ -126,11 +126,6 @@ def test_status_of_an_unknown_job_is_a_usage_error(local):
     assert code == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="interface gap: handlers/trigger.py starts the unzip flow without "
-    "resources/settings (see docs/decisions/flow-resources-in-input.md)",
-)
 def test_zip_upload_is_extracted_by_the_trigger_and_notified(local):
     data_dir, conn = local
     packages = conn.oss_bucket(conn.buckets["packages"])
@@ -141,11 +136,10 @@ def test_zip_upload_is_extracted_by_the_trigger_and_notified(local):
     message = None
     while time.monotonic() < deadline and message is None:
         try:
-            msg = queue.receive_message(wait_seconds=3)
+            msg, body = notifications.receive(queue, wait_seconds=3)
         except Exception:
             continue
         queue.delete_message(msg.receipt_handle)
-        body = json.loads(msg.message_body)
         if body.get("key") == "incoming/e2e.zip":
             message = body
     assert message is not None and message["status"] == "succeeded"

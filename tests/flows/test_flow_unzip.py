@@ -66,11 +66,6 @@ def test_clean_extraction_sends_one_succeeded_message_with_the_result(stack):
     assert packages.object_exists(key), "delete_after_success is off: keep the package"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="interface gap: handlers/unzip.py has no way to delete the package "
-    "(the flow's DeletePackage task sends action=delete_package)",
-)
 def test_clean_extraction_deletes_the_package_when_configured(stack):
     payload, _ = sampledata.build_zip(5)
     packages, key, record, message = extract(stack, payload, delete=True)

@@ -28,11 +28,6 @@ def test_copy_and_restore_are_exact_under_faults_and_stalls(chaos_run):
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-@pytest.mark.xfail(
-    strict=True,
-    reason="interface gap: handlers/trigger.py passes no resources to the unzip flow "
-    "(docs/decisions/flow-resources-in-input.md)",
-)
 def test_zip_uploaded_under_chaos_is_extracted_exactly(chaos_run):
     line = chaos_run["unzip"]
     assert line.ok, line.detail
