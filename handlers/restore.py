@@ -1,7 +1,8 @@
 """restore: submit restores of archived objects, and poll until they are readable.
 
-submit: HEAD each object; only Archive/ColdArchive/DeepColdArchive are submitted (Days,
-Tier); 409 RestoreAlreadyInProgress counts as submitted; an already restored object
+submit: only Archive/ColdArchive/DeepColdArchive are submitted (Days, Tier) — straight
+with POST ?restore where its answer alone tells the outcome (class known from the listing,
+or the default Standard tier), else after a HEAD that gives the class for the tier; 409 RestoreAlreadyInProgress counts as submitted; an already restored object
 counts as restored. poll: HEAD each key; ``x-oss-restore: ongoing-request="false"``
 means readable, ``"true"`` pending, and no header means *not submitted* — never done.
 """
@@ -91,6 +92,9 @@ class Restorer:
             return
         bucket = self.clients.bucket(item.ref.bucket)
         try:
+            if self.event.mode != "poll" and self.can_submit_blind(item):
+                self.submit_blind(item, bucket)
+                return
             head = self.retry.call(bucket.head_object, item.ref.key)
             status = restore_status(head.headers)
             if self.event.mode == "poll":
@@ -111,6 +115,30 @@ class Restorer:
                 )
                 return
             self.fail(item, code, error_message(exc), getattr(exc, "attempts", 1))
+
+    def can_submit_blind(self, item: WorkItem) -> bool:
+        """True when the POST alone decides the outcome, so the HEAD can be saved.
+
+        Needs the class from the listing, or the Standard tier, which is OSS's default for
+        every archived class and so needs no JobParameters (no class to know).
+        """
+        return item.storage_class in ARCHIVED_CLASSES or self.event.tier == "Standard"
+
+    def submit_blind(self, item: WorkItem, bucket) -> None:
+        """POST ?restore without a HEAD: 202 submitted, 200 restored, 409 in progress,
+        400 OperationNotSupported = not archived (readable, skipped)."""
+        tier = tier_for(item.storage_class, self.event.tier) if item.storage_class else None
+        config = RestoreConfiguration(self.event.days, RestoreJobParameters(tier) if tier else None)
+        try:
+            result = self.retry.call(bucket.restore_object, item.ref.key, input=config)
+            outcome = "restored" if result.status == 200 else "submitted"
+        except oss2.exceptions.RestoreAlreadyInProgress:
+            outcome = "submitted"
+        except oss2.exceptions.OperationNotSupported:
+            self.count("skipped")
+            return
+        self.count(outcome)
+        self.count("done")
 
     def submit_one(self, item: WorkItem, bucket, status: RestoreStatus) -> None:
         if status.state == "readable":

@@ -46,9 +46,8 @@ def test_only_archived_objects_are_submitted(env, localcloud, bucket):
     delta = counter_delta(before, oss_counters(localcloud))
     assert result["counters"]["submitted"] == 3 and result["counters"]["skipped"] == 2
     assert delta.get("RestoreObject") == 3
-    assert (
-        delta.get("HeadObject") == 3
-    )  # the listing's storage class spares HEADs of readable objects
+    # the listing's storage class decides: readable objects are skipped, archived ones POSTed
+    assert not delta.get("HeadObject")
     assert (
         bucket.head_object("o/cold")
         .headers.get("x-oss-restore", "")
@@ -127,6 +126,24 @@ def test_restore_from_an_index(env, localcloud, bucket):
     }
     result = run(ev, localcloud)
     assert result["done"] and result["counters"]["submitted"] == 2
+
+
+def test_an_index_with_the_default_tier_submits_without_a_head(env, localcloud, bucket):
+    put(bucket, "o/std", "Standard")
+    put(bucket, "o/arc", "Archive")
+    put(bucket, "o/cold", "ColdArchive")
+    bucket.restore_object("o/arc")  # already running: 409 counts as submitted
+    lines = "".join(f"{bucket.bucket_name},o/{k}\n" for k in ("std", "arc", "cold", "ghost"))
+    bucket.put_object("idx.csv", lines)
+    before = oss_counters(localcloud)
+    ev = {"job_id": "r1", "index": {"bucket": bucket.bucket_name, "key": "idx.csv"}}
+    result = run(ev, localcloud)
+    delta = counter_delta(before, oss_counters(localcloud))
+    counters = result["counters"]
+    assert (counters["submitted"], counters["skipped"], counters["failed"]) == (2, 1, 1)
+    # one HEAD for the index object's size; none for the four listed objects
+    assert delta.get("HeadObject", 0) <= 1 and delta.get("RestoreObject") == 4
+    assert read_report(bucket, result["report_key"])[0]["key"] == "o/ghost"
 
 
 def test_missing_bucket_is_systemic(env, localcloud, oss_auth):
