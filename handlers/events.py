@@ -148,6 +148,9 @@ class UnzipEvent(JobEvent):
     package_dir: bool = Field(True, description="put entries under <package name without .zip>/")
     strip_suffix: str = ".zip"
     marker: int = Field(0, ge=0, description="index of the next central-directory entry")
+    first_page_at: float | None = Field(
+        None, description="epoch seconds the extraction's first page started (passed back)"
+    )
     name_encoding: str | None = Field(None, description="default: $OSSBATCH_NAME_ENCODING or utf-8")
     password: str | None = None
     directories: Literal["skip", "marker"] = "skip"

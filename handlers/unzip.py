@@ -37,7 +37,7 @@ from .zipdir import CentralDirectory, read_central_directory
 from .zipio import EntryWriter, PackageReader, raise_package_error, stream_error_code
 from .zipnames import check_encoding
 from .zipplan import DEFLATE64, PlannedEntry, plan_entries
-from .zipsafety import InflationGuard, Limits, UnsafeEntry, package_dir_name
+from .zipsafety import InflationGuard, Limits, UnsafeEntry, output_key, package_dir_name
 
 
 @dataclass
@@ -63,6 +63,8 @@ class UnzipResult:
     report_key: str | None
     package: dict
     output_prefix: str
+    package_prefix: str = ""
+    first_page_at: float = 0.0
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -75,11 +77,16 @@ class UnzipResult:
             "report_key": self.report_key,
             "package": self.package,
             "output_prefix": self.output_prefix,
+            "package_prefix": self.package_prefix,
+            "first_page_at": self.first_page_at,
+            # wall time since the first page: the flow's notification reports it as duration
+            "elapsed_seconds": round(time.time() - self.first_page_at, 3),
             "all_succeeded": self.done and self.totals.get("failed", 0) == 0,
         }
 
 
 def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> UnzipResult:
+    first_page_at = event.first_page_at or time.time()
     retry = clients.retry
     pkg = event.package
     package_bucket = clients.bucket(pkg.bucket)
@@ -229,6 +236,8 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
         report_key,
         {"bucket": pkg.bucket, "key": pkg.key, "etag": etag, "size": size},
         prefix,
+        package_prefix=output_key(prefix, pdir, ""),
+        first_page_at=first_page_at,
     )
 
 

@@ -47,6 +47,32 @@ def extract(stack, payload: bytes, delete: bool = True):
     return packages, key, record, mine[0]
 
 
+def test_a_long_extraction_continues_in_fresh_executions_and_notifies_once(stack):
+    payload, expected = sampledata.build_zip(30)
+    packages = stack.bucket("pkg")
+    key = f"incoming/{uuid.uuid4().hex[:6]}.zip"
+    etag = packages.put_object(key, payload).etag.strip('"').upper()
+    doc = unzip_input(stack, key, etag, delete=False)
+    # 4 entries a page, 3 pages an execution: 8 pages = the first execution + 2 continuations
+    doc["settings"].update(pages_per_execution=3, tuning={"max_items": 4})
+    stack.engine.start_execution("ossbatch-unzip", doc["job_id"], json.dumps(doc))
+    first = stack.engine.wait("ossbatch-unzip", doc["job_id"], 120)
+    assert json.loads(first.output)["status"] == "continued"
+    second = stack.engine.wait("ossbatch-unzip", f"{doc['job_id']}--1", 120)
+    assert json.loads(second.output)["status"] == "continued"
+    last = stack.engine.wait("ossbatch-unzip", f"{doc['job_id']}--2", 120)
+    assert last.status == "Succeeded"
+    mine = [m for m in map(json.loads, (x.body for x in stack.mns.receive("notify", 16)))
+            if m.get("key") == key]
+    assert len(mine) == 1 and mine[0]["status"] == "succeeded"
+    assert mine[0]["entries"] == 30 and mine[0]["extracted"] == 30
+    assert mine[0]["duration_seconds"] >= 0
+    package_prefix = mine[0]["package_prefix"]
+    assert package_prefix.endswith(package_dir_name(key) + "/")
+    for name, data in expected.items():
+        assert packages.get_object(package_prefix + name).read() == data
+
+
 def test_clean_extraction_sends_one_succeeded_message_with_the_result(stack):
     payload, expected = sampledata.build_zip(30)
     packages, key, record, message = extract(stack, payload, delete=False)
