@@ -90,6 +90,18 @@ def serve(
         float, Opt(help="Probability (0..1) of an extra stall of --stall-ms.")
     ] = 0.0,
     stall_ms: Annotated[float, Opt(help="Length of a stall (ms).")] = 0.0,
+    max_events: Annotated[
+        int | None,
+        Opt(help="Event-history limit per flow execution (default 5,000, CloudFlow's).", min=10),
+    ] = None,
+    resume_executions: Annotated[
+        bool | None,
+        Opt(
+            "--resume-executions/--fail-interrupted",
+            help="On start, resume executions a crash interrupted, or end them Failed "
+            "(FnF.ExecutionInterrupted). Default: resume.",
+        ),
+    ] = None,
     log_level: Annotated[
         str, Opt(help="Log level of localcloud's own messages (stderr).")
     ] = "warning",
@@ -128,6 +140,12 @@ def serve(
         restore_seconds=restore,
         day_seconds=day_seconds,
         faults=faults,
+        # unset flags leave the engine's env-var defaults (LOCALCLOUD_FLOW_*) in force
+        options={
+            k: v
+            for k, v in (("flow_max_events", max_events), ("flow_resume", resume_executions))
+            if v is not None
+        },
     )
     from localcloud.server import serve as run
 

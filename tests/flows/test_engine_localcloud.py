@@ -43,8 +43,11 @@ def describe(fnf: Client, flow: str, name: str, wait: int = 0):
     ).body
 
 
-def test_localcloud_serves_fnf_with_a_configurable_event_limit(clouds, tmp_path):
-    cloud = launcher.start(tmp_path / "lc", env={"LOCALCLOUD_FLOW_MAX_EVENTS": "30"})
+@pytest.mark.parametrize(
+    "how", [{"args": ("--max-events", "30")}, {"env": {"LOCALCLOUD_FLOW_MAX_EVENTS": "30"}}]
+)
+def test_localcloud_serves_fnf_with_a_configurable_event_limit(clouds, tmp_path, how):
+    cloud = launcher.start(tmp_path / "lc", *how.get("args", ()), env=how.get("env"))
     clouds.append(cloud)
     fnf = fnf_client(cloud)
     fnf.create_flow(
