@@ -58,13 +58,21 @@ class LocalCloud:
             self.process.wait(15)
 
 
-def start(data_dir: str | os.PathLike | None = None, *args: str, timeout: float = 60.0,
-          env: dict | None = None) -> LocalCloud:
+def start(
+    data_dir: str | os.PathLike | None = None,
+    *args: str,
+    timeout: float = 60.0,
+    env: dict | None = None,
+) -> LocalCloud:
     """Run `localcloud serve --data-dir D --oss-port 0 ... *args` and wait until it is ready."""
     data_dir = Path(data_dir or tempfile.mkdtemp(prefix="localcloud-"))
     cmd = [sys.executable, "-m", "localcloud", "serve", "--data-dir", str(data_dir), *args]
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
         env={**os.environ, **(env or {})},
     )
     lines: list[str] = []
@@ -77,7 +85,7 @@ def start(data_dir: str | os.PathLike | None = None, *args: str, timeout: float 
         for line in proc.stdout:
             line = line.rstrip("\n")
             if line.startswith(READY_PREFIX) and not got_ready.is_set():
-                ready.update(json.loads(line[len(READY_PREFIX):]))
+                ready.update(json.loads(line[len(READY_PREFIX) :]))
                 got_ready.set()
             lines.append(line)
             if len(lines) > 5000:

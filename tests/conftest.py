@@ -14,7 +14,8 @@ def localcloud(tmp_path_factory):
     """One localcloud for the session (fast restore clock); stopped at session end."""
     cloud = launcher.start(
         tmp_path_factory.mktemp("localcloud"),
-        "--restore-seconds", "Archive=1,ColdArchive=2,DeepColdArchive=3",
+        "--restore-seconds",
+        "Archive=1,ColdArchive=2,DeepColdArchive=3",
     )
     yield cloud
     cloud.stop()

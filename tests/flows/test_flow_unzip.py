@@ -62,8 +62,11 @@ def test_a_long_extraction_continues_in_fresh_executions_and_notifies_once(stack
     assert json.loads(second.output)["status"] == "continued"
     last = stack.engine.wait("ossbatch-unzip", f"{doc['job_id']}--2", 120)
     assert last.status == "Succeeded"
-    mine = [m for m in map(json.loads, (x.body for x in stack.mns.receive("notify", 16)))
-            if m.get("key") == key]
+    mine = [
+        m
+        for m in map(json.loads, (x.body for x in stack.mns.receive("notify", 16)))
+        if m.get("key") == key
+    ]
     assert len(mine) == 1 and mine[0]["status"] == "succeeded"
     assert mine[0]["entries"] == 30 and mine[0]["extracted"] == 30
     assert mine[0]["duration_seconds"] >= 0
