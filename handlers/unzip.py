@@ -85,8 +85,27 @@ class UnzipResult:
         }
 
 
-def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> UnzipResult:
-    first_page_at = event.first_page_at or time.time()
+@dataclass
+class PackagePlan:
+    """One package version's central directory turned into output keys."""
+
+    etag: str
+    size: int
+    reader: PackageReader
+    directory: CentralDirectory
+    limits: Limits
+    plan: list
+    prefix: str
+    package_dir: str
+    out_bucket_name: str
+
+    @property
+    def package_prefix(self) -> str:
+        return output_key(self.prefix, self.package_dir, "")
+
+
+def plan_package(event: UnzipEvent, clients: OssClients) -> PackagePlan:
+    """HEAD (pinned to the ETag when known), read the central directory, plan every entry."""
     retry = clients.retry
     pkg = event.package
     package_bucket = clients.bucket(pkg.bucket)
@@ -138,7 +157,19 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
         directories=event.directories,
         has_password=event.password is not None,
     )
-    out_bucket_name = event.output_bucket or pkg.bucket
+    return PackagePlan(
+        etag, size, reader, directory, limits, plan, prefix, pdir, event.output_bucket or pkg.bucket
+    )
+
+
+def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> UnzipResult:
+    first_page_at = event.first_page_at or time.time()
+    retry = clients.retry
+    pkg = event.package
+    planned = plan_package(event, clients)
+    etag, size, reader, plan = planned.etag, planned.size, planned.reader, planned.plan
+    directory, limits = planned.directory, planned.limits
+    prefix, out_bucket_name = planned.prefix, planned.out_bucket_name
     out_bucket = clients.bucket(out_bucket_name)
     package_id = hashlib.sha256(f"{pkg.bucket}\0{pkg.key}\0{etag}".encode()).hexdigest()[:16]
     report = ReportPart(
@@ -236,7 +267,7 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
         report_key,
         {"bucket": pkg.bucket, "key": pkg.key, "etag": etag, "size": size},
         prefix,
-        package_prefix=output_key(prefix, pdir, ""),
+        package_prefix=planned.package_prefix,
         first_page_at=first_page_at,
     )
 
@@ -451,11 +482,33 @@ def _record_fail(p, report, tally, code, message, attempts=1, counted=False):
     )
 
 
+def missing_output(planned: PackagePlan, clients: OssClients) -> list[str]:
+    """Output keys of extractable file entries that are absent or of another size.
+
+    One LIST per 1,000 objects under the package prefix: the delete depends on the
+    extraction having verifiably landed, not on what the caller says about it.
+    """
+    expected = {
+        p.key: p.entry.uncompressed_size
+        for p in planned.plan
+        if p.extractable and p.key and not p.entry.is_dir
+    }
+    if not expected:
+        return []
+    bucket = clients.bucket(planned.out_bucket_name)
+    for obj in oss2.ObjectIteratorV2(bucket, prefix=planned.package_prefix):
+        if expected.get(obj.key) == obj.size:
+            del expected[obj.key]
+    return sorted(expected)
+
+
 def delete_package(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:
-    """Delete the package, but only the version that was extracted (its ETag, when known).
+    """Delete the package, but only the version that was extracted (its ETag, when known)
+    and only when every extractable entry is in the output with its size.
 
     OSS DeleteObject has no If-Match, so the ETag is compared with a HEAD first: a package
-    re-uploaded after the extraction is kept (PackageRejected: PackageChanged).
+    re-uploaded after the extraction is kept (PackageRejected: PackageChanged); so is one
+    whose output is incomplete (PackageRejected: ExtractionIncomplete).
     """
     pkg = event.package
     bucket = clients.bucket(pkg.bucket)
@@ -472,6 +525,13 @@ def delete_package(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:
         raise PackageRejected(
             "PackageChanged",
             f"oss://{pkg.bucket}/{pkg.key} is now version {etag}, not the extracted {pkg.etag}: kept",
+        )
+    missing = missing_output(plan_package(event, clients), clients)
+    if missing:
+        raise PackageRejected(
+            "ExtractionIncomplete",
+            f"oss://{pkg.bucket}/{pkg.key}: {len(missing)} extracted entries are missing or "
+            f"differ in size (first: {missing[0]!r}): package kept; extract it again",
         )
     try:
         clients.retry.call(bucket.delete_object, pkg.key)

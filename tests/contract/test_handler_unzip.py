@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import oss2
@@ -300,3 +301,19 @@ def test_delete_package_removes_only_the_extracted_version(env, localcloud, buck
     assert deleted["deleted"] and not bucket.object_exists("in/pkg.zip")
     again = run({**ev, "action": "delete_package"}, localcloud)  # a retried delete is fine
     assert again["deleted"] and again["already_gone"]
+
+
+def test_delete_package_refuses_while_the_output_is_incomplete(env, localcloud, bucket):
+    ev = upload(bucket, zipcorpus.ordinary())
+    delete = {**ev, "action": "delete_package"}
+    with pytest.raises(PackageRejected, match="ExtractionIncomplete"):
+        run(delete, localcloud)  # never extracted
+    assert bucket.object_exists("in/pkg.zip")
+    run(ev, localcloud)
+    extracted = sorted(outputs(bucket))
+    bucket.delete_object(extracted[0])  # one entry lost after the extraction
+    with pytest.raises(PackageRejected, match=f"ExtractionIncomplete.*{re.escape(extracted[0])}"):
+        run(delete, localcloud)
+    assert bucket.object_exists("in/pkg.zip")
+    run(ev, localcloud)  # extracting again restores it; now the delete may go ahead
+    assert run(delete, localcloud)["deleted"] and not bucket.object_exists("in/pkg.zip")
