@@ -93,7 +93,7 @@ class Restorer:
         bucket = self.clients.bucket(item.ref.bucket)
         try:
             if self.event.mode != "poll" and self.can_submit_blind(item):
-                self.submit_blind(item, bucket)
+                self.post_restore(item, bucket, item.storage_class)
                 return
             head = self.retry.call(bucket.head_object, item.ref.key)
             status = restore_status(head.headers)
@@ -124,10 +124,11 @@ class Restorer:
         """
         return item.storage_class in ARCHIVED_CLASSES or self.event.tier == "Standard"
 
-    def submit_blind(self, item: WorkItem, bucket) -> None:
-        """POST ?restore without a HEAD: 202 submitted, 200 restored, 409 in progress,
-        400 OperationNotSupported = not archived (readable, skipped)."""
-        tier = tier_for(item.storage_class, self.event.tier) if item.storage_class else None
+    def post_restore(self, item: WorkItem, bucket, storage_class: str | None) -> None:
+        """POST ?restore (after a HEAD or without one): 202 submitted, 200 restored, 409 in progress,
+        400 OperationNotSupported = not archived (readable, skipped). Without a known class no
+        tier is sent: Standard, OSS's default for every archived class."""
+        tier = tier_for(storage_class, self.event.tier) if storage_class else None
         config = RestoreConfiguration(self.event.days, RestoreJobParameters(tier) if tier else None)
         try:
             result = self.retry.call(bucket.restore_object, item.ref.key, input=config)
@@ -152,15 +153,7 @@ class Restorer:
             self.count("submitted")
             self.count("done")
             return
-        tier = tier_for(status.storage_class, self.event.tier)
-        config = RestoreConfiguration(self.event.days, RestoreJobParameters(tier) if tier else None)
-        try:
-            result = self.retry.call(bucket.restore_object, item.ref.key, input=config)
-            outcome = "restored" if result.status == 200 else "submitted"
-        except oss2.exceptions.RestoreAlreadyInProgress:
-            outcome = "submitted"
-        self.count(outcome)
-        self.count("done")
+        self.post_restore(item, bucket, status.storage_class)
 
     def poll_one(self, item: WorkItem, status: RestoreStatus) -> None:
         if status.state in ("readable", "restored"):

@@ -102,27 +102,27 @@ def error(code: str, message: str, request_id: str, host_id: str) -> bytes:
     )
 
 
-def queue_attributes(info: QueueInfo) -> bytes:
+def _queue_fields(info: QueueInfo) -> list[tuple[str, object]]:
+    """GetQueueAttributes and ListQueue (with x-mns-with-meta) render the same fields."""
     a = info.attributes
-    return document(
-        "Queue",
-        _elements(
-            [
-                ("QueueName", info.name),
-                ("CreateTime", info.create_time),
-                ("LastModifyTime", info.last_modify_time),
-                ("DelaySeconds", a.delay_seconds),
-                ("MaximumMessageSize", a.maximum_message_size),
-                ("MessageRetentionPeriod", a.message_retention_period),
-                ("VisibilityTimeout", a.visibility_timeout),
-                ("PollingWaitSeconds", a.polling_wait_seconds),
-                ("ActiveMessages", info.active_messages),
-                ("InactiveMessages", info.inactive_messages),
-                ("DelayMessages", info.delay_messages),
-                ("LoggingEnabled", "True" if a.logging_enabled else "False"),
-            ]
-        ),
-    )
+    return [
+        ("QueueName", info.name),
+        ("CreateTime", info.create_time),
+        ("LastModifyTime", info.last_modify_time),
+        ("DelaySeconds", a.delay_seconds),
+        ("MaximumMessageSize", a.maximum_message_size),
+        ("MessageRetentionPeriod", a.message_retention_period),
+        ("VisibilityTimeout", a.visibility_timeout),
+        ("PollingWaitSeconds", a.polling_wait_seconds),
+        ("ActiveMessages", info.active_messages),
+        ("InactiveMessages", info.inactive_messages),
+        ("DelayMessages", info.delay_messages),
+        ("LoggingEnabled", "True" if a.logging_enabled else "False"),
+    ]
+
+
+def queue_attributes(info: QueueInfo) -> bytes:
+    return document("Queue", _elements(_queue_fields(info)))
 
 
 def queue_list(urls_and_meta: list[tuple[str, QueueInfo | None]], next_marker: str) -> bytes:
@@ -130,21 +130,7 @@ def queue_list(urls_and_meta: list[tuple[str, QueueInfo | None]], next_marker: s
     for url, info in urls_and_meta:
         fields = [("QueueURL", url)]
         if info is not None:
-            a = info.attributes
-            fields += [
-                ("QueueName", info.name),
-                ("CreateTime", info.create_time),
-                ("LastModifyTime", info.last_modify_time),
-                ("DelaySeconds", a.delay_seconds),
-                ("MaximumMessageSize", a.maximum_message_size),
-                ("MessageRetentionPeriod", a.message_retention_period),
-                ("VisibilityTimeout", a.visibility_timeout),
-                ("PollingWaitSeconds", a.polling_wait_seconds),
-                ("ActiveMessages", info.active_messages),
-                ("InactiveMessages", info.inactive_messages),
-                ("DelayMessages", info.delay_messages),
-                ("LoggingEnabled", "True" if a.logging_enabled else "False"),
-            ]
+            fields += _queue_fields(info)
         items.append(f"<Queue>{_elements(fields)}</Queue>")
     marker = _elements([("NextMarker", next_marker)]) if next_marker else ""
     return document("Queues", "".join(items) + marker)
