@@ -11,6 +11,8 @@ import json
 import re
 import threading
 
+from .clients import upload_headers
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
@@ -52,10 +54,11 @@ class ReportPart:
         """PUT the part (if any record) and return its key; None when there is nothing to report."""
         if not self._lines:
             return None
+        body = self.body()
         retry.call(
             bucket.put_object,
             self.key,
-            self.body(),
-            headers={"Content-Type": "application/x-ndjson"},
+            body,
+            headers=upload_headers(body, {"Content-Type": "application/x-ndjson"}),
         )
         return self.key

@@ -25,7 +25,7 @@ import oss2
 import stream_unzip
 
 from .budget import TimeBudget
-from .clients import OssClients, error_code, error_message, raise_if_systemic
+from .clients import OssClients, error_code, error_message, raise_if_systemic, upload_headers
 from .errors import InvalidEvent, PackageRejected
 from .events import UnzipEvent, parse_event
 from .invocation import add_counters, budget_for, clients_for
@@ -206,7 +206,19 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
                 i += 1
                 continue
             if p.entry.is_dir:  # directories == "marker"
-                pending.append((p, pool.submit(retry.call, out_bucket.put_object, p.key, b""), 0))
+                pending.append(
+                    (
+                        p,
+                        pool.submit(
+                            retry.call,
+                            out_bucket.put_object,
+                            p.key,
+                            b"",
+                            headers=upload_headers(b""),
+                        ),
+                        0,
+                    )
+                )
                 tally.entries += 1
                 i += 1
                 continue

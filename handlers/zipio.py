@@ -5,7 +5,7 @@ from __future__ import annotations
 import oss2
 import stream_unzip
 
-from .clients import drained, error_code, raise_if_systemic
+from .clients import drained, error_code, raise_if_systemic, upload_headers
 from .errors import PackageRejected
 from .pool import BoundedPool
 from .retrying import RetryPolicy
@@ -128,7 +128,14 @@ class EntryWriter:
         )
 
     def _upload_part(self, number: int, data: bytes):
-        result = self.retry.call(self.bucket.upload_part, self.key, self.upload_id, number, data)
+        result = self.retry.call(
+            self.bucket.upload_part,
+            self.key,
+            self.upload_id,
+            number,
+            data,
+            headers=upload_headers(data),
+        )
         return oss2.models.PartInfo(number, result.etag, size=len(data))
 
     def finish(self):
@@ -146,7 +153,8 @@ class EntryWriter:
         return None
 
     def _put(self, data: bytes) -> None:
-        self.retry.call(self.bucket.put_object, self.key, data)  # drop the response: 100k entries
+        # drop the response: 100k entries
+        self.retry.call(self.bucket.put_object, self.key, data, headers=upload_headers(data))
 
     def abort(self) -> None:
         for f in self.part_futures:

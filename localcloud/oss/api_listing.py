@@ -17,7 +17,8 @@ from .xmlwire import document, element, iso8601, key_text
 def _max_keys(value: str | None) -> int:
     if value is None or value == "":
         return 100
-    if not is_uint(value.lstrip("-")):
+    # one leading minus at most: "--0" is not a number (int() would raise, a 500)
+    if not is_uint(value[1:] if value.startswith("-") else value):
         raise errors.InvalidArgument(
             f"max-keys {value!r} is not a number.", ArgumentName="max-keys"
         )
