@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 import zipfile
 from pathlib import Path
@@ -49,15 +48,6 @@ def context(cloud, timeout=3600):
         region=cloud.region,
         account_id=cloud.account_id,
     )
-
-
-def set_latency(cloud, ms: float) -> None:
-    req = urllib.request.Request(
-        f"{cloud.admin_endpoint}/faults",
-        method="POST",
-        data=json.dumps({"latency_ms": ms}).encode(),
-    )
-    urllib.request.urlopen(req, timeout=10).read()
 
 
 def write_mixed(path: Path, total: int, seed: int) -> int:
@@ -179,7 +169,7 @@ def main() -> int:
                 mixed = tmp / "mixed.zip"
                 uncompressed = write_mixed(mixed, int(500 * MB * SCALE), seed=1)
                 bucket.put_object_from_file("in/mixed.zip", str(mixed))
-                set_latency(cloud, LATENCY_MS)
+                cloud.set_faults(latency_ms=LATENCY_MS)
                 ours = extract_in_child(cloud, bucket.bucket_name, "in/mixed.zip")
                 out_dir = tmp / "cli"
                 started = time.perf_counter()
@@ -226,9 +216,9 @@ def main() -> int:
                 count = int(100_000 * SCALE)
                 tiny = tmp / "tiny.zip"
                 write_tiny(tiny, count)
-                set_latency(cloud, 0)
+                cloud.set_faults(latency_ms=0)
                 bucket.put_object_from_file("in/tiny.zip", str(tiny))
-                set_latency(cloud, LATENCY_MS)
+                cloud.set_faults(latency_ms=LATENCY_MS)
                 tiny_run = extract_in_child(
                     cloud, bucket.bucket_name, "in/tiny.zip", {"tuning": {"concurrency": 64}}
                 )
@@ -252,7 +242,7 @@ def main() -> int:
 
             if "memory" in PARTS:
                 # 3. memory: 2 GB vs 200 MB archives -------------------------------------------
-                set_latency(cloud, 0)
+                cloud.set_faults(latency_ms=0)
                 rss = {}
                 for label, size in (("200MB", 200 * MB), ("2GB", 2048 * MB)):
                     path = tmp / f"rss-{label}.zip"

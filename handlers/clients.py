@@ -79,6 +79,7 @@ class OssClients:
         timeout_seconds: float = 30.0,
     ):
         self.endpoint = endpoint
+        self.credentials = credentials  # page worker processes build their own clients
         if credentials.security_token:
             self.auth = oss2.StsAuth(
                 credentials.access_key_id,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,8 +25,10 @@ from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .paging import WorkItem, iter_index, iter_prefix, run_page
 from .pool import BoundedPool
+from .processes import PageWorkers, default_processes, make_spec
 from .report import ReportPart, part_key
 from .retrying import attempts_of
+from .tally import Tally
 
 # headers that carry an object's metadata through a multipart copy
 PRESERVED_HEADERS = (
@@ -48,19 +49,6 @@ class SourceFacts:
     etag: str | None
     crc64: str | None = None
     headers: dict | None = None
-
-
-class Tally:
-    """Thread-safe counters: done, skipped, failed, bytes."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.values = {"done": 0, "skipped": 0, "failed": 0, "bytes": 0}
-
-    def add(self, **deltas: int) -> None:
-        with self._lock:
-            for k, v in deltas.items():
-                self.values[k] = self.values.get(k, 0) + v
 
 
 class ObjectCopier:
@@ -217,6 +205,11 @@ class ObjectCopier:
         )
 
 
+def worker_copier(event_json: str, clients: OssClients, report: ReportPart, tally: Tally):
+    """The item processor of a page worker process (handlers.processes)."""
+    return ObjectCopier(parse_event(CopyEvent, event_json), clients, report, tally)
+
+
 def _hint(exc: oss2.exceptions.OssError, item: WorkItem) -> str:
     code = error_code(exc)
     if code in ("NoSuchKey", "NotFound"):
@@ -239,8 +232,24 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
     tally = Tally()
     copier = ObjectCopier(event, clients, report, tally)
     tuning = event.tuning
-    with BoundedPool(tuning.concurrency, tuning.max_buffered_mb * 1024 * 1024) as pool:
-        page = run_page(items, copier, pool, budget, start=start, max_items=tuning.max_items)
+    processes = tuning.processes or default_processes()
+
+    def merge(deltas: dict, lines: list[bytes]) -> None:
+        tally.add(**deltas)
+        report.add_lines(lines)
+
+    with BoundedPool(tuning.concurrency, tuning.max_buffered_mb * 1024 * 1024) as local:
+        workers = PageWorkers(
+            local,
+            make_spec("handlers.copy:worker_copier", event, clients) if processes > 1 else None,
+            processes=processes,
+            fanout_after=tuning.fanout_after_items,
+            on_result=merge,
+        )
+        try:
+            page = run_page(items, copier, workers, budget, start=start, max_items=tuning.max_items)
+        finally:
+            workers.close()
     report_bucket = clients.bucket(event.resolved_report_bucket(event.dest.bucket))
     report_key = report.write(report_bucket, clients.retry)
     counters = dict(tally.values)

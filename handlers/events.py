@@ -95,7 +95,20 @@ class Destination(Strict):
     storage_class: StorageClass | None = None
 
 
+class CopyTuning(Tuning):
+    processes: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="worker processes for a long page; default $OSSBATCH_PROCESSES, else usable CPUs",
+    )
+    fanout_after_items: int = Field(
+        256, ge=0, description="items a page runs in-process before worker processes join"
+    )
+
+
 class CopyEvent(SourcedEvent):
+    tuning: CopyTuning = CopyTuning()
     dest: Destination
     multipart_threshold: int = Field(
         1024**3, ge=1, description="bytes; larger objects use UploadPartCopy"

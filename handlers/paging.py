@@ -103,7 +103,9 @@ def run_page(
             done = False
             break
         if item.ref is not None or item.error is not None:
-            futures.append(pool.submit(process, item))
+            future = pool.submit(process, item)
+            if not futures or futures[-1] is not future:  # page workers: one future per batch
+                futures.append(future)
             taken += 1
         after = item.after
         # surface systemic errors early instead of burning the whole page

@@ -40,6 +40,17 @@ class ReportPart:
         with self._lock:
             self._lines.append(line)
 
+    def add_lines(self, lines: list[bytes]) -> None:
+        """Records already encoded elsewhere (a page worker process)."""
+        with self._lock:
+            self._lines.extend(lines)
+
+    def take_lines(self) -> list[bytes]:
+        """Hand over (and forget) the records so far: a worker sends them to its parent."""
+        with self._lock:
+            lines, self._lines = self._lines, []
+        return lines
+
     def __len__(self) -> int:
         return len(self._lines)
 

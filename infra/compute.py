@@ -70,6 +70,7 @@ class Compute(Construct):
                 memory_size=settings[job].memory_mb,
                 timeout=settings[job].timeout_s,
                 disk_size=settings[job].disk_mb,
+                cpu=settings[job].cpu,
                 role=role.arn,
                 environment_variables=env.handler_environment(job),
                 log_config=FunctionLogConfig(

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,14 @@ class LocalCloud:
         if name in info:
             return info[name]
         raise AttributeError(name)
+
+    def set_faults(self, **faults) -> dict:
+        """POST the admin /faults settings (latency_ms, fault_rate, kinds, ops, seed...)."""
+        request = urllib.request.Request(
+            f"{self.admin_endpoint}/faults", method="POST", data=json.dumps(faults).encode()
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"{}")
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""

@@ -153,6 +153,30 @@ class FunctionSettings(Strict):
     memory_mb: int = Field(default=512, ge=FC_MIN_MEMORY_MB, le=FC_MAX_MEMORY_MB)
     timeout_s: int = Field(default=600, ge=1)
     disk_mb: Literal[512, 10240] = 512
+    # vCPUs; unset = FC derives it from memory. FC 3.0: 0.05..16 in steps of 0.05, and
+    # memory (GB) between 1x and 4x the vCPUs.
+    cpu: float | None = Field(default=None, ge=0.05, le=16)
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu_step(cls, value: float | None) -> float | None:
+        if value is not None and abs(value * 20 - round(value * 20)) > 1e-9:
+            raise ValueError(f"cpu {value} must be a multiple of 0.05 vCPU (FC 3.0)")
+        return value
+
+    @model_validator(mode="after")
+    def _memory_per_cpu(self):
+        if self.cpu is not None and not 1 <= self.memory_mb / 1024 / self.cpu <= 4:
+            raise ValueError(
+                f"memory_mb {self.memory_mb} with cpu {self.cpu}: FC 3.0 needs 1 to 4 GB "
+                f"of memory per vCPU ({int(self.cpu * 1024)}..{int(self.cpu * 4096)} MB)"
+            )
+        return self
+
+    @property
+    def processes(self) -> int:
+        """Page worker processes a copy instance can keep busy: its whole vCPUs, at least 1."""
+        return max(1, int(self.cpu)) if self.cpu else 1
 
     @field_validator("memory_mb")
     @classmethod
@@ -362,6 +386,8 @@ class Environment(Strict):
             "OSSBATCH_WATCH_SUFFIX": self.unzip.watch_suffix,
             "OSSBATCH_OUTPUT_PREFIX": self.unzip.output_prefix,
         }
+        if job == "copy":
+            variables["OSSBATCH_PROCESSES"] = str(self.copy_job.function.processes)
         if job == "unzip":
             variables |= unzip | {"OSSBATCH_NAME_ENCODING": self.unzip.name_encoding}
         elif job == "trigger":

@@ -14,20 +14,6 @@ from handlers.events import CopyEvent, parse_event
 from tests.handlerkit import counter_delta, fc_context, oss_counters, read_report
 
 
-@pytest.fixture
-def env(monkeypatch, localcloud):
-    monkeypatch.setenv("OSSBATCH_OSS_ENDPOINT", localcloud.oss_endpoint)
-    monkeypatch.setenv("OSSBATCH_REPORT_PREFIX", "reports/")
-    monkeypatch.delenv("OSSBATCH_REPORT_BUCKET", raising=False)
-
-
-@pytest.fixture
-def dest(localcloud, oss_auth):
-    b = oss2.Bucket(oss_auth, localcloud.oss_endpoint, f"d-{uuid.uuid4().hex[:20]}")
-    b.create_bucket()
-    return b
-
-
 def run(event: dict, cloud, **ctx):
     return copy_handler.run(parse_event(CopyEvent, event), fc_context(cloud, **ctx))
 

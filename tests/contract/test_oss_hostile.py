@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from urllib.parse import urlparse
 
@@ -118,10 +119,25 @@ def _raw_put(cloud, path: str, declared: int, sent: bytes, close: bool = True) -
         )
         if close:
             s.shutdown(socket.SHUT_WR)
-        try:
-            return s.recv(65536)
-        except (ConnectionResetError, TimeoutError):
-            return b""
+        return _read_response(s)
+
+
+def _read_response(s: socket.socket) -> bytes:
+    """Headers plus Content-Length bytes of body: they may arrive in separate segments."""
+    answer = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return answer
+            answer += chunk
+            head, sep, body = answer.partition(b"\r\n\r\n")
+            if sep:
+                length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                if length is None or len(body) >= int(length.group(1)):
+                    return answer
+    except (ConnectionResetError, TimeoutError):
+        return answer
 
 
 def test_truncated_upload_stores_nothing_and_server_survives(localcloud, hostile):

@@ -132,6 +132,29 @@ def test_memory_must_be_a_multiple_of_64(tmp_path):
         load_environment(path)
 
 
+@pytest.mark.parametrize(
+    ("function", "complaint"),
+    [
+        ({"memory_mb": 2048, "cpu": 1.03, "timeout_s": 900}, "multiple of 0.05"),
+        ({"memory_mb": 1024, "cpu": 2, "timeout_s": 900}, "1 to 4 GB of memory per vCPU"),
+        ({"memory_mb": 8192, "cpu": 1, "timeout_s": 900}, "1 to 4 GB of memory per vCPU"),
+        ({"memory_mb": 1024, "cpu": 0, "timeout_s": 900}, "greater than or equal to 0.05"),
+    ],
+)
+def test_cpu_follows_the_fc_rules_and_names_the_function(tmp_path, function, complaint):
+    path = write_variant(tmp_path, copy__function=function)
+    with pytest.raises(EnvironmentFileError, match=r"copy\.function") as err:
+        load_environment(path)
+    assert complaint in str(err.value)
+
+
+def test_copy_processes_come_from_the_whole_vcpus():
+    assert load_environment("prod").handler_environment("copy")["OSSBATCH_PROCESSES"] == "2"
+    # no cpu configured: FC picks a fraction of a vCPU from memory, one process is all it has
+    assert load_environment("dev").handler_environment("copy")["OSSBATCH_PROCESSES"] == "1"
+    assert "OSSBATCH_PROCESSES" not in load_environment("prod").handler_environment("restore")
+
+
 def test_page_budget_must_leave_time_to_save_the_marker(tmp_path):
     path = write_variant(tmp_path, unzip__page_budget_s=900)
     with pytest.raises(EnvironmentFileError, match="page_budget_s"):

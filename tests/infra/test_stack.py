@@ -102,6 +102,7 @@ def test_functions_take_memory_timeout_env_and_logs_from_the_environment(synthes
                 "memory_size": settings[job].memory_mb,
                 "timeout": settings[job].timeout_s,
                 "disk_size": settings[job].disk_mb,
+                **({"cpu": settings[job].cpu} if settings[job].cpu else {}),
                 "environment_variables": env.handler_environment(job),
             },
         ), job
