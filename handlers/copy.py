@@ -245,6 +245,7 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
             processes=processes,
             fanout_after=tuning.fanout_after_items,
             on_result=merge,
+            log=log,
         )
         try:
             page = run_page(items, copier, workers, budget, start=start, max_items=tuning.max_items)

@@ -108,6 +108,7 @@ class RemoteWorker:
         self.on_result = on_result
         self.ready = threading.Event()
         self.lost: BaseException | None = None
+        self.closing = False
         self.outstanding: dict[int, tuple[Future, int]] = {}  # batch id -> (future, items)
         self.in_flight_items = 0
         self._lock = threading.Lock()
@@ -147,7 +148,12 @@ class RemoteWorker:
                 else:
                     future.set_exception(error)
         except (EOFError, OSError) as exc:
-            code = self.process.poll()
+            if self.closing and not self.outstanding:
+                return  # we asked it to finish: a clean exit, not a loss
+            try:
+                code = self.process.wait(5)  # a dead child's exit code says how it died
+            except subprocess.TimeoutExpired:
+                code = None
             self._lose(
                 WorkerLost(
                     f"page worker {self.process.pid} ended (exit code {code}) with "
@@ -169,6 +175,7 @@ class RemoteWorker:
                 future.set_exception(self.lost)
 
     def close(self, timeout: float = 30.0) -> None:
+        self.closing = True
         try:
             with self._send_lock:
                 self.conn.send(None)  # no more batches: finish and exit
@@ -194,12 +201,14 @@ class PageWorkers:
         processes: int,
         fanout_after: int,
         on_result: Callable[[dict, list[bytes]], None],
+        log=None,
     ):
         self.local = local
         self.spec = spec
         self.processes = processes if spec is not None else 1
         self.fanout_after = fanout_after
         self.on_result = on_result
+        self.log = log
         self.max_in_flight = local.max_in_flight
         self.workers: list[RemoteWorker] = []
         self._submitted = 0
@@ -212,6 +221,12 @@ class PageWorkers:
         self._submitted += 1
         if self.processes > 1 and not self.workers and self._submitted > self.fanout_after:
             self.workers = [RemoteWorker(self.spec, self.on_result) for _ in range(self.processes)]
+            if self.log is not None:
+                self.log.info(
+                    "page_workers_started",
+                    after_items=self._submitted - 1,
+                    pids=[w.process.pid for w in self.workers],
+                )
         ready = [w for w in self.workers if w.ready.is_set() and w.lost is None]
         if not ready:
             return self.local.submit(process, item)
@@ -258,6 +273,9 @@ class PageWorkers:
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
+            if worker.lost is not None and self.log is not None:
+                # a worker that died before taking work costs speed, not items: say so
+                self.log.warning("page_worker_lost", pid=worker.process.pid, error=str(worker.lost))
 
 
 def make_spec(processor: str, event, clients: OssClients) -> WorkerSpec:

@@ -61,7 +61,7 @@ def dest_keys(dest) -> dict[str, str]:
 
 
 def test_a_fanned_out_page_copies_every_object_once_and_merges_reports(
-    env, localcloud, bucket, dest
+    env, localcloud, bucket, dest, capfd
 ):
     keys = seed(bucket, 600, missing={17, 333})
     result = run(event(bucket, dest), localcloud)
@@ -75,6 +75,12 @@ def test_a_fanned_out_page_copies_every_object_once_and_merges_reports(
     assert {f["code"] for f in failures} == {"NoSuchKey"}
     # no worker outlives its page
     assert not [p for p in psutil.Process().children() if "handlers.processes" in p.cmdline()]
+    logged = [
+        json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    started = [e for e in logged if e["event"] == "page_workers_started"]
+    assert len(started) == 1 and len(started[0]["pids"]) == 2
+    assert not [e for e in logged if e["event"] == "page_worker_lost"]  # closed, not lost
 
 
 def test_pages_cut_by_max_items_cover_the_index_exactly_once(env, localcloud, bucket, dest):
@@ -225,3 +231,41 @@ def test_processes_default_from_the_environment_and_bad_values_are_named(
     assert run(ev, localcloud)["counters"]["done"] == 50
     watcher.join()
     assert not spawned  # one process: the page never fans out
+
+
+def test_workers_that_cannot_start_leave_the_page_to_the_local_pool(localcloud):
+    from handlers.clients import Credentials
+    from handlers.pool import BoundedPool
+    from handlers.processes import PageWorkers, WorkerSpec
+
+    spec = WorkerSpec(
+        processor="handlers.no_such_module:factory",  # the child dies on import
+        event_json="{}",
+        endpoint=localcloud.oss_endpoint,
+        credentials=Credentials("id", "secret"),
+        concurrency=2,
+        max_buffered_bytes=1 << 20,
+        retry_attempts=1,
+    )
+    warnings = []
+
+    class Log:
+        def info(self, event, **fields):
+            pass
+
+        def warning(self, event, **fields):
+            warnings.append((event, fields))
+
+    done = []
+    with BoundedPool(4) as local:
+        workers = PageWorkers(local, spec, processes=2, fanout_after=0, on_result=None, log=Log())
+        try:
+            for n in range(300):
+                workers.submit(done.append, n)
+                time.sleep(0.002)  # long enough for the children to fail meanwhile
+            workers.drain()
+        finally:
+            workers.close()
+    assert sorted(done) == list(range(300))  # nothing lost, all ran in-process
+    assert [e for e, _ in warnings] == ["page_worker_lost", "page_worker_lost"]
+    assert all("ended (exit code 1)" in f["error"] for _, f in warnings), warnings
