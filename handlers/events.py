@@ -95,7 +95,9 @@ class Destination(Strict):
     storage_class: StorageClass | None = None
 
 
-class CopyTuning(Tuning):
+class WorkerTuning(Tuning):
+    """Tuning of the handlers whose long pages fan out to worker processes (copy, unzip)."""
+
     processes: int | None = Field(
         None,
         ge=1,
@@ -108,7 +110,7 @@ class CopyTuning(Tuning):
 
 
 class CopyEvent(SourcedEvent):
-    tuning: CopyTuning = CopyTuning()
+    tuning: WorkerTuning = WorkerTuning()
     dest: Destination
     multipart_threshold: int = Field(
         1024**3, ge=1, description="bytes; larger objects use UploadPartCopy"
@@ -152,6 +154,7 @@ class ZipLimits(Strict):
 
 
 class UnzipEvent(JobEvent):
+    tuning: WorkerTuning = WorkerTuning()
     package: PackageRef
     action: Literal["extract", "delete_package"] = Field(
         "extract", description="delete_package: remove the package once the flow saw a clean run"

@@ -110,13 +110,13 @@ def run_page(
         after = item.after
         # surface systemic errors early instead of burning the whole page
         if len(futures) >= 4 * pool.max_in_flight:
-            futures = _check(futures)
+            futures = settle_done(futures)
     pool.drain()
-    _check(futures)
+    settle_done(futures)
     return PagePosition(done, after)
 
 
-def _check(futures) -> list:
+def settle_done(futures) -> list:
     """Re-raise a worker's systemic error; return the futures still running."""
     running = []
     for f in futures:

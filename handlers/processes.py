@@ -109,6 +109,7 @@ class RemoteWorker:
         self.ready = threading.Event()
         self.lost: BaseException | None = None
         self.closing = False
+        self.started = False  # said "ready": a worker that never did was lost, closing or not
         self.outstanding: dict[int, tuple[Future, int]] = {}  # batch id -> (future, items)
         self.in_flight_items = 0
         self._lock = threading.Lock()
@@ -135,6 +136,7 @@ class RemoteWorker:
             while True:
                 message = self.conn.recv()
                 if message == "ready":
+                    self.started = True
                     self.ready.set()
                     continue
                 batch_id, deltas, lines, error = message
@@ -148,7 +150,7 @@ class RemoteWorker:
                 else:
                     future.set_exception(error)
         except (EOFError, OSError) as exc:
-            if self.closing and not self.outstanding:
+            if self.closing and self.started and not self.outstanding:
                 return  # we asked it to finish: a clean exit, not a loss
             try:
                 code = self.process.wait(5)  # a dead child's exit code says how it died
@@ -218,6 +220,11 @@ class PageWorkers:
         self._futures: list[Future] = []
 
     def submit(self, process: Callable, item) -> Future:
+        future = self.try_submit(item)
+        return future if future is not None else self.local.submit(process, item)
+
+    def try_submit(self, item) -> Future | None:
+        """The item's batch future once a worker is ready, else None (run it locally)."""
         self._submitted += 1
         if self.processes > 1 and not self.workers and self._submitted > self.fanout_after:
             self.workers = [RemoteWorker(self.spec, self.on_result) for _ in range(self.processes)]
@@ -229,7 +236,7 @@ class PageWorkers:
                 )
         ready = [w for w in self.workers if w.ready.is_set() and w.lost is None]
         if not ready:
-            return self.local.submit(process, item)
+            return None
         if self._batch_future is None:
             self._batch_future = Future()
         self._batch.append(item)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -30,7 +31,9 @@ from .errors import InvalidEvent, PackageRejected
 from .events import UnzipEvent, parse_event
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
+from .paging import settle_done
 from .pool import BoundedPool
+from .processes import PageWorkers, default_processes, make_spec
 from .report import ReportPart, part_key
 from .retrying import attempts_of
 from .zipdir import CentralDirectory, read_central_directory
@@ -51,6 +54,21 @@ class UnzipTally:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    def add(self, **deltas: int) -> None:
+        for name, value in deltas.items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+REMOTE_ENTRY_BYTES = 64 * 1024  # larger entries are bandwidth-bound: they stay in-process
+
+
+@dataclass(frozen=True)
+class RemoteEntry:
+    """A small entry's bytes on their way to a page worker process, which uploads and records it."""
+
+    planned: PlannedEntry
+    data: bytes
 
 
 @dataclass
@@ -185,6 +203,17 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
     max_items = event.tuning.max_items
 
     pool = BoundedPool(event.tuning.concurrency, event.tuning.max_buffered_mb * 1024 * 1024)
+    processes = event.tuning.processes or default_processes()
+    remote_results: list[tuple[dict, list[bytes]]] = []  # merged once the workers are drained
+    remote = PageWorkers(
+        pool,
+        make_spec("handlers.unzip:worker_uploader", event, clients) if processes > 1 else None,
+        processes=processes,
+        fanout_after=event.tuning.fanout_after_items,
+        on_result=lambda deltas, lines: remote_results.append((deltas, lines)),
+        log=log,
+    )
+    remote_futures: list = []
     pending: list[tuple[PlannedEntry, object, int]] = []
     i = event.marker
     try:
@@ -251,11 +280,20 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
                 report,
                 pending,
                 max_items,
+                remote,
+                remote_futures,
             )
         pool.drain()
+        remote.drain()
+        for deltas, lines in remote_results:
+            tally.add(**deltas)
+            report.add_lines(lines)
         for p, future, written in pending:
             _settle(p, future, written, report, tally, out_bucket_name)
+        for future in remote_futures:
+            future.result()  # a worker's systemic error fails the page
     finally:
+        remote.close()
         pool.close()
     tally.bytes_read = reader.bytes_read
     done = i >= len(plan)
@@ -301,6 +339,8 @@ def _stream_run(
     report,
     pending,
     max_items,
+    remote,
+    remote_futures,
 ) -> int:
     """Extract plan[first:run_end] from one stream; returns the next marker."""
     i = first
@@ -335,7 +375,10 @@ def _stream_run(
             for chunk in entry_chunks:
                 guard.feed(len(chunk))
                 writer.write(chunk)
-            future = writer.finish()
+            # tiny entries cost a request's CPU each: page workers upload them once ready
+            data = writer.small_data(REMOTE_ENTRY_BYTES) if remote.processes > 1 else None
+            batch = remote.try_submit(RemoteEntry(p, data)) if data is not None else None
+            future = writer.finish() if batch is None else None
         except StopIteration:
             _record_fail(
                 p, report, tally, "TruncatedArchive", "entry data missing before the directory"
@@ -356,7 +399,12 @@ def _stream_run(
             _record_fail(p, report, tally, code, message, attempts_of(exc))
             return i + 1  # the stream is unusable after an error: restart at the next entry
         tally.entries += 1
-        if future is None:
+        if batch is not None:
+            if not remote_futures or remote_futures[-1] is not batch:
+                remote_futures.append(batch)
+                if len(remote_futures) >= 64:  # surface a worker's systemic error early
+                    remote_futures[:] = settle_done(remote_futures)
+        elif future is None:
             _record_ok(p, report, tally, writer.written)
         else:
             pending.append((p, future, writer.written))
@@ -443,8 +491,13 @@ def _settle_finished(pending, report, tally, out_bucket_name) -> list:
 
 
 def _settle(p, future, written, report, tally, out_bucket_name):
+    _record_upload(p, future.result, written, report, tally, out_bucket_name)
+
+
+def _record_upload(p, upload, written, report, tally, out_bucket_name):
+    """Run (or wait for) an entry's upload and record it; systemic errors fail the page."""
     try:
-        future.result()
+        upload()
     except oss2.exceptions.OssError as exc:
         raise_if_systemic(exc, out_bucket_name, role="output")
         _record_fail(
@@ -454,9 +507,28 @@ def _settle(p, future, written, report, tally, out_bucket_name):
     _record_ok(p, report, tally, written)
 
 
+def worker_uploader(event_json: str, clients: OssClients, report: ReportPart, tally):
+    """The item processor of a page worker process (handlers.processes): one small entry's PUT."""
+    event = parse_event(UnzipEvent, event_json)
+    name = event.output_bucket or event.package.bucket
+    bucket = clients.bucket(name)
+
+    def upload(item: RemoteEntry) -> None:
+        data = item.data
+        put = functools.partial(
+            clients.retry.call,
+            bucket.put_object,
+            item.planned.key,
+            data,
+            headers=upload_headers(data),
+        )
+        _record_upload(item.planned, put, len(data), report, tally, name)
+
+    return upload
+
+
 def _record_ok(p, report, tally, written):
-    tally.extracted += 1
-    tally.bytes_out += written
+    tally.add(extracted=1, bytes_out=written)
     report.add(entry=p.entry.index, name=p.name, key=p.key, status="extracted", size=written)
 
 
@@ -480,9 +552,7 @@ def _record_skip(p, report, tally):
 
 
 def _record_fail(p, report, tally, code, message, attempts=1, counted=False):
-    if not counted:
-        tally.entries += 1
-    tally.failed += 1
+    tally.add(failed=1, **({} if counted else {"entries": 1}))
     report.add(
         entry=p.entry.index,
         name=p.name,

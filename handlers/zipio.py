@@ -138,6 +138,12 @@ class EntryWriter:
         )
         return oss2.models.PartInfo(number, result.etag, size=len(data))
 
+    def small_data(self, limit: int) -> bytes | None:
+        """The whole entry when it is one PUT of at most ``limit`` bytes (for a page worker)."""
+        if self.upload_id is not None or self.buffered > limit:
+            return None
+        return b"".join(self.chunks)
+
     def finish(self):
         """Returns a future (small entries) or completes the multipart upload synchronously."""
         data = b"".join(self.chunks)

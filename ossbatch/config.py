@@ -386,8 +386,9 @@ class Environment(Strict):
             "OSSBATCH_WATCH_SUFFIX": self.unzip.watch_suffix,
             "OSSBATCH_OUTPUT_PREFIX": self.unzip.output_prefix,
         }
-        if job == "copy":
-            variables["OSSBATCH_PROCESSES"] = str(self.copy_job.function.processes)
+        if job in ("copy", "unzip"):
+            function = self.copy_job.function if job == "copy" else self.unzip.function
+            variables["OSSBATCH_PROCESSES"] = str(function.processes)
         if job == "unzip":
             variables |= unzip | {"OSSBATCH_NAME_ENCODING": self.unzip.name_encoding}
         elif job == "trigger":

@@ -1,4 +1,4 @@
-"""Fixtures shared by the copy handler tests (other modules define their own ``env``)."""
+"""Fixtures shared by the handler tests (modules without their own ``env`` get the copy one)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,13 @@ def dest(localcloud, oss_auth):
     b = oss2.Bucket(oss_auth, localcloud.oss_endpoint, f"d-{uuid.uuid4().hex[:20]}")
     b.create_bucket()
     return b
+
+
+@pytest.fixture
+def unzip_env(monkeypatch, localcloud):
+    """The unzip and trigger handlers' environment (output/watch prefixes, no name encoding)."""
+    monkeypatch.setenv("OSSBATCH_OSS_ENDPOINT", localcloud.oss_endpoint)
+    monkeypatch.setenv("OSSBATCH_REPORT_PREFIX", "reports/")
+    monkeypatch.setenv("OSSBATCH_OUTPUT_PREFIX", "out/")
+    monkeypatch.setenv("OSSBATCH_WATCH_PREFIX", "in/")
+    monkeypatch.delenv("OSSBATCH_NAME_ENCODING", raising=False)

@@ -18,12 +18,8 @@ from tests.handlerkit import counter_delta, fc_context, oss_counters, read_repor
 
 
 @pytest.fixture
-def env(monkeypatch, localcloud):
-    monkeypatch.setenv("OSSBATCH_OSS_ENDPOINT", localcloud.oss_endpoint)
-    monkeypatch.setenv("OSSBATCH_REPORT_PREFIX", "reports/")
-    monkeypatch.setenv("OSSBATCH_OUTPUT_PREFIX", "out/")
-    monkeypatch.setenv("OSSBATCH_WATCH_PREFIX", "in/")
-    monkeypatch.delenv("OSSBATCH_NAME_ENCODING", raising=False)
+def env(unzip_env):
+    return unzip_env
 
 
 def run(event: dict, cloud):

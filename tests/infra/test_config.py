@@ -152,6 +152,7 @@ def test_copy_processes_come_from_the_whole_vcpus():
     assert load_environment("prod").handler_environment("copy")["OSSBATCH_PROCESSES"] == "2"
     # no cpu configured: FC picks a fraction of a vCPU from memory, one process is all it has
     assert load_environment("dev").handler_environment("copy")["OSSBATCH_PROCESSES"] == "1"
+    assert load_environment("prod").handler_environment("unzip")["OSSBATCH_PROCESSES"] == "2"
     assert "OSSBATCH_PROCESSES" not in load_environment("prod").handler_environment("restore")
 
 
