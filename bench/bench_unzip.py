@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import zipfile
@@ -26,6 +27,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import oss2
+import psutil
 
 from bench.record import write
 from localcloud import launcher
@@ -141,16 +143,47 @@ def extract_in_child(cloud, bucket_name: str, key: str, extra: dict | None = Non
         "OSSBATCH_REPORT_PREFIX": "reports/",
         "OSSBATCH_LOG_LEVEL": "WARNING",
     }
-    out = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-c", code, json.dumps(event), json.dumps(ctx)],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
-    if out.returncode != 0:
-        raise RuntimeError(f"extraction failed: {out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # page worker processes count too: sample the whole tree's RSS while it runs
+    tree_peak = workers = 0
+    sampler_done = threading.Event()
+
+    def sample() -> None:
+        nonlocal tree_peak, workers
+        handler = psutil.Process(proc.pid)
+        while not sampler_done.wait(0.05):
+            try:
+                children = handler.children(recursive=True)
+                workers = max(workers, len(children))
+                members = [handler, *children]
+                total = 0
+                for m in members:
+                    try:
+                        total += m.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+                tree_peak = max(tree_peak, total)
+            except psutil.NoSuchProcess:
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    sampler_done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"extraction failed: {stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["workers"] = workers
+    # the handler's own VmHWM is exact; the tree sample adds what its workers held
+    result["tree_peak_rss_mb"] = round(max(tree_peak / MB, result["peak_rss_mb"]), 1)
+    return result
 
 
 def main() -> int:
@@ -251,14 +284,16 @@ def main() -> int:
                     path.unlink()
                     rss[label] = extract_in_child(cloud, bucket.bucket_name, f"in/rss-{label}.zip")
                     bucket.delete_object(f"in/rss-{label}.zip")
-                ratio = rss["2GB"]["peak_rss_mb"] / rss["200MB"]["peak_rss_mb"]
+                ratio = rss["2GB"]["tree_peak_rss_mb"] / rss["200MB"]["tree_peak_rss_mb"]
                 figures["memory"] = {
-                    "peak_rss_mb_200MB": round(rss["200MB"]["peak_rss_mb"], 1),
-                    "peak_rss_mb_2GB": round(rss["2GB"]["peak_rss_mb"], 1),
+                    "peak_rss_mb_200MB": rss["200MB"]["tree_peak_rss_mb"],
+                    "peak_rss_mb_2GB": rss["2GB"]["tree_peak_rss_mb"],
+                    "handler_vmhwm_mb_2GB": round(rss["2GB"]["peak_rss_mb"], 1),
+                    "page_workers_2GB": rss["2GB"]["workers"],
                     "ratio": round(ratio, 2),
-                    "target": "< 200 MB and ratio <= 1.3",
+                    "target": "< 200 MB and ratio <= 1.3 (handler and its page workers)",
                 }
-                ok &= rss["2GB"]["peak_rss_mb"] < 200 and ratio <= 1.3
+                ok &= rss["2GB"]["tree_peak_rss_mb"] < 200 and ratio <= 1.3
         finally:
             cloud.stop()
     figures["all_targets_met"] = bool(ok)

@@ -153,8 +153,16 @@ class ZipLimits(Strict):
     max_ratio: float = Field(1000.0, gt=1)
 
 
+class UnzipTuning(WorkerTuning):
+    fanout_min_small_entries: int = Field(
+        2000,
+        ge=0,
+        description="small entries left in the page that make worker processes worth starting",
+    )
+
+
 class UnzipEvent(JobEvent):
-    tuning: WorkerTuning = WorkerTuning()
+    tuning: UnzipTuning = UnzipTuning()
     package: PackageRef
     action: Literal["extract", "delete_package"] = Field(
         "extract", description="delete_package: remove the package once the flow saw a clean run"

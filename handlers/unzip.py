@@ -204,6 +204,13 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
 
     pool = BoundedPool(event.tuning.concurrency, event.tuning.max_buffered_mb * 1024 * 1024)
     processes = event.tuning.processes or default_processes()
+    small_left = sum(
+        1
+        for p in plan[event.marker :]
+        if p.extractable and not p.entry.is_dir and p.entry.uncompressed_size <= REMOTE_ENTRY_BYTES
+    )
+    if small_left < event.tuning.fanout_min_small_entries:
+        processes = 1  # a few hundred requests do not repay ~0.5 s and ~60 MB per worker
     remote_results: list[tuple[dict, list[bytes]]] = []  # merged once the workers are drained
     remote = PageWorkers(
         pool,

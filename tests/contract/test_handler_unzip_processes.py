@@ -39,7 +39,12 @@ def run(cloud, bucket, data: bytes, **extra) -> dict:
     event = {
         "job_id": "fan",
         "package": {"bucket": bucket.bucket_name, "key": "in/pkg.zip"},
-        "tuning": {"processes": 2, "fanout_after_items": 0, **extra.pop("tuning", {})},
+        "tuning": {
+            "processes": 2,
+            "fanout_after_items": 0,
+            "fanout_min_small_entries": 0,
+            **extra.pop("tuning", {}),
+        },
         **extra,
     }
     return unzip_handler.run(parse_event(UnzipEvent, event), fc_context(cloud))
@@ -90,3 +95,12 @@ def test_a_missing_output_bucket_fails_the_page_by_name(unzip_env, localcloud, b
     data, _ = package(600)
     with pytest.raises(DestinationBucketMissing):
         run(localcloud, bucket, data, output_bucket=f"gone-{uuid.uuid4().hex[:12]}")
+
+
+def test_packages_with_few_small_entries_stay_in_process(unzip_env, localcloud, bucket, capfd):
+    data, expected = package(300)
+    result = run(localcloud, bucket, data, tuning={"fanout_min_small_entries": 500})
+    assert result["done"] and result["counters"]["extracted"] == 301
+    assert outputs(bucket) == expected
+    logged = [json.loads(x) for x in capfd.readouterr().err.splitlines() if x.startswith("{")]
+    assert "page_workers_started" not in [e["event"] for e in logged]
