@@ -38,21 +38,24 @@ TARGET_RSS_MB = 100.0
 
 # --- clients (run inside worker processes) ------------------------------------------------------
 def _oss_client(target: dict):
-    """oss2 configured the way ossbatch's handlers use it (handlers/clients.py): one Session without
-    requests' per-call proxy/.netrc lookups, CopyObject answers drained so the connection is reused.
+    """oss2 built by ossbatch's handlers (handlers/clients.py): oss2 over urllib3 without
+    requests, Content-MD5 on uploads, CopyObject answers drained so the connection is reused.
     BENCH_OSS_PLAIN_CLIENT=1 measures oss2's defaults instead."""
     import oss2
 
-    auth = oss2.Auth(target["ak"], target["sk"])
+    from handlers.clients import Credentials, OssClients, upload_headers
+
     if PLAIN_CLIENT:
+        auth = oss2.Auth(target["ak"], target["sk"])
         bucket = oss2.Bucket(auth, target["endpoint"], target["bucket"])
+        put_headers = None
     else:
-        session = oss2.Session()
-        session.session.trust_env = False
-        bucket = oss2.Bucket(auth, target["endpoint"], target["bucket"], session=session)
+        clients = OssClients(target["endpoint"], Credentials(target["ak"], target["sk"]))
+        bucket = clients.bucket(target["bucket"])
+        put_headers = upload_headers(SMALL)
 
     def put(name):
-        bucket.put_object(name, SMALL)
+        bucket.put_object(name, SMALL, headers=put_headers)
 
     def get(name):
         bucket.get_object(f"obj-{hash(name) % OBJECTS}").read()
@@ -297,7 +300,7 @@ def main() -> int:
     figures: dict = {
         "oss2_client": "defaults"
         if PLAIN_CLIENT
-        else "as handlers/clients.py (trust_env off, copy bodies drained)",
+        else "as handlers/clients.py (LeanSession over urllib3, Content-MD5, copy bodies drained)",
         "seconds_per_case": SECONDS,
         "client_processes_at_32": CLIENT_PROCS,
         "object_bytes": len(SMALL),
