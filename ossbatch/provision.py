@@ -133,11 +133,14 @@ def ensure_functions(env, conn: Connection) -> list[str]:
 
     client = conn.fc()
     code = base64.b64encode(handlers_zip()).decode()
-    variables = handler_environment(env, conn)
+    shared = handler_environment(env, conn)
     names = []
     for role, handler in FUNCTIONS.items():
         settings = function_settings(env, role)
         name = env.function_name(role)
+        # page workers per instance, as infra sets it: localcloud's instances share this
+        # machine's CPUs, so without a cpu setting each stays one process
+        variables = {**shared, "OSSBATCH_PROCESSES": str(settings.processes)}
         try:
             client.get_function(name, fc.GetFunctionRequest())
             exists = True

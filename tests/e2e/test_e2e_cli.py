@@ -55,6 +55,19 @@ def test_local_status_prints_endpoints_credentials_and_names(local):
     assert doc["queues"]["notifications"] == "ossbatch-local-unzip-done"
 
 
+def test_local_functions_run_one_process_each(local):
+    """localcloud's instances share this machine's CPUs: `local up` gives no page workers."""
+    from alibabacloud_fc20230330 import models as fc
+
+    from ossbatch.config import load_environment
+
+    _, conn = local
+    env = load_environment("local")
+    for job in ("copy", "unzip"):
+        function = conn.fc().get_function(env.function_name(job), fc.GetFunctionRequest()).body
+        assert function.environment_variables["OSSBATCH_PROCESSES"] == "1", job
+
+
 def test_copy_then_restore_end_to_end(local):
     data_dir, conn = local
     sources = conn.oss_bucket(conn.buckets["sources"])

@@ -108,6 +108,8 @@ def start_stack(
         "OSSBATCH_OSS_ENDPOINT": oss.oss_endpoint,
         "OSSBATCH_LOG_LEVEL": "WARNING",
         "OSSBATCH_OUTPUT_PREFIX": "extracted/",
+        # as `ossbatch local up` sets it: instances share this machine, one process each
+        "OSSBATCH_PROCESSES": "1",
         **(env or {}),
     }
     for role, handler in HANDLERS.items():
