@@ -1,4 +1,5 @@
-"""Worker processes for a long page: the per-object work of one page spread over the instance's CPUs.
+"""Worker processes for a long page: its per-item requests (copy's objects, unzip's small
+entries) spread over the instance's CPUs.
 
 One Python process copies at most ~1,000 small objects/s: each request costs ~1 ms of
 CPU (oss2 + urllib3 + http.client) under one GIL, whatever the thread count. An FC
