@@ -143,6 +143,11 @@ def upload_headers(data: bytes, headers: dict | None = None) -> dict:
     return out
 
 
+def put_verified(bucket, retry: RetryPolicy, key: str, data: bytes, headers: dict | None = None):
+    """PutObject with retries and Content-MD5: how every handler writes a whole object."""
+    return retry.call(bucket.put_object, key, data, headers=upload_headers(data, headers))
+
+
 def drained(call):
     """oss2 leaves CopyObject/UploadPartCopy/CompleteMultipartUpload XML bodies unread, so urllib3 cannot reuse the
     connection (a new TCP/TLS handshake per copy); reading the body returns it to the pool."""

@@ -11,7 +11,7 @@ import json
 import re
 import threading
 
-from .clients import upload_headers
+from .clients import put_verified
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
@@ -65,11 +65,5 @@ class ReportPart:
         """PUT the part (if any record) and return its key; None when there is nothing to report."""
         if not self._lines:
             return None
-        body = self.body()
-        retry.call(
-            bucket.put_object,
-            self.key,
-            body,
-            headers=upload_headers(body, {"Content-Type": "application/x-ndjson"}),
-        )
+        put_verified(bucket, retry, self.key, self.body(), {"Content-Type": "application/x-ndjson"})
         return self.key

@@ -26,7 +26,7 @@ import oss2
 import stream_unzip
 
 from .budget import TimeBudget
-from .clients import OssClients, error_code, error_message, raise_if_systemic, upload_headers
+from .clients import OssClients, error_code, error_message, put_verified, raise_if_systemic
 from .errors import InvalidEvent, PackageRejected
 from .events import UnzipEvent, parse_event
 from .invocation import add_counters, budget_for, clients_for
@@ -242,19 +242,7 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
                 i += 1
                 continue
             if p.entry.is_dir:  # directories == "marker"
-                pending.append(
-                    (
-                        p,
-                        pool.submit(
-                            retry.call,
-                            out_bucket.put_object,
-                            p.key,
-                            b"",
-                            headers=upload_headers(b""),
-                        ),
-                        0,
-                    )
-                )
+                pending.append((p, pool.submit(put_verified, out_bucket, retry, p.key, b""), 0))
                 tally.entries += 1
                 i += 1
                 continue
@@ -297,8 +285,7 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
             report.add_lines(lines)
         for p, future, written in pending:
             _settle(p, future, written, report, tally, out_bucket_name)
-        for future in remote_futures:
-            future.result()  # a worker's systemic error fails the page
+        settle_done(remote_futures)  # a worker's systemic error fails the page
     finally:
         remote.close()
         pool.close()
@@ -521,15 +508,8 @@ def worker_uploader(event_json: str, clients: OssClients, report: ReportPart, ta
     bucket = clients.bucket(name)
 
     def upload(item: RemoteEntry) -> None:
-        data = item.data
-        put = functools.partial(
-            clients.retry.call,
-            bucket.put_object,
-            item.planned.key,
-            data,
-            headers=upload_headers(data),
-        )
-        _record_upload(item.planned, put, len(data), report, tally, name)
+        put = functools.partial(put_verified, bucket, clients.retry, item.planned.key, item.data)
+        _record_upload(item.planned, put, len(item.data), report, tally, name)
 
     return upload
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import oss2
 import stream_unzip
 
-from .clients import drained, error_code, raise_if_systemic, upload_headers
+from .clients import drained, error_code, put_verified, raise_if_systemic, upload_headers
 from .errors import PackageRejected
 from .pool import BoundedPool
 from .retrying import RetryPolicy
@@ -160,7 +160,7 @@ class EntryWriter:
 
     def _put(self, data: bytes) -> None:
         # drop the response: 100k entries
-        self.retry.call(self.bucket.put_object, self.key, data, headers=upload_headers(data))
+        put_verified(self.bucket, self.retry, self.key, data)
 
     def abort(self) -> None:
         for f in self.part_futures:
