@@ -1,7 +1,7 @@
 """copy handler throughput against localcloud with 20 ms injected latency per OSS request.
 
 Side by side in one run, on the same 10,000 objects listed in one JSONL index:
-- the copy handler with its default tuning (one page, the whole index): 32 requests in
+- the copy handler with its default tuning (one page, the whole index): 48 requests in
   flight per process, worker processes on every usable CPU once the page is long;
 - a one-at-a-time loop doing the same per-object work (the handler at concurrency 1 in
   one process, timed over the first SEQUENTIAL_SAMPLE objects: the rate, not the
