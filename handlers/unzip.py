@@ -42,6 +42,8 @@ from .zipnames import check_encoding
 from .zipplan import DEFLATE64, PlannedEntry, plan_entries
 from .zipsafety import InflationGuard, Limits, UnsafeEntry, output_key, package_dir_name
 
+DESCRIPTOR_LOOKAHEAD = 16
+
 
 @dataclass
 class UnzipTally:
@@ -257,7 +259,9 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
                 if run_end < len(plan)
                 else directory.cd_offset
             )
-            stop = min(stop + 4, size)  # the next signature closes a data descriptor
+            # stream-unzip reads 28 bytes after an entry's data to tell which of the four data
+            # descriptor forms follows: 16 past the next header covers the shortest (12 bytes)
+            stop = min(stop + DESCRIPTOR_LOOKAHEAD, size)
             i = _stream_run(
                 plan,
                 i,

@@ -278,3 +278,34 @@ def zipcrypto(entries: list[tuple[str, bytes]], password: bytes) -> bytes:
         struct.pack_into("<H", raw, pos + 8, 1)
         pos += 4
     return bytes(raw)
+
+
+class _Unseekable(io.RawIOBase):
+    """An output zipfile cannot seek back in, as a socket or an upload stream."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.data += b
+        return len(b)
+
+
+def streamed(entries: list[tuple[str, bytes, int]]) -> bytes:
+    """A zip written front to back (Java's ZipOutputStream, Go's archive/zip, zipfile on a
+    stream): every file entry is followed by a data descriptor (flag bit 3) with its CRC
+    and sizes, and stored entries say size 0 in their local header."""
+    out = _Unseekable()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data, method in entries:
+            if name.endswith("/"):
+                zf.mkdir(name.rstrip("/"))
+                continue
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            with zf.open(info, "w") as f:
+                f.write(data)
+    return bytes(out.data)

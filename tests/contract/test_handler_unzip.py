@@ -258,6 +258,27 @@ def test_deflate64_entries_are_inflated_with_inflate64(env, localcloud, bucket):
     assert bad["counters"]["failed"] == 1 and "out/bad/bad.txt" not in outputs(bucket)
 
 
+def test_deflated_entries_with_data_descriptors_extract_up_to_the_last(env, localcloud, bucket):
+    # what Java and Go write: the last entry and the one before a directory end a run, and
+    # their data descriptors are only told apart by the bytes after them
+    files = [
+        ("a.txt", b"alpha " * 500, zipfile.ZIP_DEFLATED),
+        ("b.txt", b"beta " * 300, zipfile.ZIP_DEFLATED),
+        ("dir/", b"", zipfile.ZIP_STORED),
+        ("dir/c.txt", b"gamma " * 200, zipfile.ZIP_DEFLATED),
+        ("d.txt", b"", zipfile.ZIP_DEFLATED),
+        ("e.txt", b"last " * 100, zipfile.ZIP_DEFLATED),
+    ]
+    data = zipcorpus.streamed(files)
+    assert all(i.flag_bits & 0x08 for i in zipfile.ZipFile(io.BytesIO(data)).infolist()[:2])
+    result = run(upload(bucket, data), localcloud)
+    assert result["all_succeeded"], report_by_code(bucket, result)
+    got = outputs(bucket)
+    assert {k: got[f"out/pkg/{k}"] for k, v, _ in files if not k.endswith("/")} == {
+        k: v for k, v, _ in files if not k.endswith("/")
+    }
+
+
 def test_encrypted_entries_extract_with_the_configured_password(env, localcloud, bucket):
     data = zipcorpus.zipcrypto([("secret.txt", b"top secret"), ("two.txt", b"second")], b"pw")
     assert zipfile.ZipFile(io.BytesIO(data)).read("secret.txt", pwd=b"pw") == b"top secret"
