@@ -43,6 +43,9 @@ from .zipplan import DEFLATE64, PlannedEntry, plan_entries
 from .zipsafety import InflationGuard, Limits, UnsafeEntry, output_key, package_dir_name
 
 DESCRIPTOR_LOOKAHEAD = 16
+STORED = 0
+FLAG_DATA_DESCRIPTOR = 0x08
+BLOCK_BYTES = 8 * 1024 * 1024  # one GET for a run of small stored entries
 
 
 @dataclass
@@ -238,10 +241,27 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
                 i += 1
                 continue
             if _inflate64_path(p):
-                _extract_deflate64(
+                _extract_by_directory(
                     p, reader, out_bucket, event, pool, retry, limits, tally, report, pending
                 )
                 i += 1
+                continue
+            if _stored_with_descriptor(p) and not p.entry.is_dir:
+                i = _extract_stored_block(
+                    plan,
+                    i,
+                    reader,
+                    directory,
+                    size,
+                    out_bucket,
+                    event,
+                    pool,
+                    retry,
+                    limits,
+                    tally,
+                    report,
+                    pending,
+                )
                 continue
             if p.entry.is_dir:  # directories == "marker"
                 pending.append((p, pool.submit(put_verified, out_bucket, retry, p.key, b""), 0))
@@ -251,7 +271,10 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
             # the run: consecutive extractable file entries, streamed from one ranged GET
             run_end = i
             while (
-                run_end < len(plan) and plan[run_end].extractable and not plan[run_end].entry.is_dir
+                run_end < len(plan)
+                and plan[run_end].extractable
+                and not plan[run_end].entry.is_dir
+                and not _stored_with_descriptor(plan[run_end])
             ):
                 run_end += 1
             stop = (
@@ -417,17 +440,93 @@ def _inflate64_path(p: PlannedEntry) -> bool:
     return p.entry.method == DEFLATE64 and not p.entry.encrypted
 
 
-def _extract_deflate64(p, reader, out_bucket, event, pool, retry, limits, tally, report, pending):
-    """One Deflate64 entry: sizes and CRC come from the central directory."""
+def _stored_with_descriptor(p: PlannedEntry) -> bool:
+    """A stored entry whose local header leaves its size to a data descriptor (zips written
+    front to back): stream-unzip cannot tell where it ends; the central directory can."""
+    e = p.entry
+    return e.method == STORED and bool(e.flags & FLAG_DATA_DESCRIPTOR) and not e.encrypted
+
+
+class BlockReader:
+    """``PackageReader``'s fetch/stream over bytes already read: one GET for many small entries."""
+
+    def __init__(self, data: bytes, start: int):
+        self.data, self.start = data, start
+
+    def fetch(self, start: int, end: int) -> bytes:
+        data = self.data[start - self.start : end - self.start]
+        if len(data) != end - start:
+            raise UnsafeEntry("TruncatedEntry", f"bytes {start}-{end - 1} lie outside the entry")
+        return data
+
+    def stream(self, start: int, end: int, chunk: int):
+        yield self.fetch(start, end)
+
+
+def _stored_block(
+    plan: list[PlannedEntry], i: int, event: UnzipEvent, cd_offset: int, room: int | None
+) -> int:
+    """End (exclusive) of the run of small stored-with-descriptor entries from ``i`` that one
+    ranged GET of at most BLOCK_BYTES covers (and at most ``room`` entries); ``i + 1`` when
+    ``plan[i]`` stands alone."""
+    j = i + 1
+    while j < len(plan) and (room is None or j - i < room):
+        p = plan[j]
+        if not (p.extractable and _stored_with_descriptor(p) and not p.entry.is_dir):
+            break
+        if p.entry.local_header_offset <= plan[j - 1].entry.local_header_offset:
+            break  # headers out of directory order: not one contiguous range
+        if p.entry.uncompressed_size > event.small_entry_bytes:
+            break
+        end = plan[j + 1].entry.local_header_offset if j + 1 < len(plan) else cd_offset
+        if end - plan[i].entry.local_header_offset > BLOCK_BYTES:
+            break
+        j += 1
+    return j
+
+
+def _extract_stored_block(
+    plan, i, reader, directory, size, out_bucket, event, pool, retry, limits, tally, report, pending
+) -> int:
+    """Small stored-with-descriptor entries ``plan[i:j]`` from one ranged GET; returns ``j``."""
+    max_items = event.tuning.max_items
+    room = None if max_items is None else max(1, max_items - tally.entries)
+    j = _stored_block(plan, i, event, directory.cd_offset, room)
+    start = plan[i].entry.local_header_offset
+    end = plan[j].entry.local_header_offset if j < len(plan) else directory.cd_offset
+    if j == i + 1 or end <= start:  # one entry, or headers out of directory order
+        _extract_by_directory(
+            plan[i], reader, out_bucket, event, pool, retry, limits, tally, report, pending
+        )
+        return i + 1
+    pool.reserve_wait(end - start)
+    block = BlockReader(reader.fetch(start, min(end, size)), start)
+    for p in plan[i:j]:
+        _extract_by_directory(
+            p, block, out_bucket, event, pool, retry, limits, tally, report, pending
+        )
+    return j
+
+
+def _extract_by_directory(
+    p, reader, out_bucket, event, pool, retry, limits, tally, report, pending
+):
+    """One entry whose sizes and CRC come from the central directory (Deflate64, or stored
+    with a data descriptor), read from its local header on."""
     entry = p.entry
     writer = None
     try:
-        header = reader.fetch(entry.local_header_offset, entry.local_header_offset + 30)
+        at = entry.local_header_offset
+        header = reader.fetch(at, at + 30 + len(entry.raw_name))
         if header[:4] != b"PK\x03\x04":
-            raise UnsafeEntry("HeaderMismatch", f"no local header at {entry.local_header_offset}")
+            raise UnsafeEntry("HeaderMismatch", f"no local header at {at}")
         name_len, extra_len = struct.unpack_from("<HH", header, 26)
+        if header[30 : 30 + name_len] != entry.raw_name:
+            raise UnsafeEntry(
+                "HeaderMismatch", f"local header name at {at} differs from the central directory"
+            )
         start = entry.local_header_offset + 30 + name_len + extra_len
-        inflater = inflate64.Inflater()
+        inflater = inflate64.Inflater() if entry.method == DEFLATE64 else None
         guard = InflationGuard(p.name, entry.compressed_size, entry.uncompressed_size, limits)
         pool.reserve_wait(min(entry.uncompressed_size, event.small_entry_bytes))
         writer = EntryWriter(
@@ -443,11 +542,11 @@ def _extract_deflate64(p, reader, out_bucket, event, pool, retry, limits, tally,
         if entry.compressed_size:
             # small reads bound what one inflate() call can produce (~1,000x its input)
             for chunk in reader.stream(start, start + entry.compressed_size, 16 * 1024):
-                out = inflater.inflate(chunk)
+                out = inflater.inflate(chunk) if inflater is not None else chunk
                 guard.feed(len(out))
                 crc = zlib.crc32(out, crc)
                 writer.write(out)
-        if entry.uncompressed_size and not inflater.eof:
+        if inflater is not None and entry.uncompressed_size and not inflater.eof:
             raise UnsafeEntry("TruncatedEntry", f"entry {p.name!r}: Deflate64 stream ends early")
         if writer.written != entry.uncompressed_size:
             raise UnsafeEntry(

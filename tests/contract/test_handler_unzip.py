@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import zipfile
 
@@ -277,6 +278,67 @@ def test_deflated_entries_with_data_descriptors_extract_up_to_the_last(env, loca
     assert {k: got[f"out/pkg/{k}"] for k, v, _ in files if not k.endswith("/")} == {
         k: v for k, v, _ in files if not k.endswith("/")
     }
+
+
+def streamed_stored_package(n_small: int = 200, big: bytes = b"") -> tuple[bytes, list]:
+    files = [
+        (f"img/{i:04d}.jpg", os.urandom(50 + i % 700), zipfile.ZIP_STORED) for i in range(n_small)
+    ]
+    files.insert(
+        n_small // 2, ("notes.txt", b"deflated between stored runs " * 40, zipfile.ZIP_DEFLATED)
+    )
+    files.insert(n_small // 3, ("raw/", b"", zipfile.ZIP_STORED))
+    if big:
+        files.append(("big.bin", big, zipfile.ZIP_STORED))
+    files.append(("tail.jpg", b"last stored entry", zipfile.ZIP_STORED))
+    return zipcorpus.streamed(files), files
+
+
+def test_stored_entries_with_data_descriptors_extract_from_the_directory(env, localcloud, bucket):
+    # Go's archive/zip and zipfile on a stream write stored entries with size 0 in the local
+    # header: stream-unzip cannot find their end, the central directory can
+    big = os.urandom(700_000)
+    data, files = streamed_stored_package(big=big)
+    stored = [i for i in zipfile.ZipFile(io.BytesIO(data)).infolist() if i.compress_type == 0]
+    assert all(i.flag_bits & 0x08 for i in stored if not i.is_dir())
+    before = oss_counters(localcloud)
+    result = run(
+        {**upload(bucket, data), "small_entry_bytes": 200_000, "part_size": 204_800}, localcloud
+    )
+    delta = counter_delta(before, oss_counters(localcloud))
+    assert result["all_succeeded"], report_by_code(bucket, result)
+    got = outputs(bucket)
+    want = {f"out/pkg/{k}": v for k, v, _ in files if not k.endswith("/")}
+    assert {k: got[k] for k in want} == want
+    # small stored entries come a block per GET, not a GET or two per entry
+    assert delta.get("GetObject", 0) < 20, delta
+    assert delta.get("UploadPart") == 4  # the big one streams as multipart
+
+
+def test_stored_entries_with_data_descriptors_resume_and_fail_one_by_one(env, localcloud, bucket):
+    data, files = streamed_stored_package(n_small=60)
+    damaged = bytearray(data)
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    victim = zf.getinfo("img/0007.jpg")
+    damaged[victim.header_offset + 30 + len(victim.filename) + 5] ^= 0xFF  # data, not header
+    event = {**upload(bucket, bytes(damaged)), "tuning": {"max_items": 9}}
+    seen, failed, pages = [], [], 0
+    while True:
+        result = run(event, localcloud)
+        pages += 1
+        for r in read_report(bucket, result["report_key"]):
+            (failed if r["status"] == "failed" else seen).append(r)
+        if result["done"]:
+            break
+        event = {**event, "marker": result["marker"]}
+    assert pages >= 7
+    assert [(r["name"], r["code"]) for r in failed] == [("img/0007.jpg", "CrcMismatch")]
+    names = sorted(r["name"] for r in seen + failed)
+    assert names == sorted(i.filename for i in zf.infolist())  # every entry exactly once
+    assert "out/pkg/img/0007.jpg" not in outputs(bucket)
+    assert (
+        outputs(bucket)["out/pkg/img/0008.jpg"] == dict((k, v) for k, v, _ in files)["img/0008.jpg"]
+    )
 
 
 def test_encrypted_entries_extract_with_the_configured_password(env, localcloud, bucket):
