@@ -46,6 +46,7 @@ DESCRIPTOR_LOOKAHEAD = 16
 STORED = 0
 FLAG_DATA_DESCRIPTOR = 0x08
 BLOCK_BYTES = 8 * 1024 * 1024  # one GET for a run of small stored entries
+INFLATE64_IN_RUN_BYTES = 16 * 1024
 
 
 @dataclass
@@ -275,6 +276,7 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
                 and plan[run_end].extractable
                 and not plan[run_end].entry.is_dir
                 and not _stored_with_descriptor(plan[run_end])
+                and not _inflate64_alone(plan[run_end])
             ):
                 run_end += 1
             stop = (
@@ -438,6 +440,12 @@ def _stream_run(
 def _inflate64_path(p: PlannedEntry) -> bool:
     # stream-unzip inflates Deflate64 in pure Python (~0.3 MB/s); inflate64 does ~75 MB/s
     return p.entry.method == DEFLATE64 and not p.entry.encrypted
+
+
+def _inflate64_alone(p: PlannedEntry) -> bool:
+    """A Deflate64 entry inside a run that is worth its own GETs: past ~16 KiB, stream-unzip's
+    pure-Python inflate costs more time than the round trip that lets inflate64 take it."""
+    return _inflate64_path(p) and p.entry.uncompressed_size > INFLATE64_IN_RUN_BYTES
 
 
 def _stored_with_descriptor(p: PlannedEntry) -> bool:

@@ -220,12 +220,19 @@ def raw_zip(entries: list[tuple[bytes, int, bytes, int, int]]) -> bytes:
     return bytes(out + central + eocd)
 
 
-def deflate64(entries: list[tuple[str, bytes]]) -> bytes:
-    """Deflate64 (method 9) entries, compressed with the inflate64 package's Deflater."""
+def deflate64(entries: list[tuple[str, bytes]], deflate: tuple[str, ...] = ()) -> bytes:
+    """Deflate64 (method 9) entries, compressed with the inflate64 package's Deflater; the
+    names in ``deflate`` use plain Deflate (method 8) instead."""
     import inflate64
 
     rows = []
     for name, data in entries:
+        if name in deflate:
+            z = zlib.compressobj(6, zlib.DEFLATED, -15)
+            rows.append(
+                (name.encode(), 8, z.compress(data) + z.flush(), zlib.crc32(data), len(data))
+            )
+            continue
         d = inflate64.Deflater()
         rows.append((name.encode(), 9, d.deflate(data) + d.flush(), zlib.crc32(data), len(data)))
     return raw_zip(rows)
