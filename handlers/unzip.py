@@ -247,7 +247,7 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
                 )
                 i += 1
                 continue
-            if _stored_with_descriptor(p) and not p.entry.is_dir:
+            if _stored_with_descriptor(p):
                 i = _extract_stored_block(
                     plan,
                     i,
@@ -452,7 +452,12 @@ def _stored_with_descriptor(p: PlannedEntry) -> bool:
     """A stored entry whose local header leaves its size to a data descriptor (zips written
     front to back): stream-unzip cannot tell where it ends; the central directory can."""
     e = p.entry
-    return e.method == STORED and bool(e.flags & FLAG_DATA_DESCRIPTOR) and not e.encrypted
+    return (
+        e.method == STORED
+        and bool(e.flags & FLAG_DATA_DESCRIPTOR)
+        and not e.encrypted
+        and not e.is_dir
+    )
 
 
 class BlockReader:
@@ -480,7 +485,7 @@ def _stored_block(
     j = i + 1
     while j < len(plan) and (room is None or j - i < room):
         p = plan[j]
-        if not (p.extractable and _stored_with_descriptor(p) and not p.entry.is_dir):
+        if not (p.extractable and _stored_with_descriptor(p)):
             break
         if p.entry.local_header_offset <= plan[j - 1].entry.local_header_offset:
             break  # headers out of directory order: not one contiguous range
@@ -502,7 +507,7 @@ def _extract_stored_block(
     j = _stored_block(plan, i, event, directory.cd_offset, room)
     start = plan[i].entry.local_header_offset
     end = plan[j].entry.local_header_offset if j < len(plan) else directory.cd_offset
-    if j == i + 1 or end <= start:  # one entry, or headers out of directory order
+    if j == i + 1 or end <= plan[j - 1].entry.local_header_offset:  # alone, or out of order
         _extract_by_directory(
             plan[i], reader, out_bucket, event, pool, retry, limits, tally, report, pending
         )
