@@ -39,12 +39,10 @@ from .retrying import attempts_of
 from .zipdir import CentralDirectory, read_central_directory
 from .zipio import EntryWriter, PackageReader, raise_package_error, stream_error_code
 from .zipnames import check_encoding
-from .zipplan import DEFLATE64, PlannedEntry, plan_entries
+from .zipplan import DEFLATE64, STORED, PlannedEntry, plan_entries
 from .zipsafety import InflationGuard, Limits, UnsafeEntry, output_key, package_dir_name
 
 DESCRIPTOR_LOOKAHEAD = 16
-STORED = 0
-FLAG_DATA_DESCRIPTOR = 0x08
 BLOCK_BYTES = 8 * 1024 * 1024  # one GET for a run of small stored entries
 INFLATE64_IN_RUN_BYTES = 16 * 1024
 
@@ -452,12 +450,7 @@ def _stored_with_descriptor(p: PlannedEntry) -> bool:
     """A stored entry whose local header leaves its size to a data descriptor (zips written
     front to back): stream-unzip cannot tell where it ends; the central directory can."""
     e = p.entry
-    return (
-        e.method == STORED
-        and bool(e.flags & FLAG_DATA_DESCRIPTOR)
-        and not e.encrypted
-        and not e.is_dir
-    )
+    return e.method == STORED and e.has_data_descriptor and not e.encrypted and not e.is_dir
 
 
 class BlockReader:

@@ -19,6 +19,7 @@ CD_SIG = b"PK\x01\x02"
 EOCD_MIN = 22
 MAX_COMMENT = 0xFFFF
 FLAG_ENCRYPTED = 0x0001
+FLAG_DATA_DESCRIPTOR = 0x0008  # sizes and CRC follow the data, not in the local header
 FLAG_UTF8 = 0x0800
 UNICODE_PATH_EXTRA = 0x7075
 ZIP64_EXTRA = 0x0001
@@ -48,6 +49,10 @@ class ZipEntry:
     @property
     def encrypted(self) -> bool:
         return bool(self.flags & FLAG_ENCRYPTED)
+
+    @property
+    def has_data_descriptor(self) -> bool:
+        return bool(self.flags & FLAG_DATA_DESCRIPTOR)
 
     @property
     def is_dir(self) -> bool:

@@ -13,6 +13,7 @@ from .zipdir import ZipEntry
 from .zipnames import UndecodableName, decode_name
 from .zipsafety import Limits, UnsafeEntry, check_entry_declared, output_key, safe_relative_path
 
+STORED = 0
 DEFLATE64 = 9
 SUPPORTED_METHODS = {0: "stored", 8: "deflate", 9: "deflate64", 12: "bzip2"}
 AES_METHOD = 99

@@ -35,16 +35,5 @@ def counter_delta(before: dict, after: dict) -> dict:
     }
 
 
-def set_faults(cloud, **changes) -> dict:
-    req = urllib.request.Request(
-        f"{cloud.admin_endpoint}/faults",
-        data=json.dumps(changes).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read())
-
-
 def read_report(bucket, key) -> list[dict]:
     return [json.loads(line) for line in bucket.get_object(key).read().decode().splitlines()]

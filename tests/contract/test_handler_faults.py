@@ -11,7 +11,7 @@ from handlers import copy as copy_handler
 from handlers import unzip as unzip_handler
 from handlers.events import CopyEvent, UnzipEvent, parse_event
 from tests import zipcorpus
-from tests.handlerkit import fc_context, read_report, set_faults
+from tests.handlerkit import fc_context, read_report
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_copy_survives_throttling_5xx_and_resets(faulty):
     for k in keys:
         bucket.put_object(k, k.encode())
     bucket.put_object("index.jsonl", "".join(json.dumps({"key": k}) + "\n" for k in keys))
-    set_faults(cloud, fault_rate=0.25, seed=3)
+    cloud.set_faults(fault_rate=0.25, seed=3)
     event = {
         "job_id": "faults",
         "index": {"bucket": bucket.bucket_name, "key": "index.jsonl"},
@@ -39,7 +39,7 @@ def test_copy_survives_throttling_5xx_and_resets(faulty):
         "tuning": {"retry_attempts": 10},
     }
     result = copy_handler.run(parse_event(CopyEvent, event), fc_context(cloud))
-    set_faults(cloud, fault_rate=0.0)
+    cloud.set_faults(fault_rate=0.0)
     assert result["counters"]["done"] == 30 and result["counters"]["failed"] == 0
     assert all(bucket.get_object(f"dst/{k}").read() == k.encode() for k in keys)
 
@@ -48,7 +48,7 @@ def test_exhausted_retries_are_item_failures_with_attempts(faulty):
     cloud, bucket = faulty
     for i in range(3):
         bucket.put_object(f"s/{i}", b"x")
-    set_faults(cloud, fault_rate=1.0, kinds=["slowdown"], ops=["CopyObject"])
+    cloud.set_faults(fault_rate=1.0, kinds=["slowdown"], ops=["CopyObject"])
     event = {
         "job_id": "slow",
         "listing": {"bucket": bucket.bucket_name, "prefix": "s/"},
@@ -56,7 +56,7 @@ def test_exhausted_retries_are_item_failures_with_attempts(faulty):
         "tuning": {"retry_attempts": 2},
     }
     result = copy_handler.run(parse_event(CopyEvent, event), fc_context(cloud))
-    set_faults(cloud, fault_rate=0.0, ops=[])
+    cloud.set_faults(fault_rate=0.0, ops=[])
     assert result["done"] and result["counters"]["failed"] == 3
     report = read_report(bucket, result["report_key"])
     assert {(r["code"], r["attempts"]) for r in report} == {("SlowDown", 2)}
@@ -66,7 +66,7 @@ def test_unzip_survives_faults_on_uploads_and_ranged_reads(faulty):
     cloud, bucket = faulty
     data = zipcorpus.build([(f"f{i:02d}.txt", b"%d" % i * 1000) for i in range(25)])
     bucket.put_object("in/p.zip", data)
-    set_faults(cloud, fault_rate=0.2, kinds=["slowdown", "internal"], seed=5)
+    cloud.set_faults(fault_rate=0.2, kinds=["slowdown", "internal"], seed=5)
     event = {
         "job_id": "uf",
         "package": {"bucket": bucket.bucket_name, "key": "in/p.zip"},
@@ -74,6 +74,6 @@ def test_unzip_survives_faults_on_uploads_and_ranged_reads(faulty):
         "tuning": {"retry_attempts": 10},
     }
     result = unzip_handler.run(parse_event(UnzipEvent, event), fc_context(cloud))
-    set_faults(cloud, fault_rate=0.0)
+    cloud.set_faults(fault_rate=0.0)
     assert result["all_succeeded"] and result["counters"]["extracted"] == 25
     assert bucket.get_object("out/in/p/f07.txt").read() == b"7" * 1000  # no watch prefix set
