@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ENV ?= local
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup test test-all lint format bench demo clean
+.PHONY: setup test test-all test-peer peer-sdist lint format bench demo clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,18 @@ test: setup
 
 test-all: setup
 	$(BIN)/python -m pytest -n 2 -q
+	$(MAKE) test-peer
+
+# The peer suite: oss2's own functional tests (from its pinned sdist) against a fresh localcloud.
+# The sdist is a dev dependency fetched once into build/peer-cache (pip download, no binary).
+PEER_CACHE := build/peer-cache
+peer-sdist: setup
+	@v=$$($(BIN)/python -c 'from importlib.metadata import version; print(version("oss2"))'); \
+	test -f $(PEER_CACHE)/oss2-$$v.tar.gz || \
+	$(BIN)/python -m pip download -q --no-deps --no-binary :all: "oss2==$$v" -d $(PEER_CACHE)
+
+test-peer: peer-sdist
+	$(BIN)/python -m peer
 
 lint: setup
 	$(BIN)/ruff check .
