@@ -41,6 +41,7 @@ def serve(
     mns_port: Annotated[int, Opt(help="MNS listener port (0 = free port).")] = 0,
     fc_port: Annotated[int, Opt(help="FC API listener port (0 = free port).")] = 0,
     fnf_port: Annotated[int, Opt(help="CloudFlow (fnf) listener port (0 = free port).")] = 0,
+    ram_port: Annotated[int, Opt(help="RAM API listener port (0 = free port).")] = 0,
     admin_port: Annotated[
         int, Opt(help="Admin listener port: counters, faults (0 = free port).")
     ] = 0,
@@ -102,6 +103,14 @@ def serve(
             "(FnF.ExecutionInterrupted). Default: resume.",
         ),
     ] = None,
+    enforce_ram: Annotated[
+        bool,
+        Opt(
+            "--enforce-ram/--no-enforce-ram",
+            help="Authorize every request signed with role (STS) credentials against the "
+            "role's policies. --no-enforce-ram is for debugging only (docs/localcloud.md).",
+        ),
+    ] = True,
     log_level: Annotated[
         str, Opt(help="Log level of localcloud's own messages (stderr).")
     ] = "warning",
@@ -132,6 +141,8 @@ def serve(
         fc_port=fc_port,
         fnf_port=fnf_port,
         admin_port=admin_port,
+        ram_port=ram_port,
+        enforce_ram=enforce_ram,
         access_key_id=access_key_id,
         access_key_secret=access_key_secret,
         security_token=security_token,

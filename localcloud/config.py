@@ -25,6 +25,7 @@ class LocalCloudConfig:
     fc_port: int = 0
     fnf_port: int = 0
     admin_port: int = 0
+    ram_port: int = 0
     access_key_id: str = DEFAULT_ACCESS_KEY_ID
     access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET
     security_token: str = DEFAULT_SECURITY_TOKEN
@@ -33,5 +34,7 @@ class LocalCloudConfig:
     restore_seconds: dict = field(default_factory=lambda: dict(DEFAULT_SECONDS))
     day_seconds: float = 86400.0
     faults: FaultConfig = field(default_factory=FaultConfig)
+    # RAM: authorize every role-signed request (off only via `serve --no-enforce-ram`)
+    enforce_ram: bool = True
     # free-form settings for services that need more than the above (e.g. FC concurrency)
     options: dict = field(default_factory=dict)

@@ -46,8 +46,9 @@ class ServiceSpec:
         return self.port_option or f"{self.name}_port"
 
 
-# ---- the services of one localcloud, in build order (oss -> mns -> fc -> flow) ----------------
+# ---- the services of one localcloud, in build order (ram -> oss -> mns -> fc -> flow) ----------------
 SERVICES: list[ServiceSpec] = [
+    ServiceSpec("ram", "ram_endpoint", "localcloud.ram:build"),  # first: the others authorize by it
     ServiceSpec("oss", "oss_endpoint", "localcloud.oss:build"),
     ServiceSpec("mns", "mns_endpoint", "localcloud.mns:build"),  # MNS/FC helper
     ServiceSpec("fc", "fc_endpoint", "localcloud.fc:build"),  # MNS/FC helper

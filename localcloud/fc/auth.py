@@ -12,11 +12,12 @@ import calendar
 import hashlib
 import hmac
 import time
-from urllib.parse import parse_qsl, quote
+
+from localcloud.acs3 import ALGORITHM, canonical_query, expected_signature
 
 from .errors import FcError
 
-ALGORITHM = "ACS3-HMAC-SHA256"
+__all__ = ["canonical_query", "expected_signature", "verify"]
 MAX_SKEW_SECONDS = 15 * 60  # FC: a signature is only valid for 15 minutes
 
 
@@ -55,11 +56,6 @@ class InvalidSecurityToken(AuthError):
     code = "InvalidSecurityToken.Mismatch"
 
 
-def canonical_query(query_string: str) -> str:
-    pairs = parse_qsl(query_string, keep_blank_values=True)
-    return "&".join(f"{k}={quote(v, safe='~')}" for k, v in sorted(pairs))
-
-
 def parse_authorization(value: str) -> tuple[str, list[str], str]:
     """`ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=a;b,Signature=hex` -> parts."""
     if not value.startswith(ALGORITHM + " "):
@@ -73,33 +69,6 @@ def parse_authorization(value: str) -> tuple[str, list[str], str]:
         return fields["Credential"], fields["SignedHeaders"].split(";"), fields["Signature"]
     except KeyError as exc:
         raise AuthError(f"Authorization lacks {exc.args[0]}") from None
-
-
-def expected_signature(
-    method: str,
-    raw_path: str,
-    query_string: str,
-    headers,
-    signed: list[str],
-    payload_hash: str,
-    secret: str,
-) -> str:
-    canonical_headers = "".join(
-        f"{name}:{','.join(sorted(v.strip() for v in headers.getlist(name)))}\n" for name in signed
-    )
-    canonical_request = "\n".join(
-        [
-            method,
-            raw_path or "/",
-            canonical_query(query_string),
-            canonical_headers,
-            ";".join(signed),
-            payload_hash,
-        ]
-    )
-    digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
-    string_to_sign = f"{ALGORITHM}\n{digest}"
-    return hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 def _parse_acs_date(value: str) -> float | None:
