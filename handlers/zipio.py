@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import oss2
 import stream_unzip
 
@@ -82,6 +84,15 @@ def raise_package_error(exc: oss2.exceptions.OssError, bucket: str, key: str) ->
     raise_if_systemic(exc, bucket, role="source")
 
 
+@dataclass(frozen=True)
+class EntrySizes:
+    """How entries are written: one PUT up to ``small_entry_bytes``, else parts of ``part_size``."""
+
+    small_entry_bytes: int
+    part_size: int
+    read_chunk_bytes: int
+
+
 class EntryWriter:
     """Uploads one entry: a single PUT when small, a multipart upload when large."""
 
@@ -90,14 +101,13 @@ class EntryWriter:
         bucket,
         key: str,
         declared: int,
-        small_limit: int,
-        part_size: int,
+        sizes: EntrySizes,
         pool: BoundedPool,
         retry: RetryPolicy,
     ):
         self.bucket, self.key, self.pool, self.retry = bucket, key, pool, retry
-        self.small = declared <= small_limit
-        self.part_size = part_size
+        self.small = declared <= sizes.small_entry_bytes
+        self.part_size = sizes.part_size
         self.chunks: list[bytes] = []  # joined once per part/object: no growing buffer copies
         self.buffered = 0
         self.upload_id: str | None = None

@@ -33,18 +33,22 @@ class PlannedEntry:
         return self.skip_code is None
 
 
-def plan_entries(
-    entries: list[ZipEntry],
-    *,
-    output_prefix: str,
-    package_dir: str,
-    name_encoding: str | None,
-    unsafe_paths: str,
-    limits: Limits,
-    directories: str,
-    has_password: bool,
-) -> list[PlannedEntry]:
+@dataclass(frozen=True)
+class PlanRules:
+    """How entries become keys: where they go, how names decode, what is refused."""
+
+    output_prefix: str
+    package_dir: str
+    limits: Limits
+    name_encoding: str | None = None
+    unsafe_paths: str = "reject"
+    directories: str = "skip"
+    has_password: bool = False
+
+
+def plan_entries(entries: list[ZipEntry], rules: PlanRules) -> list[PlannedEntry]:
     """Decide, for every central-directory entry, its output key or why it is skipped."""
+    limits = rules.limits
     total = sum(e.uncompressed_size for e in entries)
     if total > limits.max_total_bytes:
         raise PackageRejected(
@@ -55,18 +59,18 @@ def plan_entries(
     taken: dict[str, int] = {}
     for entry in entries:
         try:
-            name = decode_name(entry, name_encoding)
+            name = decode_name(entry, rules.name_encoding)
         except UndecodableName as exc:
             plan.append(PlannedEntry(entry, None, None, "UndecodableName", str(exc)))
             continue
         try:
-            relative = safe_relative_path(name, mode=unsafe_paths)
-            key = output_key(output_prefix, package_dir, relative)
+            relative = safe_relative_path(name, mode=rules.unsafe_paths)
+            key = output_key(rules.output_prefix, rules.package_dir, relative)
         except UnsafeEntry as exc:
             plan.append(PlannedEntry(entry, name, None, exc.code, str(exc)))
             continue
         if entry.is_dir or key.endswith("/"):
-            if directories == "skip":
+            if rules.directories == "skip":
                 plan.append(
                     PlannedEntry(entry, name, key, "Directory", "directory entry skipped", False)
                 )
@@ -82,7 +86,7 @@ def plan_entries(
                 )
             )
             continue
-        skip = _entry_problem(entry, name, limits, has_password)
+        skip = _entry_problem(entry, name, limits, rules.has_password)
         if skip:
             plan.append(PlannedEntry(entry, name, key, *skip))
             continue

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from handlers.errors import PackageRejected
 from handlers.zipdir import read_central_directory
 from handlers.zipnames import UndecodableName, decode_raw_name
-from handlers.zipplan import plan_entries
+from handlers.zipplan import PlanRules, plan_entries
 from handlers.zipsafety import (
     InflationGuard,
     Limits,
@@ -41,17 +41,9 @@ def read_cd(data: bytes, **kw):
 
 
 def plan(data: bytes, **kw):
-    args = dict(
-        output_prefix="out/",
-        package_dir="pkg",
-        name_encoding=None,
-        unsafe_paths="reject",
-        limits=LIMITS,
-        directories="skip",
-        has_password=False,
-    )
+    args = dict(output_prefix="out/", package_dir="pkg", limits=LIMITS)
     args.update(kw)
-    return plan_entries(read_cd(data).entries, **args)
+    return plan_entries(read_cd(data).entries, PlanRules(**args))
 
 
 def test_central_directory_matches_zipfile():
