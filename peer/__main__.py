@@ -18,7 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from localcloud import launcher
-from peer.exclusions import EXCLUDED, PEER_FILES
+from peer.exclusions import EXCLUDED, MISSING_FIXTURES, PEER_FILES
 from peer.results import FileResult, collect, render_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,8 @@ def unpack_tests(sdist: Path) -> Path:
             for m in members:
                 m.name = m.name.split("/", 1)[1]
             tar.extractall(where, members=members, filter="data")
+        for name, size in MISSING_FIXTURES.items():
+            (where / name).write_bytes(bytes(range(256)) * (size // 256))
         # an empty ini keeps pytest from reading this project's pyproject.toml options
         (where / "pytest.ini").write_text("[pytest]\n")
         marker.touch()

@@ -42,6 +42,9 @@ EXCLUDED: dict[str, str] = {
     "test_multipart.py::TestMultipart::test_multipart_sequential": (
         "real host: creates its bucket on the hard-coded endpoint oss-cn-shanghai.aliyuncs.com"
     ),
+    "test_upload.py::TestUpload::test_upload_sequenial": (
+        "real host: creates its bucket on the hard-coded endpoint oss-cn-shanghai.aliyuncs.com"
+    ),
     "test_iterator.py::TestIterator::test_live_channel_iterator": (
         "live channels: PutLiveChannel / ListLiveChannel (RTMP ingest)"
     ),
@@ -50,3 +53,7 @@ EXCLUDED: dict[str, str] = {
 # test files whose cases pick a bucket at random among plain, RSA-crypto and KMS-crypto:
 # the KMS one needs Alibaba's KMS service, so those runs use the RSA-crypto bucket instead
 KMS_SUBSTITUTED_FILES = ("test_upload.py", "test_download.py")
+
+# test_object.py reads tests/example.jpg, which the sdist does not ship; its cases check only
+# that the upload is 1024 bytes, so the runner writes 1024 bytes of its own there
+MISSING_FIXTURES = {"tests/example.jpg": 1024}

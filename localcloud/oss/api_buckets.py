@@ -50,7 +50,7 @@ async def list_buckets(svc: OssService, req: OssRequest) -> Response:
     prefix, marker = q.get("prefix", ""), q.get("marker", "")
     max_keys = _max(q.get("max-keys"), "max-keys", 1000, 1000)
     rows, truncated = svc.buckets.list(prefix, marker, max_keys)
-    ep = f"{svc.buckets.location}.aliyuncs.com"
+    ep = req.server  # a client that follows the listed endpoint must stay on localcloud
     parts = [
         element("Prefix", prefix),
         element("Marker", marker),
@@ -65,7 +65,7 @@ async def list_buckets(svc: OssService, req: OssRequest) -> Response:
             "<Bucket>"
             + element("CreationDate", iso8601(b.created))
             + element("ExtranetEndpoint", ep)
-            + element("IntranetEndpoint", ep.replace(".aliyuncs", "-internal.aliyuncs"))
+            + element("IntranetEndpoint", ep)
             + element("Location", b.location)
             + element("Name", b.name)
             + element("Region", svc.region)
@@ -78,7 +78,7 @@ async def list_buckets(svc: OssService, req: OssRequest) -> Response:
 
 async def get_bucket_info(svc: OssService, req: OssRequest) -> Response:
     b = svc.buckets.get(req.bucket)
-    ep = f"{b.location}.aliyuncs.com"
+    ep = req.server
     body = (
         "<Bucket>"
         + element("AccessMonitor", "Disabled")
@@ -86,7 +86,7 @@ async def get_bucket_info(svc: OssService, req: OssRequest) -> Response:
         + element("CrossRegionReplication", "Disabled")
         + element("DataRedundancyType", "LRS")
         + element("ExtranetEndpoint", ep)
-        + element("IntranetEndpoint", ep.replace(".aliyuncs", "-internal.aliyuncs"))
+        + element("IntranetEndpoint", ep)
         + element("Location", b.location)
         + element("Name", b.name)
         + element("ResourceGroupId", "rg-default")

@@ -8,13 +8,24 @@ from urllib.parse import unquote
 
 from . import errors
 from .checksums import decode_content_md5
+from .compression import DROPPED_HEADERS, GzipBody, wants_gzip
 from .names import check_object_key, is_uint, storage_class
 from .objects import MAX_PUT_BYTES, check_conditions, object_meta_from_headers
 from .ranges import parse_range
+from .restore import DEFAULT_TIER
 from .service import OssService
 from .storage import INLINE_MAX, ObjectRecord
 from .wire import FileBody, OssRequest, Response, xml_response
-from .xmlwire import child_text, document, element, http_date, iso8601, key_text, parse
+from .xmlwire import (
+    child_text,
+    control_chars,
+    document,
+    element,
+    http_date,
+    iso8601,
+    key_text,
+    parse,
+)
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 RESPONSE_OVERRIDES = {
@@ -123,6 +134,12 @@ async def get_object(svc: OssService, req: OssRequest) -> Response:
         if param in req.query:
             headers = [(k, v) for k, v in headers if k != header]
             headers.append((header, req.query[param].encode()))
+    if wants_gzip(req.headers, rec.content_type, rec.size, byte_range is not None):
+        headers = [(k, v) for k, v in headers if k not in DROPPED_HEADERS]
+        headers += [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
+        source = FileBody(svc.storage.file_path(rec.path), 0, rec.size) if rec.path else None
+        data = b"" if rec.path else svc.storage.get_data(rec)
+        return Response(status, headers, stream=GzipBody(source, data))
     if not rec.path:  # small object kept inline in the metadata row
         return Response(status, headers, svc.storage.get_data(rec)[start : start + length])
     body = FileBody(svc.storage.file_path(rec.path), start, length)
@@ -168,9 +185,9 @@ async def delete_multiple(svc: OssService, req: OssRequest) -> Response:
 
         if decode_content_md5(md5_header) != hashlib.md5(body).digest():
             raise errors.InvalidDigest("Content-MD5 does not match the Delete body.")
-    root = parse(body, "Delete")
+    root = parse(body, "Delete", control_chars=True)
     quiet = (child_text(root, "Quiet", "false") or "false").strip().lower() == "true"
-    keys = [child_text(o, "Key", "") for o in root.findall("Object")]
+    keys = [control_chars(child_text(o, "Key", "")) for o in root.findall("Object")]
     if not keys or len(keys) > 1000:
         raise errors.MalformedXML("DeleteMultipleObjects takes 1 to 1000 <Object><Key> entries.")
     url = req.query.get("encoding-type") == "url"
@@ -245,9 +262,19 @@ async def restore_object(svc: OssService, req: OssRequest) -> Response:
             if not is_uint(days_text.strip()):
                 raise errors.MalformedXML(f"RestoreRequest Days {days_text!r} is not a number.")
             days = int(days_text)
-        tier = child_text(root, "JobParameters/Tier")
+        if root.find("JobParameters") is not None:
+            if rec.storage_class == "Archive":
+                # Archive has one restore speed: OSS refuses JobParameters as a malformed body
+                raise errors.MalformedXML(
+                    f"The object {rec.key!r} is Archive: RestoreRequest takes no JobParameters."
+                )
+            tier = child_text(root, "JobParameters/Tier", "")
     status = svc.restore.request(svc.storage, rec, days, tier)
-    return Response(status)
+    headers = []
+    if rec.storage_class != "Archive":
+        priority = tier or DEFAULT_TIER[rec.storage_class]
+        headers.append((b"x-oss-object-restore-priority", priority.encode()))
+    return Response(status, headers)
 
 
 HANDLERS = {

@@ -81,6 +81,7 @@ class OssApp:
         svc = self.svc
         request_id = svc.next_request_id()
         failure = None
+        req = None
         try:
             req = OssRequest(scope, receive, request_id)
             op = req.op = routing.operation(req.method, req.bucket, req.key, req.query, req.headers)
@@ -109,6 +110,9 @@ class OssApp:
         except Exception:
             log.exception("OSS handler crashed on %s %s", scope["method"], scope.get("path"))
             response = self._error(errors.InternalError(), request_id, scope["method"])
+        if req is not None and req.left_body_unread():
+            # as OSS's front end does: the unread body would be taken for the next request
+            response.headers.append((b"connection", b"close"))
         await self._send(
             send, receive, response, request_id, scope["method"] == "HEAD", failure == "reset"
         )
@@ -148,7 +152,7 @@ class OssApp:
         headers = response.headers
         headers.append((b"x-oss-request-id", request_id.encode()))
         headers.append((b"server", b"AliyunOSS"))
-        if response.status != 304:
+        if response.status != 304 and (response.length is not None or response.stream is None):
             # an injected reset must leave the client short of bytes, even for an empty answer
             length = response.length or (64 if reset else 0)
             headers.append((b"content-length", str(length).encode()))

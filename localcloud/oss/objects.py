@@ -24,8 +24,20 @@ STORED_HEADERS = (
 )
 
 
+SSE_HEADER = "x-oss-server-side-encryption"
+
+
 def object_meta_from_headers(headers: dict[str, str]) -> dict[str, str]:
     meta = {k: v for k, v in headers.items() if k.startswith("x-oss-meta-") or k in STORED_HEADERS}
+    sse = headers.get(SSE_HEADER)
+    if sse is not None:
+        if sse != "AES256":
+            # KMS and SM4 need Alibaba's key service, which localcloud does not emulate
+            raise errors.NotImplementedOp(
+                f"{SSE_HEADER}: {sse!r} is not emulated by localcloud; use AES256 or none.",
+                Header=SSE_HEADER,
+            )
+        meta[SSE_HEADER] = sse  # returned on GET/HEAD like any stored header
     acl = headers.get("x-oss-object-acl")
     if acl in OBJECT_ACLS:
         meta[":acl"] = acl  # internal entry (':' prefix): never sent back as a header

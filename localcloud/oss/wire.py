@@ -27,6 +27,7 @@ class OssRequest:
         "receive",
         "request_id",
         "client",
+        "server",
         "op",
         "authenticated",
         "_body_read",
@@ -37,6 +38,8 @@ class OssRequest:
         self.request_id = request_id
         self.receive = receive
         self.client = (scope.get("client") or ("127.0.0.1", 0))[0]
+        host, port = scope.get("server") or ("127.0.0.1", 0)
+        self.server = f"{host}:{port}"  # this listener: the endpoint localcloud reports for buckets
         self.op = "Unknown"
         self.authenticated = False
         self._body_read = False
@@ -62,6 +65,13 @@ class OssRequest:
         bucket, _, key = path[1:].partition("/")
         self.bucket = bucket
         self.key = key
+
+    def left_body_unread(self) -> bool:
+        """A declared body the operation never read (e.g. a GET sent with Content-Length: 9)."""
+        if self._body_read:
+            return False
+        value = self.headers.get("content-length", "0")
+        return value != "0" or "transfer-encoding" in self.headers
 
     def content_length(self) -> int | None:
         value = self.headers.get("content-length")
