@@ -111,6 +111,14 @@ def serve(
             "role's policies. --no-enforce-ram is for debugging only (docs/localcloud.md).",
         ),
     ] = True,
+    fnf_start_execution_resource: Annotated[
+        str,
+        Opt(
+            help="How RAM reads fnf:StartExecution's resource: 'all' (the API page: only "
+            "Resource \"*\" grants it) or 'execution' (the execution-role guide's "
+            "acs:fnf:*:<uid>:flows/<flow>/executions/*).",
+        ),
+    ] = "all",
     log_level: Annotated[
         str, Opt(help="Log level of localcloud's own messages (stderr).")
     ] = "warning",
@@ -132,6 +140,8 @@ def serve(
         ).validate()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if fnf_start_execution_resource not in ("all", "execution"):
+        raise typer.BadParameter("--fnf-start-execution-resource must be 'all' or 'execution'")
     if day_seconds <= 0:
         raise typer.BadParameter("--day-seconds must be > 0")
     cfg = LocalCloudConfig(
@@ -154,7 +164,11 @@ def serve(
         # unset flags leave the engine's env-var defaults (LOCALCLOUD_FLOW_*) in force
         options={
             k: v
-            for k, v in (("flow_max_events", max_events), ("flow_resume", resume_executions))
+            for k, v in (
+                ("flow_max_events", max_events),
+                ("flow_resume", resume_executions),
+                ("fnf_start_execution_resource", fnf_start_execution_resource),
+            )
             if v is not None
         },
     )

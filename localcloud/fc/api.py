@@ -105,8 +105,10 @@ class FcApi:
         credentials: dict | None = None,
         verify_signatures: bool = True,
         invoke_threads: int = 256,
+        ram=None,
     ):
         self.runtime = runtime
+        self.ram = ram  # localcloud's RamService: role (STS) credentials, authorized per request
         self.credentials = credentials or runtime.credentials
         self.verify_signatures = verify_signatures
         self._invokers = ThreadPoolExecutor(
@@ -122,14 +124,17 @@ class FcApi:
             body = await request.body()
             if self.verify_signatures:
                 raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+                session = self._role_session(request)
                 auth.verify(
                     request.method,
                     raw_path,
                     request.url.query,
                     request.headers,
                     body,
-                    self.credentials,
+                    session.credentials() if session else self.credentials,
                 )
+                if session is not None:
+                    self._authorize(session, request, handler, body)
             return await handler(request, body, request_id)
         except FcError as exc:
             return error_response(exc, request_id)
@@ -138,6 +143,26 @@ class FcApi:
             err = FcError("internal error; see the localcloud log")
             err.status, err.code = 500, "InternalServerError"
             return error_response(err, request_id)
+
+    def _role_session(self, request: Request):
+        if self.ram is None:
+            return None
+        from localcloud.ram import fc_access
+
+        return fc_access.session_of(self.ram.sessions, request.headers)
+
+    def _authorize(self, session, request: Request, handler, body: bytes) -> None:
+        from localcloud.ram import fc_access
+
+        needs = fc_access.required(
+            getattr(handler, "__name__", "unknown"),
+            dict(request.path_params),
+            dict(request.query_params),
+            body,
+            self.runtime.region,
+            self.runtime.account_id,
+        )
+        fc_access.authorize(self.ram.sessions, session, needs)
 
     def _ok(self, value, request_id: str, status: int = 200) -> Response:
         if value is None:
@@ -333,9 +358,9 @@ def _int_param(raw, name: str, default: int, low: int, high: int) -> int:
 
 
 def build_app(
-    runtime: FcRuntime, credentials: dict | None = None, verify_signatures: bool = True
+    runtime: FcRuntime, credentials: dict | None = None, verify_signatures: bool = True, ram=None
 ) -> Starlette:
-    api = FcApi(runtime, credentials, verify_signatures)
+    api = FcApi(runtime, credentials, verify_signatures, ram=ram)
 
     def route(path: str, handler, methods: list[str]) -> Route:
         async def endpoint(request: Request) -> Response:

@@ -99,8 +99,10 @@ class FcRuntime:
         async_threads: int = 32,
         async_retry_base_delay: float = 0.5,
         throttle_retry_delay: float = 0.05,
+        ram=None,
     ):
         self.notifications = notifications
+        self.ram = ram  # localcloud's RamService: functions get their role's STS credentials
         self.credentials = _credentials_dict(credentials)
         self.region = region
         self.account_id = account_id
@@ -305,7 +307,7 @@ class FcRuntime:
             },
             "region": self.region,
             "account_id": self.account_id,
-            "credentials": dict(self.credentials),
+            "credentials": self.function_credentials(spec),
         }
         try:
             result = pool.run(spec, payload, context, self._start_instance)
@@ -319,11 +321,18 @@ class FcRuntime:
         return result
 
     def _start_instance(self, spec: FunctionSpec) -> Instance:
+        credentials = self.function_credentials(spec)
         env = instance_environment(
-            spec, region=self.region, account_id=self.account_id, credentials=self.credentials
+            spec, region=self.region, account_id=self.account_id, credentials=credentials
         )
         log_path = self.data_dir / "fc" / "logs" / f"{spec.name}.log"
         return Instance(spec, spec.code_dir or self.code_root, env, log_path)
+
+    def function_credentials(self, spec: FunctionSpec) -> dict:
+        """The STS credentials of the function's role (localcloud/ram/fc_access.py)."""
+        from localcloud.ram.fc_access import function_credentials
+
+        return function_credentials(self.ram, spec.name, spec.role, self.credentials)
 
     def instances_started(self, name: str) -> int:
         """How many instances the function has started (reuse keeps this low)."""
@@ -562,6 +571,13 @@ class FcRuntime:
         function, source = trigger.function_name, f"oss:{trigger.name}"
 
         def deliver(event: dict) -> None:
+            from localcloud.ram.fc_access import trigger_denial
+
+            denied = trigger_denial(self.ram, trigger, self.region, self.account_id)
+            if denied:  # FC cannot invoke through the invocation role: the event is not delivered
+                self._count(function, "trigger_denied")
+                log.warning("OSS event for %s not delivered: %s", function, denied)
+                return
             try:
                 self.invoke_async(function, json.dumps(event).encode("utf-8"), source=source)
             except FunctionNotFound:

@@ -31,7 +31,8 @@ def build(ctx):
         default_concurrency=_option(options, "default_concurrency", int, 32),
         idle_instance_seconds=_option(options, "idle_instance_seconds", float, 300.0),
         async_retry_base_delay=_option(options, "async_retry_base_delay", float, 0.5),
+        ram=ctx.services.get("ram"),
     )
-    app = build_app(runtime, ctx.credentials)
+    app = build_app(runtime, ctx.credentials, ram=ctx.services.get("ram"))
     runtime.close_hooks.append(app.state.fc_api.close)
     return runtime, app

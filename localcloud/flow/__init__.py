@@ -44,6 +44,15 @@ def build(ctx):
         region=cfg.region,
         max_events=max_events,
         resume_unfinished=bool(resume),
+        start=False,  # resumed executions must see the role-guarded integrations
     )
-    app = create_app(engine, cfg.access_key_id, cfg.access_key_secret, cfg.security_token)
+    ram = services.get("ram")
+    if ram is not None:  # tasks act with the flow's role (localcloud/ram/flow_access.py)
+        from localcloud.ram.flow_access import guard_integrations
+
+        engine.integrations = guard_integrations(
+            engine.integrations, ram, cfg.region, cfg.account_id
+        )
+    engine.start()
+    app = create_app(engine, cfg.access_key_id, cfg.access_key_secret, cfg.security_token, ram=ram)
     return engine, app

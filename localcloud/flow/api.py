@@ -150,7 +150,10 @@ def create_app(
     access_key_id: str,
     access_key_secret: str,
     security_token: str | None = None,
+    ram=None,
 ) -> Starlette:
+    owner = (access_key_id, access_key_secret, security_token)
+
     async def handle(request: Request) -> JSONResponse:
         request_id = str(uuid.uuid4()).upper()
         params = dict(request.query_params)
@@ -158,7 +161,13 @@ def create_app(
             body = (await request.body()).decode("utf-8", errors="replace")
             params.update(parse_qsl(body, keep_blank_values=True))
         try:
-            _authenticate(params, request.method, access_key_id, access_key_secret, security_token)
+            session = _role_session(ram, params)
+            key = owner
+            if session is not None:
+                key = (session.access_key_id, session.access_key_secret, session.security_token)
+            _authenticate(params, request.method, *key)
+            if session is not None:
+                _authorize_role(ram, engine, session, params)
             result = await run_in_threadpool(dispatch, engine, params.get("Action", ""), params)
         except api.FnfApiError as exc:
             return JSONResponse(
@@ -173,6 +182,27 @@ def create_app(
         return JSONResponse({**result, "RequestId": request_id})
 
     return Starlette(routes=[Route("/", handle, methods=["GET", "POST"])])
+
+
+def _role_session(ram, params: dict):
+    if ram is None:
+        return None
+    from localcloud.ram import fnf_access
+
+    return fnf_access.session_of(ram.sessions, params)
+
+
+def _authorize_role(ram, engine: FlowEngine, session, params: dict) -> None:
+    from localcloud.ram import fnf_access
+
+    needs = fnf_access.required(
+        params.get("Action", ""),
+        params,
+        engine.region,
+        engine.account_id,
+        ram.fnf_start_execution_reading,
+    )
+    fnf_access.authorize(ram.sessions, session, needs)
 
 
 def _authenticate(params: dict, method: str, key_id: str, secret: str, token: str | None) -> None:

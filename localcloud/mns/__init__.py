@@ -12,7 +12,8 @@ def build(ctx):
 
     cfg = ctx.config
     service = MnsService(cfg.data_dir, region=cfg.region, account_id=cfg.account_id)
-    return service, build_app(service, ctx.credentials)
+    ram = getattr(ctx, "services", {}).get("ram")
+    return service, build_app(service, ctx.credentials, ram=ram)
 
 
 __all__ = ["MnsService", "build"]

@@ -36,10 +36,13 @@ def _request_id() -> str:
 
 
 class MnsApi:
-    def __init__(self, service: MnsService, credentials: dict, verify_signatures: bool = True):
+    def __init__(
+        self, service: MnsService, credentials: dict, verify_signatures: bool = True, ram=None
+    ):
         self.service = service
         self.credentials = credentials
         self.verify_signatures = verify_signatures
+        self.ram = ram  # localcloud's RamService: role (STS) credentials, authorized per request
 
     async def dispatch(self, request: Request, handler) -> Response:
         request_id = _request_id()
@@ -50,7 +53,11 @@ class MnsApi:
                 raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
                 query = request.scope.get("query_string", b"").decode("latin-1")
                 resource = f"{raw_path}?{query}" if query else raw_path
-                auth.verify(request.method, resource, request.headers, body, self.credentials)
+                session = self._role_session(request)
+                credentials = session.credentials() if session else self.credentials
+                auth.verify(request.method, resource, request.headers, body, credentials)
+                if session is not None:
+                    self._authorize(session, request, raw_path, body)
             response = await handler(request, body)
         except MnsError as exc:
             response = Response(
@@ -69,6 +76,27 @@ class MnsApi:
         response.headers["x-mns-request-id"] = request_id
         response.headers["x-mns-version"] = "2015-06-06"
         return response
+
+    def _role_session(self, request: Request):
+        if self.ram is None:
+            return None
+        from localcloud.ram import mns_access
+
+        return mns_access.session_of(self.ram.sessions, request.headers)
+
+    def _authorize(self, session, request: Request, path: str, body: bytes) -> None:
+        from localcloud.ram import mns_access
+
+        service = self.service
+        needs = mns_access.required(
+            request.method,
+            path,
+            dict(request.query_params),
+            body,
+            service.region,
+            service.account_id,
+        )
+        mns_access.authorize(self.ram.sessions, session, needs)
 
     def _queue_url(self, request: Request, name: str) -> str:
         return f"http://{request.headers.get('host', '127.0.0.1')}/queues/{name}"
@@ -180,8 +208,10 @@ class MnsApi:
         )
 
 
-def build_app(service: MnsService, credentials: dict, verify_signatures: bool = True) -> Starlette:
-    api = MnsApi(service, credentials, verify_signatures)
+def build_app(
+    service: MnsService, credentials: dict, verify_signatures: bool = True, ram=None
+) -> Starlette:
+    api = MnsApi(service, credentials, verify_signatures, ram)
 
     def route(path: str, handler, methods: list[str]) -> Route:
         async def endpoint(request: Request) -> Response:

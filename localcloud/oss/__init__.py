@@ -27,4 +27,9 @@ def build(ctx):
             faults=cfg.faults,
         )
     )
+    ram = getattr(ctx, "services", {}).get("ram")
+    if ram is not None:  # role (STS) credentials are authorized by localcloud's RAM
+        from localcloud.ram.oss_access import RoleAwareAuthenticator
+
+        service.auth = RoleAwareAuthenticator(service.auth, ram.sessions, cfg.account_id)
     return service, OssApp(service)

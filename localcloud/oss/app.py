@@ -122,8 +122,10 @@ class OssApp:
         if op == "PostObject" and "authorization" not in req.headers:
             return  # a form upload carries its signature in the form (checked by api_post)
         signed = svc.auth.authenticate(req.method, req.bucket, req.key, req.query, req.headers)
-        req.authenticated = signed
+        req.authenticated = bool(signed)
         if signed:
+            if signed is not True:  # a role's STS credentials: RAM decides (localcloud/ram)
+                svc.auth.authorize(req, op, signed)
             return
         if req.bucket and op not in BUCKET_ADMIN_OPS:
             bucket = svc.buckets.get(req.bucket)

@@ -24,5 +24,11 @@ def build(ctx):
     from .api import create_app
 
     cfg = ctx.config
-    ram = RamService(cfg.data_dir / "ram", cfg.account_id, enforce=cfg.enforce_ram)
+    options = getattr(cfg, "options", {}) or {}
+    ram = RamService(
+        cfg.data_dir / "ram",
+        cfg.account_id,
+        enforce=cfg.enforce_ram,
+        fnf_start_execution_reading=options.get("fnf_start_execution_resource", "all"),
+    )
     return ram, create_app(ram, ctx.credentials)

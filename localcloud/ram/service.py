@@ -39,9 +39,21 @@ def _check_name(value: str, field: str, pattern: re.Pattern, limit: int) -> str:
 
 
 class RamService:
-    def __init__(self, data_dir: Path, account_id: str, enforce: bool = True, clock=time.time):
+    def __init__(
+        self,
+        data_dir: Path,
+        account_id: str,
+        enforce: bool = True,
+        clock=time.time,
+        fnf_start_execution_reading: str = "all",
+    ):
         self.account_id = account_id
         self.enforce = enforce
+        # how fnf:StartExecution's resource is read (localcloud/ram/fnf_access.py)
+        self.fnf_start_execution_reading = fnf_start_execution_reading
+        # TRANSITION: a function/flow/trigger without a role acts with the owner's keys until
+        # `ossbatch local up` provisions roles; then strict (no role, no credentials)
+        self.roleless_owner_credentials = True
         self.store = RamStore(Path(data_dir))
         self.roles, self.policies, self.attached = self.store.load()
         self._lock = threading.RLock()
