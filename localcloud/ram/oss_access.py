@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from localcloud.oss import errors
+from localcloud.oss import auth_v2, errors
 from localcloud.oss.auth import Authenticator, Credentials
 
 from .sessions import RoleSession, SessionIssuer
@@ -108,7 +108,16 @@ def _key_id(query: dict, headers: dict) -> str:
     if authz.startswith("OSS4-HMAC-SHA256 "):
         credential = authz.partition("Credential=")[2]
         return credential.split("/", 1)[0]
-    return query.get("OSSAccessKeyId") or query.get("x-oss-credential", "").split("/", 1)[0]
+    if authz.startswith("OSS2 "):
+        try:
+            return auth_v2.parse_header(authz)[0]
+        except errors.OssError:
+            return ""  # the owner's authenticator answers the malformed header
+    return (
+        query.get("OSSAccessKeyId")
+        or query.get("x-oss-access-key-id")
+        or query.get("x-oss-credential", "").split("/", 1)[0]
+    )
 
 
 def _token(query: dict, headers: dict) -> str | None:

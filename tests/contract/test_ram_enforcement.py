@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 import uuid
 
 import oss2
@@ -349,7 +350,36 @@ def test_the_oss_trigger_invokes_only_through_an_invocation_role_that_may(localc
 
 
 def _fc_counters(cloud) -> dict:
-    import urllib.request
-
     with urllib.request.urlopen(f"{cloud.admin_endpoint}/counters", timeout=10) as response:
         return json.loads(response.read()).get("fc", {}).get("functions", {})
+
+
+def test_role_credentials_are_authorized_under_every_oss_signature_version(
+    localcloud, owner_bucket
+):
+    b = owner_bucket.bucket_name
+    arn = make_role(
+        localcloud,
+        f"sig-{_id()}",
+        "fc.aliyuncs.com",
+        allow("oss:GetObject", _objects(localcloud, b, "in/")),
+    )
+    name = f"sig-{_id()}"
+    make_probe(localcloud, name, arn, handler="credentials")
+    c = json.loads(invoke(localcloud, name, b"{}")[0])
+    key, secret, token = c["access_key_id"], c["access_key_secret"], c["security_token"]
+    provider = oss2.credentials.StaticCredentialsProvider(key, secret, token)
+    auths = {
+        "v1": (oss2.StsAuth(key, secret, token), {}),
+        "v2": (oss2.StsAuth(key, secret, token, auth_version=oss2.AUTH_VERSION_2), {}),
+        "v4": (oss2.ProviderAuthV4(provider), {"region": localcloud.region}),
+    }
+    for version, (auth, extra) in auths.items():
+        bucket = oss2.Bucket(auth, localcloud.oss_endpoint, b, **extra)
+        assert bucket.head_object("in/a").status == 200, version
+        with pytest.raises(oss2.exceptions.ServerError) as info:
+            bucket.head_object("out/b")
+        assert info.value.status == 403, version
+        signed_url = bucket.sign_url("GET", "in/a", 60)
+        with urllib.request.urlopen(signed_url, timeout=10) as response:
+            assert response.read() == b"1", version
