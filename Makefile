@@ -18,11 +18,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,infra]'
 	@touch $(STAMP)
 
+# Binaries the zip corpus tests run (tests/producers.py): installed with apt only when missing.
+TEST_TOOLS := zip:zip 7z:p7zip-full
+.PHONY: test-tools
+test-tools:
+	@missing=""; for pair in $(TEST_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q $$missing >/dev/null || echo "note: apt-get could not install$$missing: the producer corpus tests skip"; \
+	  else echo "note: install$$missing (apt-get install$$missing) or the producer corpus tests skip"; fi; \
+	fi
+
 # The CI suite: everything but scenarios marked slow (those run in test-all).
-test: setup
+test: setup test-tools
 	$(BIN)/python -m pytest -m "not slow" -n 2 -q
 
-test-all: setup
+test-all: setup test-tools
 	$(BIN)/python -m pytest -n 2 -q
 	$(MAKE) test-peer
 

@@ -181,7 +181,9 @@ class UnzipEvent(JobEvent):
     first_page_at: float | None = Field(
         None, description="epoch seconds the extraction's first page started (passed back)"
     )
-    name_encoding: str | None = Field(None, description="default: $OSSBATCH_NAME_ENCODING or utf-8")
+    name_encoding: str | None = Field(
+        None, description="auto or a codec; default: $OSSBATCH_NAME_ENCODING, else auto"
+    )
     password: str | None = None
     directories: Literal["skip", "marker"] = "skip"
     unsafe_paths: Literal["reject", "sanitize"] = "reject"

@@ -41,6 +41,7 @@ class ZipEntry:
     local_header_offset: int
     external_attr: int
     unicode_path: str | None  # Info-ZIP Unicode Path extra (0x7075), when its CRC matches
+    made_by_host: int = 0  # high byte of "version made by": 0 MS-DOS/Windows, 3 Unix, 19 macOS
 
     @property
     def utf8_flag(self) -> bool:
@@ -160,7 +161,7 @@ def parse_entries(
             )
         (
             _,
-            _vm,
+            made_by,
             _vn,
             flags,
             method,
@@ -202,6 +203,7 @@ def parse_entries(
                 offset,
                 ext_attr,
                 _unicode_path(extra, raw_name),
+                made_by >> 8,
             )
         )
     return entries

@@ -210,7 +210,8 @@ class UnzipSettings(Strict):
     notification_queue: QueueName
     dead_letter_queue: QueueName
     max_receive_count: int = Field(default=5, ge=1, le=1000)
-    name_encoding: str = "gb18030"
+    # auto: UTF-8 names from any producer, then GB18030, then CP437 (zip-name-decoding.md)
+    name_encoding: str = "auto"
     page_budget_s: int = Field(default=540, ge=10)
     limits: UnzipLimits = UnzipLimits()
     function: FunctionSettings = FunctionSettings(memory_mb=2048, timeout_s=600, disk_mb=512)
@@ -219,10 +220,14 @@ class UnzipSettings(Strict):
     @field_validator("name_encoding")
     @classmethod
     def _known_codec(cls, value: str) -> str:
+        if value.lower() == "auto":
+            return "auto"
         try:
             codecs.lookup(value)
         except LookupError:
-            raise ValueError(f"unknown text encoding {value!r} (try gb18030, cp437)") from None
+            raise ValueError(
+                f"unknown text encoding {value!r} (try auto, gb18030, shift_jis, cp437)"
+            ) from None
         return value
 
     @model_validator(mode="after")

@@ -256,3 +256,56 @@ def test_plan_output_keys_and_directories():
     assert not [x for x in p if x.skip_code == "Directory"][0].counts_as_failure
     with_markers = plan(zipcorpus.ordinary(), directories="marker")
     assert "out/pkg/dir/" in [x.key for x in with_markers if x.extractable]
+
+
+# the name chain (docs/decisions/zip-name-decoding.md) ------------------------
+
+non_ascii_names = st.text(min_size=1, max_size=40).filter(lambda s: not s.isascii())
+
+
+@given(name=non_ascii_names, configured=st.sampled_from([None, "auto", "gb18030", "cp437", "gbk"]))
+def test_utf8_names_from_unix_and_macos_producers_win_over_any_configured_encoding(
+    name, configured
+):
+    for host in (3, 19):
+        assert decode_raw_name(name.encode("utf-8"), False, configured, None, host) == name
+
+
+@given(name=non_ascii_names, host=st.sampled_from([0, 3, 10, 11, 14, 19]))
+def test_auto_takes_valid_multibyte_utf8_from_any_host(name, host):
+    assert decode_raw_name(name.encode("utf-8"), False, "auto", None, host) == name
+
+
+def test_a_configured_encoding_still_decides_names_from_windows_hosts():
+    raw = "中文.txt".encode()  # valid UTF-8, but a Windows zip says "use the code page"
+    assert decode_raw_name(raw, False, "gb18030", None, 0) == raw.decode("gb18030")
+    sjis = "日本語.txt".encode("shift_jis")
+    assert decode_raw_name(sjis, False, "shift_jis", None, 0) == "日本語.txt"
+
+
+def test_gbk_bytes_that_are_not_utf8_fall_to_gb18030_under_auto():
+    raw = "报告/二月.csv".encode("gbk")
+    assert decode_raw_name(raw, False, "auto", None, 3) == "报告/二月.csv"
+
+
+def test_the_unicode_path_extra_wins_over_raw_bytes():
+    assert decode_raw_name(b"bad\xff", False, "auto", "good.txt", 0) == "good.txt"
+
+
+@given(raw=st.binary(min_size=1, max_size=60), host=st.integers(0, 255), utf8_flag=st.booleans())
+@settings(max_examples=300)
+def test_every_name_decodes_the_same_way_twice_or_is_reported(raw, host, utf8_flag):
+    try:
+        first = decode_raw_name(raw, utf8_flag, "auto", None, host)
+    except UndecodableName:
+        assert utf8_flag  # only a broken UTF-8 promise is undecodable: CP437 takes any bytes
+        return
+    assert first == decode_raw_name(raw, utf8_flag, "auto", None, host)
+
+
+def test_auto_is_a_known_encoding_and_typos_are_named():
+    from handlers.zipnames import check_encoding
+
+    assert check_encoding("AUTO") == "auto"
+    with pytest.raises(ValueError, match="klingon"):
+        check_encoding("klingon")
