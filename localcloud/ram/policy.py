@@ -61,6 +61,31 @@ def decide(statements, action: str, resource: str) -> Decision:
     return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
 
 
+@dataclass(frozen=True)
+class ActionDecision:
+    """`decide` for one action, precompiled: one regex over the resources of every matching
+    Deny statement and one over every matching Allow (what a role session checks per request)."""
+
+    deny: re.Pattern | None
+    allow: re.Pattern | None
+
+    def decide(self, resource: str) -> Decision:
+        if self.deny is not None and self.deny.fullmatch(resource) is not None:
+            return Decision.DENY
+        if self.allow is not None and self.allow.fullmatch(resource) is not None:
+            return Decision.ALLOW
+        return Decision.IMPLICIT_DENY
+
+
+def decision_for(statements, action: str) -> ActionDecision:
+    matching = [s for s in statements if s._action_re.fullmatch(action) is not None]
+    denied = tuple(r for s in matching if s.effect == "Deny" for r in s.resources)
+    allowed = tuple(r for s in matching if s.effect == "Allow" for r in s.resources)
+    return ActionDecision(
+        compile_any(denied) if denied else None, compile_any(allowed) if allowed else None
+    )
+
+
 def _strings(value, where: str, field: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(i, str) and i for i in items):

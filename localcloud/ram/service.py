@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from . import errors
-from .policy import PolicyDocument, Statement, parse_policy
+from .policy import ActionDecision, PolicyDocument, Statement, decision_for, parse_policy
 from .sessions import SessionIssuer
 from .store import Policy, PolicyVersion, RamStore, Role
 
@@ -58,6 +58,7 @@ class RamService:
         self.roles, self.policies, self.attached = self.store.load()
         self._lock = threading.RLock()
         self._compiled: dict[str, tuple[Statement, ...]] = {}
+        self._decisions: dict[str, dict[str, ActionDecision]] = {}
         self.sessions = SessionIssuer(self, clock=clock)
 
     # ---- roles ---------------------------------------------------------------------------
@@ -159,6 +160,7 @@ class RamService:
             policy.update_date = version.create_date
             self.store.put_policy(policy)
             self._compiled.clear()
+            self._decisions.clear()
             return version
 
     def delete_policy(self, name: str, cascading: bool = False) -> None:
@@ -174,6 +176,7 @@ class RamService:
             del self.policies[name]
             self.store.delete_policy(name)
             self._compiled.clear()
+            self._decisions.clear()
 
     def attachment_count(self, name: str) -> int:
         return sum(1 for names in self.attached.values() if name in names)
@@ -198,6 +201,7 @@ class RamService:
             names[policy_name] = _now()
             self.store.attach(role.name.lower(), policy_name, names[policy_name])
             self._compiled.pop(role.name.lower(), None)
+            self._decisions.pop(role.name.lower(), None)
 
     def detach_policy_from_role(self, policy_type: str, policy_name: str, role_name: str) -> None:
         self._custom(policy_type)
@@ -210,6 +214,7 @@ class RamService:
             del names[policy_name]
             self.store.detach(role.name.lower(), policy_name)
             self._compiled.pop(role.name.lower(), None)
+            self._decisions.pop(role.name.lower(), None)
 
     def policies_for_role(self, role_name: str) -> list[tuple[Policy, str]]:
         role = self.get_role(role_name)
@@ -217,6 +222,15 @@ class RamService:
         return [(self.policies[n], date) for n, date in names.items() if n in self.policies]
 
     # ---- authorization -------------------------------------------------------------------
+    def decision(self, role_key: str, action: str) -> ActionDecision:
+        """The role's precompiled decision for one action (cached until RAM state changes)."""
+        try:
+            return self._decisions[role_key][action]
+        except KeyError:
+            by_action = self._decisions.setdefault(role_key, {})
+            decision = by_action[action] = decision_for(self.statements_of(role_key), action)
+            return decision
+
     def statements_of(self, role_key: str) -> tuple[Statement, ...]:
         """Every statement of every policy attached to the role (default versions), cached."""
         compiled = self._compiled.get(role_key)

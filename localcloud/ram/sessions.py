@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .policy import Decision, decide, trusts_service
+from .policy import Decision, trusts_service
 
 if TYPE_CHECKING:
     from .service import RamService
@@ -127,9 +127,8 @@ class SessionIssuer:
         """None when every (action, resource) is allowed, else the first denied one."""
         if not self.ram.enforce:
             return None
-        statements = self.ram.statements_of(session.role_key)
         for action, resource in requests:
-            decision = decide(statements, action, resource)
+            decision = self.ram.decision(session.role_key, action).decide(resource)
             if decision is not Decision.ALLOW:
                 return Denial(action, resource, decision is Decision.DENY)
         return None

@@ -116,3 +116,27 @@ def test_a_trust_policy_trusts_only_the_services_it_names():
     assert not trusts_service(
         parse_policy(_trust("fc.aliyuncs.com", effect="Deny"), trust=True), "fc.aliyuncs.com"
     )
+
+
+_PATTERNS = st.text("ab/*?", min_size=1, max_size=5)
+_STATEMENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["Allow", "Deny"]),
+        st.lists(_PATTERNS, min_size=1, max_size=3),
+        st.lists(_PATTERNS, min_size=1, max_size=3),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@given(_STATEMENTS, st.text("ab", min_size=1, max_size=3), st.text("ab/", max_size=6))
+def test_the_precompiled_per_action_decision_agrees_with_statement_by_statement(
+    raw, action, resource
+):
+    from localcloud.ram.policy import decide, decision_for
+
+    doc = parse_policy(_doc(*({"Effect": e, "Action": a, "Resource": r} for e, a, r in raw)))
+    assert decision_for(doc.statements, action).decide(resource) is decide(
+        doc.statements, action, resource
+    )
