@@ -9,6 +9,8 @@ GET  /clock           -> {"oss": {"offset_seconds": x}} (services with a movable
 POST /clock           -> body {"service": "oss" (default), "advance_seconds": N}: restores finish and
                          restored copies expire as if N more seconds had passed
 GET  /health          -> {"status": "ok", "services": [...], endpoints...}
+POST /ram/...         -> RAM's controls (localcloud/ram/admin.py): assume a role, look up a
+                         session, check a request, as FC/CloudFlow do inside localcloud
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ class AdminApp:
             return 200, {name: {"offset_seconds": offset}}
         if path in ("/", "/health") and method == "GET":
             return 200, {"status": "ok", "services": list(self.ctx.services), **self.ctx.endpoints}
+        for _, svc in self._services():  # a service's own controls, e.g. /ram/... (RAM)
+            answer = getattr(svc, "admin_route", lambda *_: None)(method, path, body)
+            if answer is not None:
+                return answer
         return 404, {
             "error": f"no admin route {method} {path}",
             "routes": [

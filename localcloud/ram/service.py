@@ -246,5 +246,11 @@ class RamService:
                 self._compiled[role_key] = compiled
         return compiled
 
+    def admin_route(self, method: str, path: str, body: bytes):
+        """The admin listener's /ram/... controls (localcloud/ram/admin.py)."""
+        from .admin import route
+
+        return route(self, method, path, body)
+
     def close(self) -> None:
         self.store.close()
