@@ -168,6 +168,17 @@ class UnzipTuning(WorkerTuning):
 
 
 class UnzipEvent(JobEvent):
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data):
+        # a password in the input would sit in the flow's input and execution history
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(
+                "password is never part of the unzip input: set unzip.password in the "
+                "environment (docs/decisions/unzip-passwords.md)"
+            )
+        return data
+
     tuning: UnzipTuning = UnzipTuning()
     package: PackageRef
     action: Literal["extract", "delete_package"] = Field(
@@ -184,7 +195,6 @@ class UnzipEvent(JobEvent):
     name_encoding: str | None = Field(
         None, description="auto or a codec; default: $OSSBATCH_NAME_ENCODING, else auto"
     )
-    password: str | None = None
     directories: Literal["skip", "marker"] = "skip"
     unsafe_paths: Literal["reject", "sanitize"] = "reject"
     limits: ZipLimits = ZipLimits()

@@ -41,6 +41,7 @@ from .zipdir import CentralDirectory, read_central_directory
 from .zipextract import PageExtraction
 from .zipio import EntrySizes, PackageReader, raise_package_error
 from .zipnames import check_encoding
+from .zippassword import package_password
 from .zipplan import PlannedEntry, PlanRules, plan_entries
 from .zipreads import ReadLayout
 from .zipsafety import Limits, output_key, package_dir_name
@@ -154,7 +155,7 @@ def plan_package(event: UnzipEvent, clients: OssClients) -> PackagePlan:
         name_encoding=encoding,
         unsafe_paths=event.unsafe_paths,
         directories=event.directories,
-        has_password=event.password is not None,
+        has_password=package_password() is not None,
     )
     plan = plan_entries(directory.entries, rules)
     return PackagePlan(
@@ -172,7 +173,7 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
         ReadLayout(planned.directory.cd_offset, planned.size, event.small_entry_bytes),
         sink,
         PageStop(budget, event.marker, event.tuning.max_items),
-        event.password.encode() if event.password is not None else None,
+        package_password(),
     )
     try:
         marker = page.run()

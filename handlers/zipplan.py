@@ -99,7 +99,7 @@ def _entry_problem(entry: ZipEntry, name: str, limits: Limits, has_password: boo
     if entry.encrypted and not has_password:
         return (
             "EncryptedEntry",
-            f"entry {name!r} is encrypted: set 'password' in the unzip input to extract it",
+            f"entry {name!r} is encrypted: set unzip.password in the environment to extract it",
         )
     method = entry.method
     if method == AES_METHOD and not entry.encrypted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cdktf
 from constructs import Construct
 
 from infra.alicloud import (
@@ -17,7 +18,7 @@ from infra.identity import Identity
 from infra.observability import Observability
 from infra.policies import Arns
 from infra.storage import Storage
-from ossbatch.config import JOBS, Environment, FunctionSettings
+from ossbatch.config import JOBS, UNZIP_PASSWORD_VARIABLE, Environment, FunctionSettings
 
 # OSS events that mean "a new object is complete" (FC OSS trigger event names)
 UPLOAD_EVENTS = (
@@ -32,6 +33,22 @@ def handler_string(job: str) -> str:
 
 
 class Compute(Construct):
+    def _environment(self, env: Environment, job: str) -> dict[str, str]:
+        variables = env.handler_environment(job)
+        if job == "unzip" and env.unzip.password is not None:
+            # a sensitive variable: plan output and the state's diff show no password
+            secret = cdktf.TerraformVariable(
+                self,
+                env.unzip.password.terraform_variable,
+                type="string",
+                sensitive=True,
+                description="password of encrypted zip packages (TF_VAR_<this name>)",
+            )
+            # the name users pass as TF_VAR_<name>, not a construct-path hash
+            secret.override_logical_id(env.unzip.password.terraform_variable)
+            variables[UNZIP_PASSWORD_VARIABLE] = secret.string_value
+        return variables
+
     def __init__(
         self,
         scope: Construct,
@@ -72,7 +89,7 @@ class Compute(Construct):
                 disk_size=settings[job].disk_mb,
                 cpu=settings[job].cpu,
                 role=role.arn,
-                environment_variables=env.handler_environment(job),
+                environment_variables=self._environment(env, job),
                 log_config=FunctionLogConfig(
                     project=logs.project.name,
                     logstore=logs.store.name,

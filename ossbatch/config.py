@@ -202,6 +202,23 @@ class UnzipLimits(Strict):
     max_total_bytes: int = Field(default=500 * 2**30, ge=1)
 
 
+class UnzipPassword(Strict):
+    """Where encrypted packages' password comes from; it never travels through the flow.
+
+    ``env``: in the cloud, the unzip function's ``OSSBATCH_UNZIP_PASSWORD`` is set from the
+    sensitive Terraform variable ``terraform_variable`` (pass it with TF_VAR_<name>);
+    locally, ``ossbatch local up`` copies the shell's ``local_variable`` into the local
+    function's environment. The handler reads it at run time.
+    """
+
+    source: Literal["env"] = "env"
+    terraform_variable: str = Field(default="unzip_password", pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    local_variable: str = Field(default="OSSBATCH_UNZIP_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+
+UNZIP_PASSWORD_VARIABLE = "OSSBATCH_UNZIP_PASSWORD"  # the unzip function's variable (handlers)
+
+
 class UnzipSettings(Strict):
     watch_prefix: ObjectPrefix = "incoming/"
     watch_suffix: str = Field(default=".zip", min_length=1)
@@ -214,6 +231,7 @@ class UnzipSettings(Strict):
     name_encoding: str = "auto"
     page_budget_s: int = Field(default=540, ge=10)
     limits: UnzipLimits = UnzipLimits()
+    password: UnzipPassword | None = None
     function: FunctionSettings = FunctionSettings(memory_mb=2048, timeout_s=600, disk_mb=512)
     trigger_function: FunctionSettings = FunctionSettings(memory_mb=256, timeout_s=60)
 

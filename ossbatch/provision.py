@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
-from ossbatch.cloud import Connection
+from ossbatch.cloud import ConfigError, Connection
 from ossbatch.config import BUCKET_ROLES
 from ossbatch.retrying import call
 
@@ -83,6 +84,22 @@ def handler_environment(env, conn: Connection) -> dict:
     }
 
 
+def password_environment(env) -> dict:
+    """The local unzip function's password, copied from the shell (never into a flow input)."""
+    from ossbatch.config import UNZIP_PASSWORD_VARIABLE
+
+    source = env.unzip.password
+    if source is None:
+        return {}
+    value = os.environ.get(source.local_variable)
+    if not value:
+        raise ConfigError(
+            f"unzip.password reads ${source.local_variable}, which is not set: "
+            f"export {source.local_variable}=... and run local up again"
+        )
+    return {UNZIP_PASSWORD_VARIABLE: value}
+
+
 def ensure_buckets(env, conn: Connection) -> list[str]:
     import oss2
 
@@ -141,6 +158,8 @@ def ensure_functions(env, conn: Connection) -> list[str]:
         # page workers per instance, as infra sets it: localcloud's instances share this
         # machine's CPUs, so without a cpu setting each stays one process
         variables = {**shared, "OSSBATCH_PROCESSES": str(settings.processes)}
+        if role == "unzip":
+            variables |= password_environment(env)
         try:
             client.get_function(name, fc.GetFunctionRequest())
             exists = True

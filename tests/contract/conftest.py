@@ -30,6 +30,7 @@ def unzip_env(monkeypatch, localcloud):
     monkeypatch.setenv("OSSBATCH_OUTPUT_PREFIX", "out/")
     monkeypatch.setenv("OSSBATCH_WATCH_PREFIX", "in/")
     monkeypatch.delenv("OSSBATCH_NAME_ENCODING", raising=False)
+    monkeypatch.delenv("OSSBATCH_UNZIP_PASSWORD", raising=False)
 
 
 @pytest.fixture

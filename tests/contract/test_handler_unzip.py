@@ -355,17 +355,29 @@ def test_large_deflate64_entries_after_deflate_ones_still_use_inflate64(env, loc
     assert delta.get("GetObject", 0) >= 4, delta
 
 
-def test_encrypted_entries_extract_with_the_configured_password(env, localcloud, bucket):
+def test_encrypted_entries_extract_with_the_password_from_the_environment(
+    env, localcloud, bucket, monkeypatch
+):
     data = zipcorpus.zipcrypto([("secret.txt", b"top secret"), ("two.txt", b"second")], b"pw")
     assert zipfile.ZipFile(io.BytesIO(data)).read("secret.txt", pwd=b"pw") == b"top secret"
-    result = run({**upload(bucket, data), "password": "pw"}, localcloud)
+    monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD", "pw")
+    result = run(upload(bucket, data), localcloud)
     assert result["all_succeeded"] and outputs(bucket) == {
         "out/pkg/secret.txt": b"top secret",
         "out/pkg/two.txt": b"second",
     }
-    wrong = run({**upload(bucket, data, "in/w.zip"), "password": "nope"}, localcloud)
+    monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD", "nope")
+    wrong = run(upload(bucket, data, "in/w.zip"), localcloud)
     assert wrong["counters"]["failed"] == 2
     assert {r["code"] for r in read_report(bucket, wrong["report_key"])} == {"WrongPassword"}
+
+
+def test_a_password_in_the_unzip_input_is_refused_by_name():
+    from handlers.errors import InvalidEvent
+
+    event = {"job_id": "u1", "package": {"bucket": "bkt", "key": "k.zip"}, "password": "pw"}
+    with pytest.raises(InvalidEvent, match="unzip.password in the environment"):
+        parse_event(UnzipEvent, event)
 
 
 def test_unzip_makes_progress_even_with_no_budget_left(env, localcloud, bucket):
