@@ -227,7 +227,7 @@ def ensure_unzip_trigger(env, conn: Connection) -> str:
                 trigger_config=config,
                 source_arn=source_arn,
                 qualifier="LATEST",
-                invocation_role=f"acs:ram::{conn.account_id}:role/aliyunosseventnotificationrole",
+                # no invocation role until local up provisions the deployment's roles (issue 10)
             )
         ),
     )
