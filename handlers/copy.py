@@ -74,27 +74,42 @@ class ObjectCopier:
         self.tally.add(**{outcome: 1, "bytes": nbytes})
 
     def copy(self, item: WorkItem) -> tuple[str, int]:
+        """One object at the fewest requests: a CopyObject, unless the destination may hold it."""
         ref = item.ref
         facts = SourceFacts(ref.size, ref.etag)
-        if facts.size is None:
-            facts = self.head_source(ref.bucket, ref.key)
         target_class = self.event.dest.storage_class
         dest_key = self.dest_key(ref.key)
         same_object = ref.bucket == self.event.dest.bucket and dest_key == ref.key
-        if self.event.skip_existing and self.already_there(
-            ref, dest_key, facts, target_class, same_object
-        ):
-            return "skipped", 0
-        if facts.size > self.event.multipart_threshold:
+        if self.event.skip_existing:
+            listed = self.view.lookup(dest_key)
+            if listed is not None:
+                if not same_object and (facts.size is None or facts.etag is None):
+                    # decide on the source's ETag, never rewrite an identical object blindly
+                    facts = self.head_source(ref.bucket, ref.key)
+                if self.already_there(listed, ref, dest_key, facts, target_class, same_object):
+                    return "skipped", 0
+        if facts.size is not None and facts.size > self.event.multipart_threshold:
             self.multipart_copy(ref, dest_key, facts, target_class)
-        else:
-            headers = {"x-oss-metadata-directive": "COPY"}
-            if target_class:
-                headers["x-oss-storage-class"] = target_class
-            self.retry.call(
-                drained(self.dest.copy_object), ref.bucket, ref.key, dest_key, headers=headers
-            )
-        return "done", facts.size
+            return "done", facts.size
+        try:
+            self.simple_copy(ref, dest_key, target_class)
+        except oss2.exceptions.OssError as exc:
+            if facts.size is not None or error_code(exc) != "InvalidArgument":
+                raise
+            # size unknown and OSS says "too large for CopyObject": learn it, go multipart
+            facts = self.head_source(ref.bucket, ref.key)
+            if facts.size <= self.event.multipart_threshold:
+                raise
+            self.multipart_copy(ref, dest_key, facts, target_class)
+        return "done", facts.size or 0
+
+    def simple_copy(self, ref, dest_key: str, target_class: str | None) -> None:
+        headers = {"x-oss-metadata-directive": "COPY"}
+        if target_class:
+            headers["x-oss-storage-class"] = target_class
+        self.retry.call(
+            drained(self.dest.copy_object), ref.bucket, ref.key, dest_key, headers=headers
+        )
 
     def head_source(self, bucket: str, key: str) -> SourceFacts:
         head = self.retry.call(self.clients.bucket(bucket).head_object, key)
@@ -105,10 +120,7 @@ class ObjectCopier:
             dict(head.headers),
         )
 
-    def already_there(self, ref, dest_key, facts, target_class, same_object) -> bool:
-        listed = self.view.lookup(dest_key)
-        if listed is None:
-            return False
+    def already_there(self, listed, ref, dest_key, facts, target_class, same_object) -> bool:
         if same_object:
             # an in-place conversion is done once the class is right
             return bool(target_class) and listed.storage_class == target_class

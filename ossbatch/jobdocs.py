@@ -77,9 +77,33 @@ def split_bounds(size: int, count: int, min_shard_bytes: int = 1024) -> list[int
     return [size * i // count for i in range(count + 1)]
 
 
-def listing_shards(source: OssUrl) -> list[dict]:
-    """A prefix listing is one shard (keys are not known in advance)."""
-    return [_shard(0, listing={"bucket": source.bucket, "prefix": source.key, "marker": ""})]
+def listing_shards(conn: Connection, source: OssUrl, count: int) -> list[dict]:
+    """Up to ``count`` key ranges of the prefix (ossbatch.keysplit), each listed by one shard."""
+    import oss2
+
+    from handlers.listing import oss_list_page
+    from ossbatch.keysplit import split_key_space
+
+    class _Retry:
+        call = staticmethod(call)
+
+    list_page = oss_list_page(conn.oss_bucket(source.bucket), _Retry())
+    try:
+        split = split_key_space(list_page, source.key, min(count, MAX_SHARDS))
+    except oss2.exceptions.NoSuchBucket as exc:
+        raise ConfigError(f"source bucket {source.bucket!r} does not exist") from exc
+    return [
+        _shard(
+            i,
+            listing={
+                "bucket": source.bucket,
+                "prefix": source.key,
+                "marker": r.start_after,
+                "end_marker": r.end,
+            },
+        )
+        for i, r in enumerate(split.ranges)
+    ]
 
 
 def _shard(i: int, index: dict | None = None, listing: dict | None = None, start=None) -> dict:
@@ -148,7 +172,7 @@ def copy_document(
     if index:
         shards = index_shards(conn, OssUrl.parse(index, "--index"), concurrency)
     else:
-        shards = listing_shards(OssUrl.parse(source, "--source"))
+        shards = listing_shards(conn, OssUrl.parse(source, "--source"), concurrency)
     report_bucket, report_prefix = report_location(conn)
     tuning = {"time_budget_seconds": page_budget_s}
     if max_items_per_page:

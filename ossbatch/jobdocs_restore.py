@@ -108,7 +108,10 @@ def restore_document(
         )
     index_url = OssUrl.parse(index, "--index") if index else None
     source_url = OssUrl.parse(source, "--source") if source else None
-    shards = index_shards(conn, index_url, concurrency) if index_url else listing_shards(source_url)
+    if index_url:
+        shards = index_shards(conn, index_url, concurrency)
+    else:
+        shards = listing_shards(conn, source_url, concurrency)
     sampled = sample_storage_class(conn, index_url, source_url)
     first_wait, later = restore_waits(sampled, tier, local_restore_seconds, default_poll_seconds)
     if poll_seconds:

@@ -65,7 +65,7 @@ def test_csv_manifest_with_bom_crlf_blank_lines_and_no_trailing_newline(
         "done": 2,
         "skipped": 0,
         "failed": 0,
-        "bytes": 2,
+        "bytes": 0,  # a bucket,key manifest carries no sizes; copying needed none either
     }
     assert result["next_offset"] == len(manifest)
     assert dest.get_object("copied/dir/中.txt").read() == b"b"
@@ -123,6 +123,47 @@ def test_rerun_skips_copied_objects_with_a_listing_not_a_head_each(env, localclo
     assert 1 <= delta.get("ListObjects", 0) <= 2, delta
 
 
+def test_a_fresh_copy_from_an_index_without_sizes_is_one_copy_per_object(
+    env, localcloud, bucket, dest
+):
+    keys = put_objects(bucket, 40)
+    bucket.put_object("index.jsonl", "\n".join(json.dumps({"key": k}) for k in keys))
+    before = oss_counters(localcloud)
+    result = run(index_event(bucket, dest, "index.jsonl"), localcloud)
+    delta = counter_delta(before, oss_counters(localcloud))
+    assert result["counters"]["done"] == 40
+    # the index's own HEAD + GET, one destination listing, then CopyObject and nothing else
+    assert delta.get("CopyObject") == 40 and delta.get("HeadObject") == 1, delta
+    per_object = (sum(delta.values()) - 2) / 40
+    assert per_object <= 1.02 + 2 / 40, delta
+
+
+def test_a_rerun_with_sizes_but_no_etags_learns_the_etag_and_rewrites_nothing(
+    env, localcloud, bucket, dest
+):
+    keys = put_objects(bucket, 8)
+    lines = [json.dumps({"key": k, "size": 10}) for k in keys]
+    bucket.put_object("index.jsonl", "\n".join(lines))
+    assert run(index_event(bucket, dest, "index.jsonl"), localcloud)["counters"]["done"] == 8
+    before = oss_counters(localcloud)
+    again = run(index_event(bucket, dest, "index.jsonl"), localcloud)
+    delta = counter_delta(before, oss_counters(localcloud))
+    assert again["counters"]["skipped"] == 8 and delta.get("CopyObject", 0) == 0, delta
+    assert delta.get("HeadObject") == 8 + 1, delta
+
+
+def test_a_changed_source_with_the_same_size_is_copied_again(env, localcloud, bucket, dest):
+    bucket.put_object("src/a.bin", b"first.....")
+    bucket.put_object("index.jsonl", json.dumps({"key": "src/a.bin", "size": 10}) + "\n")
+    ev = index_event(bucket, dest, "index.jsonl")
+    ev["dest"]["storage_class"] = None
+    run(ev, localcloud)
+    bucket.put_object("src/a.bin", b"second....")
+    again = run(ev, localcloud)
+    assert again["counters"]["done"] == 1
+    assert dest.get_object("copied/src/a.bin").read() == b"second...."
+
+
 def test_listing_source_pages_by_marker(env, localcloud, bucket, dest):
     put_objects(bucket, 7, prefix="p/")
     put_objects(bucket, 2, prefix="other/")
@@ -145,7 +186,7 @@ def test_large_objects_use_parallel_upload_part_copy(env, localcloud, bucket, de
     bucket.put_object(
         "big.bin", body, headers={"Content-Type": "application/x-big", "x-oss-meta-k": "v"}
     )
-    bucket.put_object("index.jsonl", '{"key": "big.bin"}\n')
+    bucket.put_object("index.jsonl", json.dumps({"key": "big.bin", "size": len(body)}) + "\n")
     before = oss_counters(localcloud)
     ev = index_event(bucket, dest, "index.jsonl", multipart_threshold=200_000, part_size=102_400)
     result = run(ev, localcloud)
@@ -161,6 +202,34 @@ def test_large_objects_use_parallel_upload_part_copy(env, localcloud, bucket, de
     )
     rerun = run(ev, localcloud)  # multipart ETag differs: the CRC-64 proves it is the same
     assert rerun["counters"]["skipped"] == 1
+
+
+def test_an_object_too_large_for_copy_object_switches_to_multipart_on_osss_answer(
+    monkeypatch, tmp_path
+):
+    from localcloud import launcher
+
+    cloud = launcher.start(tmp_path / "lc", env={"LOCALCLOUD_OSS_MAX_COPY_BYTES": "200000"})
+    try:
+        monkeypatch.setenv("OSSBATCH_OSS_ENDPOINT", cloud.oss_endpoint)
+        monkeypatch.setenv("OSSBATCH_REPORT_PREFIX", "reports/")
+        auth = oss2.Auth(cloud.access_key_id, cloud.access_key_secret)
+        src = oss2.Bucket(auth, cloud.oss_endpoint, f"s-{uuid.uuid4().hex[:12]}")
+        src.create_bucket()
+        src.put_object("big.bin", bytes(range(256)) * 2000)
+        src.put_object("small.bin", b"tiny")
+        src.put_object("index.jsonl", '{"key": "big.bin"}\n{"key": "small.bin"}\n')
+        before = oss_counters(cloud)
+        ev = index_event(src, src, "index.jsonl", multipart_threshold=200_000, part_size=102_400)
+        ev["dest"]["storage_class"] = None
+        result = run(ev, cloud)
+        delta = counter_delta(before, oss_counters(cloud))
+        assert result["counters"]["done"] == 2 and result["counters"]["failed"] == 0
+        # both tried CopyObject first; only the refused one paid a HEAD and went multipart
+        assert delta.get("CopyObject") == 2 and delta.get("UploadPartCopy") == 5, delta
+        assert src.get_object("copied/big.bin").read() == bytes(range(256)) * 2000
+    finally:
+        cloud.stop()
 
 
 def test_in_place_storage_class_conversion(env, localcloud, bucket):

@@ -66,7 +66,12 @@ def test_a_fanned_out_page_copies_every_object_once_and_merges_reports(
     keys = seed(bucket, 600, missing={17, 333})
     result = run(event(bucket, dest), localcloud)
     assert result["done"]
-    assert result["counters"] == {"done": 598, "skipped": 0, "failed": 2, "bytes": 598 * 13}
+    assert result["counters"] == {
+        "done": 598,
+        "skipped": 0,
+        "failed": 2,
+        "bytes": 0,
+    }  # the index has no sizes
     copied = dest_keys(dest)
     assert set(copied) == {"c/" + k for i, k in enumerate(keys) if i not in (17, 333)}
     assert set(copied.values()) == {"Archive"}

@@ -1,0 +1,211 @@
+"""Listing jobs that shard: a prefix listing split by key range vs an index split by bytes.
+
+Side by side in one run, against localcloud with 200 ms injected latency per OSS request
+(latency-bound, so shards matter even on 2 cores), on the same 20,000 objects:
+- index job: the JSONL index cut into SHARDS byte ranges, each shard's pages in its own thread;
+- listing job: the prefix split into SHARDS key ranges (ossbatch.keysplit, its probes
+  timed into the job), each shard listing only its range;
+- listing job with one shard.
+Each shard runs the copy handler page after page from its last position, as the flow does.
+Targets: listing >= 0.8x the index job's objects/s; 4 shards >= 3x 1 shard.
+Also: the split's own request count per million keys for a few key-name distributions,
+modelled on in-memory listings with OSS's semantics (no latency needed to count requests).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import random
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import oss2
+
+from bench.bench_copy import context
+from bench.record import write
+from handlers import copy as copy_handler
+from handlers.events import CopyEvent, parse_event
+from handlers.listing import ListedObject, ListingPage, oss_list_page
+from localcloud import launcher
+from ossbatch.jobdocs import split_bounds
+from ossbatch.keysplit import split_key_space
+from ossbatch.retrying import call
+
+OBJECTS = int(os.environ.get("BENCH_SHARDS_OBJECTS", "20000"))
+SHARDS = 4
+LATENCY_MS = 200
+MODEL_KEYS = int(os.environ.get("BENCH_SHARDS_MODEL_KEYS", "1000000"))
+
+
+class Retry:
+    call = staticmethod(call)
+
+
+def run_shard(cloud, base: dict, source_field: str, source: dict) -> int:
+    """Pages of one shard until done; returns objects copied."""
+    copied, position = 0, dict(source)
+    while True:
+        event = parse_event(CopyEvent, {**base, source_field: position})
+        result = copy_handler.run(event, context(cloud))
+        copied += result["counters"].get("done", 0)
+        assert result["counters"].get("failed", 0) == 0, result
+        if result["done"]:
+            return copied
+        if source_field == "index":
+            position = {**position, "offset": result["next_offset"]}
+        else:
+            position = {**position, "marker": result["next_marker"]}
+
+
+def run_job(cloud, bucket, dest_prefix: str, source_field: str, shards: list[dict]):
+    base = {
+        "job_id": "bench",
+        "dest": {"bucket": bucket.bucket_name, "prefix": dest_prefix},
+        "tuning": {"processes": 1, "time_budget_seconds": 900},
+    }
+    with ThreadPoolExecutor(len(shards)) as pool:
+        counts = list(pool.map(lambda s: run_shard(cloud, base, source_field, s), shards))
+    return sum(counts)
+
+
+def listing_job(cloud, bucket, dest_prefix: str, shards: int) -> dict:
+    started = time.perf_counter()
+    split = split_key_space(oss_list_page(bucket, Retry()), "src/", shards)
+    split_s = time.perf_counter() - started
+    ranges = [
+        {
+            "bucket": bucket.bucket_name,
+            "prefix": "src/",
+            "marker": r.start_after,
+            "end_marker": r.end,
+        }
+        for r in split.ranges
+    ]
+    copied = run_job(cloud, bucket, dest_prefix, "listing", ranges)
+    elapsed = time.perf_counter() - started
+    return {
+        "shards": len(ranges),
+        "objects": copied,
+        "seconds": round(elapsed, 2),
+        "split_seconds": round(split_s, 2),
+        "split_requests": split.requests,
+        "objects_per_s": round(copied / elapsed, 1),
+    }
+
+
+def index_job(cloud, bucket, dest_prefix: str, shards: int, index_size: int) -> dict:
+    started = time.perf_counter()
+    bounds = split_bounds(index_size, shards)
+    ranges = [
+        {"bucket": bucket.bucket_name, "key": "index.jsonl", "offset": a, "end": b}
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    copied = run_job(cloud, bucket, dest_prefix, "index", ranges)
+    elapsed = time.perf_counter() - started
+    return {
+        "shards": len(ranges),
+        "objects": copied,
+        "seconds": round(elapsed, 2),
+        "objects_per_s": round(copied / elapsed, 1),
+    }
+
+
+class SortedKeys:
+    def __init__(self, keys):
+        self.keys = sorted(keys)
+
+    def __call__(self, prefix, marker, max_keys):
+        i = max(bisect.bisect_right(self.keys, marker), bisect.bisect_left(self.keys, prefix))
+        j = i
+        while j < len(self.keys) and j - i < max_keys and self.keys[j].startswith(prefix):
+            j += 1
+        more = j < len(self.keys) and self.keys[j].startswith(prefix)
+        return ListingPage([ListedObject(k, 1, None, None) for k in self.keys[i:j]], more, "")
+
+
+def split_cost_model() -> dict:
+    """Probe listings the split spends per million keys, and how even its 40 ranges are."""
+    rng = random.Random(15)
+    n = MODEL_KEYS
+    distributions = {
+        "numbered": lambda: [f"p/{i:09d}.dat" for i in range(n)],
+        "hashed": lambda: [f"p/{rng.getrandbits(48):012x}/obj" for _ in range(n)],
+        "dated": lambda: [
+            f"p/{2020 + i % 5}/{i % 12 + 1:02d}/{i % 28 + 1:02d}/{i:08d}" for i in range(n)
+        ],
+    }
+    out = {}
+    for name, make in distributions.items():
+        listing = SortedKeys(make())
+        split = split_key_space(listing, "p/", 40, parallel=1)
+        sizes = [
+            bisect.bisect_right(listing.keys, r.end or "\U0010ffff" * 4)
+            - bisect.bisect_right(listing.keys, r.start_after)
+            for r in split.ranges
+        ]
+        out[name] = {
+            "keys": n,
+            "ranges": len(split.ranges),
+            "requests": split.requests,
+            "requests_per_million_keys": round(split.requests / (n / 1e6), 1),
+            "largest_range_vs_mean": round(max(sizes) / (n / len(sizes)), 3),
+            "estimated_keys": split.estimated_keys,
+        }
+    return out
+
+
+def main() -> int:
+    os.environ["OSSBATCH_REPORT_PREFIX"] = "reports/"
+    with tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp:
+        cloud = launcher.start(tmp)
+        try:
+            os.environ["OSSBATCH_OSS_ENDPOINT"] = cloud.oss_endpoint
+            auth = oss2.Auth(cloud.access_key_id, cloud.access_key_secret)
+            bucket = oss2.Bucket(
+                auth,
+                cloud.oss_endpoint,
+                f"bench-{uuid.uuid4().hex[:8]}",
+                session=oss2.Session(pool_size=64),
+            )
+            bucket.create_bucket()
+            keys = [f"src/{i:06d}.dat" for i in range(OBJECTS)]
+            with ThreadPoolExecutor(16) as pool:
+                list(pool.map(lambda k: bucket.put_object(k, k.encode()), keys))
+            index = "".join(json.dumps({"key": k, "size": len(k)}) + "\n" for k in keys)
+            bucket.put_object("index.jsonl", index)
+            cloud.set_faults(latency_ms=LATENCY_MS)
+            by_index = index_job(cloud, bucket, "idx/", SHARDS, len(index.encode()))
+            by_listing = listing_job(cloud, bucket, "lst/", SHARDS)
+            one_shard = listing_job(cloud, bucket, "one/", 1)
+        finally:
+            cloud.stop()
+    listing_vs_index = by_listing["objects_per_s"] / by_index["objects_per_s"]
+    four_vs_one = by_listing["objects_per_s"] / one_shard["objects_per_s"]
+    figures = {
+        "objects": OBJECTS,
+        "latency_ms": LATENCY_MS,
+        "index_job": by_index,
+        "listing_job": by_listing,
+        "listing_job_one_shard": one_shard,
+        "ratio_listing_vs_index": round(listing_vs_index, 2),
+        "ratio_four_shards_vs_one": round(four_vs_one, 2),
+        "targets": {"listing_vs_index": 0.8, "four_shards_vs_one": 3.0},
+        "split_cost_model": split_cost_model(),
+    }
+    write("listing_shards", figures)
+    print(json.dumps(figures, indent=2))
+    print(
+        f"listing shards: listing {listing_vs_index:.2f}x index (target >= 0.8), "
+        f"{SHARDS} shards {four_vs_one:.2f}x one (target >= 3)"
+    )
+    ok = listing_vs_index >= 0.8 and four_vs_one >= 3.0
+    ok = ok and by_index["objects"] == by_listing["objects"] == one_shard["objects"] == OBJECTS
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

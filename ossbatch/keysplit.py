@@ -1,0 +1,268 @@
+"""Split a prefix's key space into listing shards from a cheap sample of probe listings.
+
+A shard is a key range ``(start_after, end]``: it lists after ``start_after`` and stops
+past ``end`` (ListingSource.marker / end_marker; None = to the end of the prefix).
+Consecutive shards share their boundary, the first starts after "" and the last has no
+end, so every key under the prefix lies in exactly one shard whatever the boundaries
+are; the sample only decides how even the shards are.
+
+The sample walks the key trie one character at a time: a probe lists up to 1,000 keys
+under a node prefix after a marker; every child (next character) the page passes is
+closed with an exact count, the last one stays open. Open children are weighted by one
+descent (Knuth's tree-size estimate: siblings look alike) and the heaviest nodes are
+expanded, level by level, until each is a small share of a shard or the request budget
+is spent. Cost: docs/decisions/listing-shards.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from handlers.listing import ListingPage
+
+PAGE = 1000
+TOP = "\U0010ffff"  # sorts after every other character: p + TOP bounds the keys under p
+GRAIN = 4  # expand until a node is at most 1/GRAIN of one shard's share
+# past that, refine guesses only while the sample costs under this share of the listing itself
+REFINE_SHARE = 0.02
+
+# list_page(prefix, marker, max_keys) -> ListingPage (handlers.listing)
+ListPage = Callable[[str, str, int], ListingPage]
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    start_after: str  # exclusive; "" = from the first key
+    end: str | None  # inclusive; None = to the last key under the prefix
+    estimated_keys: int
+
+
+@dataclass
+class Node:
+    """Keys starting with ``prefix`` (or exactly ``prefix`` when ``self_key``)."""
+
+    prefix: str
+    seen: int  # keys a probe listed under it
+    closed: bool  # seen is the exact count
+    self_key: bool = False
+    weight: float = 0.0
+
+    @property
+    def upper(self) -> str:
+        """A boundary string at or after every key of this node and before the next node's."""
+        return self.prefix if self.self_key else self.prefix + TOP
+
+
+@dataclass
+class KeySplit:
+    ranges: list[KeyRange]
+    requests: int
+    estimated_keys: int
+    exact: bool  # every key was seen by the sample: the estimate is the count
+
+
+@dataclass
+class Sampler:
+    list_page: ListPage
+    budget: int
+    page_size: int = PAGE
+    requests: int = 0
+    children_of: dict[str, list[Node]] = field(default_factory=dict)
+    first_pages: dict[str, ListingPage] = field(default_factory=dict)
+
+    def probe(self, prefix: str, marker: str) -> ListingPage:
+        if not marker and prefix in self.first_pages:
+            return self.first_pages[prefix]
+        self.requests += 1
+        page = self.list_page(prefix, marker, self.page_size)
+        if not marker:
+            self.first_pages[prefix] = page
+        return page
+
+    def children(self, prefix: str) -> list[Node]:
+        """The child nodes of ``prefix`` in key order, by probes that skip each open child."""
+        if prefix in self.children_of:
+            return self.children_of[prefix]
+        nodes: list[Node] = []
+        page = self.probe(prefix, "")
+        shared = self.shared_run(prefix, page)
+        if shared:
+            # every key continues with the same run of characters: one node, any depth
+            self.children_of[prefix] = [Node(shared, len(page.objects), closed=False)]
+            return self.children_of[prefix]
+        while True:
+            for obj in page.objects:
+                self_key = obj.key == prefix
+                child = prefix if self_key else obj.key[: len(prefix) + 1]
+                if nodes and nodes[-1].prefix == child and nodes[-1].self_key == self_key:
+                    nodes[-1].seen += 1
+                else:
+                    nodes.append(Node(child, 1, closed=True, self_key=self_key))
+            if not page.truncated or not page.objects:
+                break
+            last = nodes[-1]
+            last.closed = last.self_key
+            # skip the rest of the open child; the page's last key keeps the marker moving
+            marker = max(last.upper, page.objects[-1].key)
+            if self.requests >= self.budget:
+                break
+            page = self.probe(prefix, marker)
+        self.children_of[prefix] = nodes
+        return nodes
+
+    def shared_run(self, prefix: str, first: ListingPage) -> str:
+        """The longest run every key under ``prefix`` starts with, when longer than one character.
+
+        Each probe after ``run + TOP`` either finds nothing (the run is shared) or a key
+        that shortens the run; a few probes skip a deep common prefix of any length.
+        """
+        if not first.truncated or not first.objects:
+            return ""
+        run = _common_prefix([first.objects[0].key, first.objects[-1].key])
+        while len(run) > len(prefix) + 1 and self.requests < self.budget:
+            beyond = self.probe(prefix, run + TOP).objects
+            if not beyond:
+                return run
+            shorter = _common_prefix([run, beyond[-1].key])
+            if shorter == run:  # keys past run + TOP (U+10FFFF in names): enumerate instead
+                return ""
+            run = shorter
+        return ""
+
+    def weigh(self, prefix: str, depth: int = 0) -> float:
+        """Estimated keys under ``prefix``: exact children plus open ones like a sampled sibling."""
+        nodes = self.children(prefix)
+        exact = sum(n.seen for n in nodes if n.closed)
+        open_nodes = [n for n in nodes if not n.closed]
+        if not open_nodes:
+            return float(exact)
+        # at the first branchings, two samples (first and last open child) tame uneven fan-outs
+        picks = {len(open_nodes) // 2} if depth >= 3 else {0, len(open_nodes) - 1}
+        below = depth + (len(open_nodes) > 1)
+        weights = []
+        for i in sorted(picks):
+            node = open_nodes[i]
+            if self.requests < self.budget:
+                node.weight = max(float(node.seen), self.weigh(node.prefix, below))
+            else:
+                node.weight = float(node.seen)
+            weights.append(node.weight)
+        like = sum(weights) / len(weights)
+        return exact + sum(max(float(n.seen), like) for n in open_nodes)
+
+
+def split_key_space(
+    list_page: ListPage,
+    prefix: str,
+    shards: int,
+    *,
+    budget: int | None = None,
+    parallel: int = 8,
+    page_size: int = PAGE,
+) -> KeySplit:
+    """Up to ``shards`` ranges covering every key under ``prefix``, about equally full."""
+    shards = max(1, shards)
+    sampler = Sampler(
+        list_page, budget if budget is not None else default_budget(shards), page_size
+    )
+    first = sampler.probe(prefix, "")
+    if shards == 1 and first.truncated:  # one range needs no sample; the total stays a floor
+        return KeySplit([KeyRange("", None, len(first.objects))], 1, len(first.objects), False)
+    if not first.truncated:
+        keys = [o.key for o in first.objects]
+        return KeySplit(_split_listed(keys, shards), sampler.requests, len(keys), True)
+    total = sampler.weigh(prefix)
+    nodes = _spread(sampler.children(prefix), total)
+    with ThreadPoolExecutor(parallel) as pool:
+        while sampler.requests < sampler.budget and shards > 1:
+            # expansions close nodes with exact counts: the share follows the better total
+            target = sum(n.weight for n in nodes) / (shards * GRAIN)
+            splittable = [n for n in nodes if not n.self_key]
+            # open heavy nodes first; a closed node is re-probed only when it would fill half
+            # a shard; past that, the refine share turns open nodes' guesses into counts
+            heavy = [n for n in splittable if not n.closed and n.weight > target]
+            heavy = heavy or [n for n in splittable if n.weight > target * GRAIN / 2]
+            if not heavy and sampler.requests < total / sampler.page_size * REFINE_SHARE:
+                heavy = [n for n in splittable if not n.closed]
+            if not heavy:
+                break
+            heavy = sorted(heavy, key=lambda n: -n.weight)[: max(1, parallel)]
+            # concurrent probes write distinct cache entries; the counter is advisory
+            list(pool.map(lambda n: sampler.children(n.prefix), heavy))
+            if sampler.requests >= sampler.budget:
+                break
+            nodes = _expand(nodes, {n.prefix for n in heavy}, sampler)
+    exact = all(n.closed for n in nodes)
+    return KeySplit(_cut(nodes, shards), sampler.requests, round(total), exact)
+
+
+def default_budget(shards: int) -> int:
+    """Probe listings the split may spend: a fixed descent plus a few per shard."""
+    return 100 + 10 * shards
+
+
+def _common_prefix(keys: list[str]) -> str:
+    if not keys:
+        return ""
+    low, high = min(keys), max(keys)
+    n = 0
+    while n < min(len(low), len(high)) and low[n] == high[n]:
+        n += 1
+    return low[:n]
+
+
+def _spread(nodes: list[Node], total: float) -> list[Node]:
+    """Give open nodes an equal share of what the exact ones leave of ``total``."""
+    exact = sum(n.seen for n in nodes if n.closed)
+    open_nodes = [n for n in nodes if not n.closed]
+    share = (total - exact) / len(open_nodes) if open_nodes else 0.0
+    for n in nodes:
+        n.weight = float(n.seen) if n.closed else max(float(n.seen), share)
+    return list(nodes)
+
+
+def _expand(nodes: list[Node], prefixes: set[str], sampler: Sampler) -> list[Node]:
+    out: list[Node] = []
+    for n in nodes:
+        if n.prefix in prefixes and not n.self_key:
+            out.extend(_spread(sampler.children_of[n.prefix], n.weight))
+        else:
+            out.append(n)
+    return out
+
+
+def _split_listed(keys: list[str], shards: int) -> list[KeyRange]:
+    """Ranges of keys all seen in one page: cut at every n/shards-th key."""
+    count = max(1, min(shards, len(keys)))
+    ends = [keys[len(keys) * i // count - 1] for i in range(1, count)]
+    starts = ["", *ends]
+    return [
+        KeyRange(
+            starts[i],
+            ends[i] if i < len(ends) else None,
+            len(keys) * (i + 1) // count - len(keys) * i // count,
+        )
+        for i in range(count)
+    ]
+
+
+def _cut(nodes: list[Node], shards: int) -> list[KeyRange]:
+    """Cut the ordered nodes where the running weight crosses each shard's share."""
+    total = sum(n.weight for n in nodes)
+    if total <= 0 or shards == 1 or len(nodes) < 2:
+        return [KeyRange("", None, round(total))]
+    ranges: list[KeyRange] = []
+    start, running, in_range = "", 0.0, 0.0
+    for i, n in enumerate(nodes[:-1]):
+        running += n.weight
+        in_range += n.weight
+        goal = total * (len(ranges) + 1) / shards
+        next_weight = nodes[i + 1].weight
+        # cut here when stopping now is closer to the goal than taking the next node too
+        if len(ranges) < shards - 1 and abs(running - goal) <= abs(running + next_weight - goal):
+            ranges.append(KeyRange(start, n.upper, round(in_range)))
+            start, in_range = n.upper, 0.0
+    ranges.append(KeyRange(start, None, round(in_range + nodes[-1].weight)))
+    return ranges
