@@ -1,5 +1,11 @@
 """Admin listener (JSON over HTTP, loopback only): request counters, fault injection, endpoints.
 
+Every request must carry the data dir's admin token (docs/decisions/localcloud-admin-token.md):
+as the first path segment (the ready line's `admin_endpoint` is `http://127.0.0.1:P/<token>`,
+so `admin_endpoint + "/counters"` just works) or in the `X-LocalCloud-Admin-Token` header.
+Requests with an `Origin` header (a browser page) or a non-loopback Host (DNS rebinding) are
+refused with 403; without the token, 401.
+
 GET  /counters        -> {"oss": {"PutObject": n, ...}, "<service>": {...}}
 POST /counters/reset  -> resets every service's counters; answers the counters before the reset
 GET  /faults          -> {"oss": {latency_ms, fault_rate, kinds, stall_rate, stall_ms, ops, seed,
@@ -15,15 +21,59 @@ POST /ram/...         -> RAM's controls (localcloud/ram/admin.py): assume a role
 
 from __future__ import annotations
 
+import hmac
 import json
+import math
+import secrets
 from dataclasses import replace
+from pathlib import Path
 
 from localcloud.oss.faults import FaultConfig
 
 
+TOKEN_FILE = "admin-token"
+TOKEN_HEADER = b"x-localcloud-admin-token"
+# the longest restore (DeepColdArchive Bulk, 48 h) expiring after 365 days, with room: one call
+MAX_CLOCK_ADVANCE_S = 400 * 86400
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def admin_token(data_dir: Path) -> str:
+    """The data dir's admin token: made once (random, file mode 0600), the same after restarts."""
+    path = Path(data_dir) / TOKEN_FILE
+    try:
+        token = path.read_text().strip()
+        if token:
+            return token
+    except FileNotFoundError:
+        pass
+    token = secrets.token_urlsafe(24)
+    path.touch(mode=0o600)
+    path.write_text(token + "\n")
+    return token
+
+
 class AdminApp:
-    def __init__(self, ctx):
+    def __init__(self, ctx, token: str):
         self.ctx = ctx
+        self.token = token
+
+    def _refusal(self, scope) -> tuple[int, dict, str] | None:
+        """(status, payload, path) of a refused request, or (0, {}, path without the token)."""
+        headers = dict(scope.get("headers") or [])
+        if b"origin" in headers:
+            return 403, {"error": "requests from web pages (Origin header) are refused"}, ""
+        host = headers.get(b"host", b"").decode("latin-1").rsplit(":", 1)[0]
+        if host and host not in LOOPBACK_HOSTS:
+            return 403, {"error": f"Host {host!r} is not a loopback name"}, ""
+        path = scope["path"]
+        prefix = "/" + self.token
+        if path == prefix or path.startswith(prefix + "/"):
+            return 0, {}, path[len(prefix) :]
+        sent = headers.get(TOKEN_HEADER, b"").decode("latin-1")
+        if sent and hmac.compare_digest(sent, self.token):
+            return 0, {}, path
+        return 401, {"error": "admin token missing or wrong: see `ossbatch local status --json`"}, ""
 
     def _services(self):
         return self.ctx.services.items()
@@ -46,15 +96,17 @@ class AdminApp:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return
-        method, path = scope["method"], scope["path"].rstrip("/") or "/"
+        status, payload, path = self._refusal(scope)
+        method, path = scope["method"], path.rstrip("/") or "/"
         body = b""
         while True:
             message = await receive()
             body += message.get("body", b"")
-            if not message.get("more_body"):
+            if not message.get("more_body") or len(body) > 1024 * 1024:
                 break
         try:
-            status, payload = self.route(method, path, body)
+            if not status:
+                status, payload = self.route(method, path, body)
         except (ValueError, TypeError) as exc:
             status, payload = 400, {"error": str(exc)}
         data = json.dumps(payload).encode()
@@ -97,7 +149,7 @@ class AdminApp:
             svc = self.ctx.services.get(name)
             if not hasattr(svc, "advance_clock"):
                 raise ValueError(f"service {name!r} has no movable clock")
-            offset = svc.advance_clock(float(changes.get("advance_seconds", 0)))
+            offset = svc.advance_clock(_clock_step(changes.get("advance_seconds", 0)))
             return 200, {name: {"offset_seconds": offset}}
         if path in ("/", "/health") and method == "GET":
             return 200, {"status": "ok", "services": list(self.ctx.services), **self.ctx.endpoints}
@@ -130,3 +182,12 @@ class AdminApp:
             raise ValueError(f"unknown fault settings {sorted(unknown)}; known: {sorted(fields)}")
         injector.configure(replace(injector.config, **changes))
         return injector.config.to_dict()
+
+
+def _clock_step(value) -> float:
+    """advance_seconds: a finite number of seconds, 0..MAX_CLOCK_ADVANCE_S per request."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("advance_seconds must be a number of seconds")
+    if not math.isfinite(value) or not 0 <= value <= MAX_CLOCK_ADVANCE_S:
+        raise ValueError(f"advance_seconds must be 0..{MAX_CLOCK_ADVANCE_S} (400 days) per request")
+    return float(value)

@@ -119,6 +119,14 @@ def serve(
             "acs:fnf:*:<uid>:flows/<flow>/executions/*).",
         ),
     ] = "all",
+    max_header_bytes: Annotated[
+        int,
+        Opt(help="Request line + headers above this many bytes get 431 (every listener).", min=1024),
+    ] = 64 * 1024,
+    header_timeout: Annotated[
+        float,
+        Opt(help="Seconds a client has to send a request's headers (slow-loris guard).", min=0.05),
+    ] = 10.0,
     log_level: Annotated[
         str, Opt(help="Log level of localcloud's own messages (stderr).")
     ] = "warning",
@@ -161,6 +169,8 @@ def serve(
         restore_seconds=restore,
         day_seconds=day_seconds,
         faults=faults,
+        max_header_bytes=max_header_bytes,
+        header_timeout_s=header_timeout,
         # unset flags leave the engine's env-var defaults (LOCALCLOUD_FLOW_*) in force
         options={
             k: v

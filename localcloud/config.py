@@ -36,5 +36,8 @@ class LocalCloudConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     # RAM: authorize every role-signed request (off only via `serve --no-enforce-ram`)
     enforce_ram: bool = True
+    # every listener: request line + headers above this get 431; headers must arrive in time
+    max_header_bytes: int = 64 * 1024
+    header_timeout_s: float = 10.0
     # free-form settings for services that need more than the above (e.g. FC concurrency)
     options: dict = field(default_factory=dict)

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
+from localcloud.admin import AdminApp, admin_token
 from localcloud.config import LocalCloudConfig
+from localcloud.httpguard import guarded_protocol
 
 log = logging.getLogger("localcloud")
 READY_PREFIX = "LOCALCLOUD_READY "
@@ -110,11 +112,11 @@ def _bind(host: str, port: int, what: str = "") -> socket.socket:
     return sock
 
 
-def _uvicorn_server(app, host: str) -> uvicorn.Server:
+def _uvicorn_server(app, c: LocalCloudConfig) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
-        host=host,
-        http="httptools",
+        host=c.host,
+        http=guarded_protocol(c.max_header_bytes, c.header_timeout_s),
         lifespan="off",
         access_log=False,
         log_level="warning",
@@ -147,6 +149,7 @@ class LocalCloudServer:
             "region": c.region,
             "account_id": c.account_id,
             "data_dir": str(c.data_dir),
+            "admin_token": getattr(self, "admin_token", ""),
             "pid": os.getpid(),
         }
 
@@ -161,20 +164,20 @@ class LocalCloudServer:
                 f"http://{c.host}:{sockets[spec.name].getsockname()[1]}"
             )
         sockets["admin"] = _bind(c.host, c.admin_port, "admin")
+        self.admin_token = admin_token(c.data_dir)
+        # the token is the first path segment: admin_endpoint + "/counters" carries it
         self.ctx.endpoints["admin_endpoint"] = (
-            f"http://{c.host}:{sockets['admin'].getsockname()[1]}"
+            f"http://{c.host}:{sockets['admin'].getsockname()[1]}/{self.admin_token}"
         )
         apps = {}
         for spec in self.specs:
             service, app = _load(spec.build)(self.ctx)
             self.ctx.services[spec.name] = service
             apps[spec.name] = app
-        from localcloud.admin import AdminApp
-
-        apps["admin"] = AdminApp(self.ctx)
+        apps["admin"] = AdminApp(self.ctx, self.admin_token)
         tasks = []
         for name, app in apps.items():
-            server = _uvicorn_server(app, c.host)
+            server = _uvicorn_server(app, c)
             self.servers.append(server)
             # _serve skips uvicorn's own signal handling: this process owns SIGTERM/SIGINT
             tasks.append(

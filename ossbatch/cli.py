@@ -1,7 +1,9 @@
 """`ossbatch`: start, watch, resume, stop and audit batch jobs, in the cloud or on localcloud.
 
-Exit codes: 0 success, 1 a job finished with failed items above tolerance (or failed),
-2 usage or configuration error. Every command takes `--json`.
+Exit codes (docs/operations.md): 0 success, 1 a job finished with failed items above
+tolerance (or failed, or --wait timed out), 2 usage or configuration error (nothing was
+started), 3 localcloud / the cloud endpoint is unreachable, 70 a bug. Every command takes
+`--json`; with it errors are one JSON object on stderr: {"error", "detail", "exit_code"}.
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ from typing import Annotated
 
 import typer
 
-from ossbatch import cloud, local, output
+from ossbatch import cloud, local, localproc, output, preflight
 from ossbatch.cloud import ConfigError
-from ossbatch.config import load_environment
-from ossbatch.output import handles_errors
+from ossbatch.jobdocs import MAX_SHARDS
+from ossbatch.output import EXIT_FAILED_ITEMS, EXIT_USAGE, handles_errors
 
 app = typer.Typer(
     name="ossbatch",
     help="Massive batch jobs over OSS (copy, restore, unzip) on CloudFlow + FC, or on localcloud.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=output.OneLineErrors,
 )
 copy_app = typer.Typer(
     help="Copy/convert objects (e.g. Standard -> Archive).", no_args_is_help=True
@@ -38,8 +41,12 @@ app.add_typer(unzip_app, name="unzip")
 app.add_typer(local.app, name="local")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-EXIT_FAILED_ITEMS = 1
-EXIT_USAGE = 2
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        help=f"shards worked in parallel, 1..{MAX_SHARDS} (CloudFlow's inline Map limit)",
+    ),
+]
 
 
 @app.callback()
@@ -63,14 +70,21 @@ def main(
     ctx.obj = {"env": env, "data_dir": data_dir}
 
 
-def connect(ctx: typer.Context):
+def environment(ctx: typer.Context):
+    """The selected environment file, read and validated (no network)."""
+    return preflight.environment((ctx.find_root().obj or {}).get("env") or "local")
+
+
+def connect(ctx: typer.Context, env=None):
     """(environment, Connection) for the selected environment."""
     from ossbatch import provision
 
     obj = ctx.find_root().obj or {}
-    env = load_environment(obj.get("env") or "local")
+    env = env or environment(ctx)
     if env.localcloud is not None:
-        state = cloud.read_state(obj.get("data_dir") or env.localcloud.data_dir)
+        data_dir = preflight.data_dir(obj.get("data_dir") or env.localcloud.data_dir)
+        state = cloud.read_state(data_dir)
+        localproc.check_answers(state, data_dir)
         return env, cloud.from_local_state(state)
     account_id = env.account_id or os.environ.get("OSSBATCH_ACCOUNT_ID")
     if not account_id:
@@ -140,12 +154,17 @@ def copy_start(
     storage_class: Annotated[
         str | None, typer.Option(help="target class (default: environment's)")
     ] = None,
-    concurrency: Annotated[
-        int | None, typer.Option(min=1, max=100, help="shards copied in parallel")
-    ] = None,
+    concurrency: ConcurrencyOption = None,
     page_seconds: Annotated[
-        float | None, typer.Option(help="time budget of one copy invocation")
+        float | None, typer.Option(help="time budget of one copy invocation (seconds)")
     ] = None,
+    allow_nested: Annotated[
+        bool,
+        typer.Option(
+            "--allow-nested",
+            help="allow --dest inside --source (the destination prefix is left out of the listing)",
+        ),
+    ] = False,
     tolerate: Annotated[
         int, typer.Option(min=0, help="failed items tolerated before exit code 1")
     ] = 0,
@@ -162,23 +181,57 @@ def copy_start(
     from ossbatch import jobdocs
     from ossbatch.jobs import new_job_id
 
-    env, conn = connect(ctx)
+    preflight.exactly_one_source(index, source)
+    target = preflight.oss_url(dest, "--dest")
+    index_url = preflight.oss_url(index, "--index", object_key=True)
+    source_url = preflight.oss_url(source, "--source")
+    preflight.not_nested(target, index_url, source_url, allow_nested)
+    klass = preflight.storage_class(storage_class) if storage_class else None
+    env = environment(ctx)
     settings = env.copy_job
+    shards, budget = _tuning(settings, concurrency, page_seconds, "copy")
+    env, conn = connect(ctx, env)
+    _check_targets(conn, index_url or source_url, target, index_url, notify_queue)
     doc = jobdocs.copy_document(
         conn,
         new_job_id("copy"),
         index=index,
         source=source,
         dest=dest,
-        storage_class=storage_class or settings.storage_class,
-        concurrency=concurrency or settings.concurrency,
-        page_budget_s=page_seconds or settings.page_budget_s,
+        storage_class=klass or settings.storage_class,
+        concurrency=shards,
+        page_budget_s=budget,
         notify_queue=notify_queue,
         tolerated_failures=tolerate,
         max_items_per_page=max_items_per_page,
         event_limit=event_limit,
     )
     _start_and_maybe_wait(ctx, conn, "copy", doc, wait, json_out, timeout)
+
+
+def _tuning(settings, concurrency: int | None, page_seconds: float | None, section: str):
+    """(shards, page budget) from the options or the environment's section, both checked."""
+    shards = preflight.concurrency(
+        settings.concurrency if concurrency is None else concurrency,
+        f"{section}.concurrency of the environment" if concurrency is None else "--concurrency",
+    )
+    budget = preflight.page_seconds(
+        settings.page_budget_s if page_seconds is None else page_seconds,
+        settings.function.timeout_s,
+    )
+    return shards, budget
+
+
+def _check_targets(conn, source, dest, index, notify_queue: str) -> None:
+    """What the request names exists (read-only calls), before anything is started."""
+    what = "--index" if index else "--source"
+    buckets = {what: source.bucket}
+    if dest is not None:
+        buckets.setdefault("--dest", dest.bucket)
+    preflight.buckets_exist(conn, buckets)
+    if index is not None:
+        preflight.index_object(conn, index)
+    preflight.queue_exists(conn, notify_queue)
 
 
 @restore_app.command("start")
@@ -193,8 +246,10 @@ def restore_start(
     tier: Annotated[
         str | None, typer.Option(help="Expedited | Standard | Bulk (Cold/DeepCold)")
     ] = None,
-    concurrency: Annotated[int | None, typer.Option(min=1, max=100)] = None,
-    page_seconds: Annotated[float | None, typer.Option()] = None,
+    concurrency: ConcurrencyOption = None,
+    page_seconds: Annotated[
+        float | None, typer.Option(help="time budget of one restore invocation (seconds)")
+    ] = None,
     poll_seconds: Annotated[
         int | None, typer.Option(help="wait between polls (default: from class/tier)")
     ] = None,
@@ -213,17 +268,24 @@ def restore_start(
     from ossbatch import jobdocs_restore
     from ossbatch.jobs import new_job_id
 
-    env, conn = connect(ctx)
+    preflight.exactly_one_source(index, source)
+    index_url = preflight.oss_url(index, "--index", object_key=True)
+    source_url = preflight.oss_url(source, "--source")
+    chosen_tier = preflight.tier(tier) if tier else None
+    env = environment(ctx)
     settings = env.restore
+    shards, budget = _tuning(settings, concurrency, page_seconds, "restore")
+    env, conn = connect(ctx, env)
+    _check_targets(conn, index_url or source_url, None, index_url, notify_queue)
     doc = jobdocs_restore.restore_document(
         conn,
         new_job_id("restore"),
         index=index,
         source=source,
         days=days or settings.days,
-        tier=tier or settings.tier,
-        concurrency=concurrency or settings.concurrency,
-        page_budget_s=page_seconds or settings.page_budget_s,
+        tier=chosen_tier or settings.tier,
+        concurrency=shards,
+        page_budget_s=budget,
         poll_seconds=poll_seconds,
         default_poll_seconds=settings.poll_interval_s,
         deadline_hours=deadline_hours,
@@ -233,6 +295,7 @@ def restore_start(
         event_limit=event_limit,
         local_restore_seconds=env.localcloud.restore_seconds if env.localcloud else None,
     )
+    preflight.restore_days(doc["request"]["days"], doc.get("sampled_storage_class"))
     _start_and_maybe_wait(ctx, conn, "restore", doc, wait, json_out, timeout)
 
 
@@ -244,7 +307,7 @@ def jobs_list(ctx: typer.Context, limit: int = 50, json_out: JsonOption = False)
 
     _, conn = connect(ctx)
     rows = Jobs(conn).list(limit=limit)
-    output.emit_rows(rows, ["job_id", "kind", "first_status", "started"], json_out, title="jobs")
+    output.emit_rows(rows, ["job_id", "kind", "state", "started"], json_out, title="jobs")
 
 
 @jobs_app.command("status")
@@ -305,17 +368,33 @@ def jobs_resume(
 
 @jobs_app.command("stop")
 @handles_errors
-def jobs_stop(ctx: typer.Context, job_id: str, json_out: JsonOption = False):
-    """Stop the running execution of a job (resume later with `jobs resume`)."""
+def jobs_stop(
+    ctx: typer.Context,
+    job_id: str,
+    wait: Annotated[bool, typer.Option("--wait", help="return once the job has stopped")] = False,
+    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    json_out: JsonOption = False,
+):
+    """Ask the running execution of a job to stop (resume later with `jobs resume`)."""
     from ossbatch.jobs import Jobs
 
     _, conn = connect(ctx)
-    name = Jobs(conn).stop(job_id)
-    output.emit(
-        {"job_id": job_id, "stopped": name, "state": "stopped" if name else "not running"},
-        json_out,
-        title="job",
-    )
+    jobs = Jobs(conn)
+    name = jobs.stop(job_id)
+    if name is None:
+        doc = {"job_id": job_id, "execution": None, "state": jobs.status(job_id).state}
+        doc["message"] = "not running: nothing to stop"
+    elif wait:
+        st = jobs.wait(job_id, interval=0.5, timeout=timeout)
+        doc = {"job_id": job_id, "execution": name, "state": st.state, "message": "stopped"}
+    else:
+        doc = {
+            "job_id": job_id,
+            "execution": name,
+            "state": "stopping",
+            "message": "stop requested; the page in flight finishes (use --wait to wait for it)",
+        }
+    output.emit(doc, json_out, title="job")
 
 
 @jobs_app.command("report")
@@ -332,7 +411,12 @@ def jobs_report(
     """Download and merge the per-item report (JSON Lines) of a job."""
     from ossbatch import report
 
+    from ossbatch.jobs import Jobs
+
+    if out is not None:
+        preflight.output_file(out)
     _, conn = connect(ctx)
+    Jobs(conn).chain(job_id)  # an unknown job id is a usage error, as in `jobs status`
     bucket = conn.buckets.get("reports")
     prefix = conn.settings.get("report_prefix", "reports/")
     summary = report.ReportSummary()

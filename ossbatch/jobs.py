@@ -332,38 +332,60 @@ class Jobs:
         return last.name
 
     def list(self, kinds: tuple[str, ...] = KINDS, limit: int = 100) -> list[dict]:
-        """Job ids = executions without a `--seq` suffix, newest first."""
-        from alibabacloud_fnf20190315 import models as fnf
-
-        rows = []
+        """Jobs (executions without a `--seq` suffix), newest first, each with its current state:
+        the state of the last execution of its chain, not of the first."""
+        rows, latest = [], {}
         for kind in kinds:
             flow = self.conn.flow_name(kind)
-            token = None
-            while True:
-                try:
-                    body = self.client.list_executions(
-                        fnf.ListExecutionsRequest(flow_name=flow, limit=100, next_token=token)
-                    ).body
-                except Exception as exc:
-                    if "FlowNotExists" in str(exc):
-                        break
-                    raise
-                for e in body.executions or []:
-                    if "--" not in e.name:
-                        rows.append(
-                            {
-                                "job_id": e.name,
-                                "kind": kind,
-                                "flow": flow,
-                                "first_status": e.status,
-                                "started": e.started_time,
-                            }
-                        )
-                token = body.next_token
-                if not token or len(rows) >= limit:
-                    break
+            for e in self._executions(flow):
+                job_id, _, seq = e.name.partition("--")
+                seq_no = int(seq) if seq.isdigit() else 0
+                if seq_no >= latest.get(job_id, (-1, None))[0]:
+                    latest[job_id] = (seq_no, e)
+                if not seq:
+                    rows.append(
+                        {
+                            "job_id": e.name,
+                            "kind": kind,
+                            "flow": flow,
+                            "first_status": e.status,
+                            "started": e.started_time,
+                        }
+                    )
         rows.sort(key=lambda r: r["started"] or "", reverse=True)
-        return rows[:limit]
+        rows = rows[:limit]
+        for row in rows:
+            seq_no, last = latest[row["job_id"]]
+            row["executions"] = seq_no + 1
+            row["state"] = self._state_of(row["flow"], last)
+        return rows
+
+    def _executions(self, flow: str):
+        from alibabacloud_fnf20190315 import models as fnf
+
+        token = None
+        while True:
+            try:
+                body = self.client.list_executions(
+                    fnf.ListExecutionsRequest(flow_name=flow, limit=100, next_token=token)
+                ).body
+            except Exception as exc:
+                if "FlowNotExists" in str(exc):
+                    return
+                raise
+            yield from body.executions or []
+            token = body.next_token
+            if not token:
+                return
+
+    def _state_of(self, flow: str, last) -> str:
+        """The job state its last execution tells (a finished one may have continued)."""
+        if last.status == RUNNING:
+            return "running"
+        if last.status == FINISHED_OK:
+            execution = self._describe(flow, last.name)
+            return "continuing" if execution and execution.continued else "succeeded"
+        return "stopped" if last.status in ("Stopped", "Aborted") else "failed"
 
     def wait(
         self, job_id: str, interval: float = 1.0, timeout: float | None = None, on_update=None

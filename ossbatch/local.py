@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ossbatch import cloud, localproc, output
+from ossbatch import cloud, localproc, output, preflight
 from ossbatch.cloud import ConfigError
-from ossbatch.config import load_environment
 from ossbatch.output import handles_errors
 
 app = typer.Typer(help="Run the whole stack on this machine (localcloud).", no_args_is_help=True)
@@ -26,7 +25,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable outpu
 
 def _local_env(ctx: typer.Context):
     name = (ctx.obj or {}).get("env") or "local"
-    env = load_environment(name)
+    env = preflight.environment(name)
     if env.localcloud is None:
         raise ConfigError(f"environment {env.name!r} has no localcloud section; use --env local")
     return env
@@ -34,7 +33,7 @@ def _local_env(ctx: typer.Context):
 
 def _data_dir(env, data_dir: Path | None, ctx: typer.Context | None = None) -> Path:
     parent = (ctx.find_root().obj or {}).get("data_dir") if ctx else None
-    return Path(data_dir or parent or env.localcloud.data_dir).resolve()
+    return preflight.data_dir(Path(data_dir or parent or env.localcloud.data_dir).resolve())
 
 
 def localcloud_options(env) -> list[str]:
@@ -68,8 +67,12 @@ def bring_up(env, data_dir: Path, extra: list[str] | None = None) -> dict:
     state_file = cloud.state_path(data_dir)
     if state_file.exists():
         state = cloud.read_state(data_dir)
-        if localproc.pid_alive(int(state["localcloud"].get("pid", 0))):
+        if localproc.running(state):
             return state
+        # kill -9, a reaped or zombie process, or a hung one: stop what is left, start afresh
+        pid = int(state["localcloud"].get("pid", 0))
+        if localproc.serves(pid, data_dir):
+            localproc.terminate(pid, timeout=5.0)
     options = localcloud_options(env) + list(extra or [])
     started = time.monotonic()
     info = localproc.spawn(data_dir, options)
@@ -146,9 +149,15 @@ def status(ctx: typer.Context, data_dir: DataDirOption = None, json_out: JsonOpt
     env = _local_env(ctx)
     directory = _data_dir(env, data_dir, ctx)
     state = cloud.read_state(directory)
-    alive = localproc.pid_alive(int(state["localcloud"].get("pid", 0)))
+    alive = localproc.running(state)
     conn = cloud.from_local_state(state)
-    doc = {"status": "running" if alive else "dead", "data_dir": str(directory), **conn.public()}
+    doc = {
+        "status": "running" if alive else "dead",
+        "data_dir": str(directory),
+        **conn.public(),
+        # the admin listener (counters, faults, clock) wants this token: see docs/localcloud.md
+        "admin_token": state["localcloud"].get("admin_token", ""),
+    }
     output.emit(doc, json_out, title="localcloud")
     if not alive:
         raise typer.Exit(1)

@@ -15,6 +15,9 @@ def _row(
     doc_out = json.loads(flow_output) if flow_output else {}
     totals = doc_out.get("totals") or {}
     package = doc_in.get("package") or {}
+    failed = totals.get("failed")
+    if status == "Succeeded" and failed:
+        status = "partial"  # finished, but some entries failed: see failed_entries and the report
     return {
         "execution": name,
         "status": status,
@@ -32,49 +35,67 @@ def _row(
 
 
 def runs(conn: Connection, package: str | None = None, limit: int = 20) -> list[dict]:
+    """Runs newest first (every page is read, then sorted, then cut to `limit`).
+
+    With a package: its current version's run, or, once the package is gone (deleted after
+    a clean extraction), every run that extracted that key.
+    """
     from alibabacloud_fnf20190315 import models as fnf
 
     client = conn.fnf()
     flow = conn.flow_name("unzip")
-    if package:
-        from handlers.trigger import execution_name
-
-        url = OssUrl.parse(package, "package")
-        import oss2
-
-        try:
-            head = conn.oss_bucket(url.bucket).head_object(url.key)
-            etag = (head.etag or "").strip('"').upper()
-        except oss2.exceptions.NotFound:
-            raise ConfigError(
-                f"{package} does not exist (deleted after a clean extraction?)"
-            ) from None
-        name = execution_name(url.bucket, url.key, etag)
-        try:
-            body = client.describe_execution(
-                fnf.DescribeExecutionRequest(flow_name=flow, execution_name=name)
-            ).body
-        except Exception as exc:
-            if "ExecutionNotExists" in str(exc):
-                return []
-            raise
-        row = _row(body.name, body.status, body.started_time, body.input, body.output)
-        if body.status == "Failed":
-            row["error"] = failure_of(client, flow, body.name)
-        return [row]
+    url = OssUrl.parse(package, "package") if package else None
+    if url is not None:
+        row = _current_run(conn, client, flow, url)
+        if row is not None:
+            return [row]
     rows: list[dict] = []
     token = None
-    while len(rows) < limit:
+    while True:
         body = client.list_executions(
-            fnf.ListExecutionsRequest(flow_name=flow, limit=min(100, limit), next_token=token)
+            fnf.ListExecutionsRequest(flow_name=flow, limit=100, next_token=token)
         ).body
         for e in body.executions or []:
-            rows.append(_row(e.name, e.status, e.started_time, e.input, e.output))
+            row = _row(e.name, e.status, e.started_time, e.input, e.output)
+            if url is None or (row["bucket"], row["key"]) == (url.bucket, url.key):
+                rows.append(row)
         token = body.next_token
         if not token:
             break
     rows.sort(key=lambda r: r["started"] or "", reverse=True)
-    return rows[:limit]
+    rows = rows[:limit]
+    for row in rows:
+        if row["status"] == "Failed" and not row["error"]:
+            row["error"] = failure_of(client, flow, row["execution"])
+    if url is not None and not rows:
+        raise ConfigError(f"no extraction run of {package} (not uploaded under the watch prefix?)")
+    return rows
+
+
+def _current_run(conn: Connection, client, flow: str, url: OssUrl) -> dict | None:
+    """The run of the package's current version; None if the package no longer exists."""
+    import oss2
+    from alibabacloud_fnf20190315 import models as fnf
+
+    from handlers.trigger import execution_name
+
+    try:
+        head = conn.oss_bucket(url.bucket).head_object(url.key)
+    except oss2.exceptions.NotFound:
+        return None
+    name = execution_name(url.bucket, url.key, (head.etag or "").strip('"').upper())
+    try:
+        body = client.describe_execution(
+            fnf.DescribeExecutionRequest(flow_name=flow, execution_name=name)
+        ).body
+    except Exception as exc:
+        if "ExecutionNotExists" in str(exc):
+            return None
+        raise
+    row = _row(body.name, body.status, body.started_time, body.input, body.output)
+    if body.status == "Failed":
+        row["error"] = failure_of(client, flow, body.name)
+    return row
 
 
 def failure_of(client, flow: str, execution: str) -> str:

@@ -25,7 +25,9 @@ def test_local_status_without_a_running_localcloud_says_how_to_start_one(tmp_pat
 
 def test_job_commands_need_a_running_localcloud(tmp_path):
     result = runner.invoke(
-        app, ["--data-dir", str(tmp_path), "copy", "start", "--dest", "oss://b/p/", "--json"]
+        app,
+        ["--data-dir", str(tmp_path), "copy", "start", "--source", "oss://src/p/"]
+        + ["--dest", "oss://dst/p/", "--json"],
     )
     assert result.exit_code == 2
     assert "no local cloud is running" in result.output
