@@ -65,13 +65,32 @@ class ObjectCopier:
         if item.ref is None:
             self._fail(item, "MalformedLine", item.error or "unreadable line", 0)
             return
+        refusal = self._refusal(item.ref)
+        if refusal:
+            self._fail(item, *refusal, 0)
+            return
         try:
             outcome, nbytes = self.copy(item)
         except oss2.exceptions.OssError as exc:
-            self._classify_systemic(exc, item)
+            if self._classify_systemic(exc, item):
+                message = f"source bucket {item.ref.bucket!r} does not exist"
+                self._fail(item, "NoSuchBucket", message, attempts_of(exc))
+                return
             self._fail(item, error_code(exc), _hint(exc, item), attempts_of(exc))
             return
         self.tally.add(**{outcome: 1, "bytes": nbytes})
+
+    def _refusal(self, ref) -> tuple[str, str] | None:
+        """(code, message) of an item that must not be copied at all, else None."""
+        if not oss2.utils.is_valid_bucket_name(ref.bucket):
+            return "InvalidBucketName", f"{ref.bucket!r} is not a valid bucket name"
+        index = self.event.index
+        if index is not None and (self.event.dest.bucket, self.dest_key(ref.key)) == (
+            index.bucket,
+            index.key,
+        ):
+            return "WouldOverwriteIndex", f"oss://{index.bucket}/{index.key} is this job's index"
+        return None
 
     def copy(self, item: WorkItem) -> tuple[str, int]:
         """One object at the fewest requests: a CopyObject, unless the destination may hold it."""
@@ -190,10 +209,13 @@ class ObjectCopier:
                 pass
             raise
 
-    def _classify_systemic(self, exc: oss2.exceptions.OssError, item: WorkItem) -> None:
+    def _classify_systemic(self, exc: oss2.exceptions.OssError, item: WorkItem) -> bool:
+        """Raise what fails the page; True when only this index line's bucket is missing."""
         code = error_code(exc)
         if code == "NoSuchBucket" or (exc.status == 404 and code in ("NotFound", "")):
             if not self.clients.bucket_exists(item.ref.bucket):
+                if self.event.index is not None:
+                    return True  # an index line naming a missing bucket fails alone
                 raise SourceBucketMissing(
                     f"source bucket {item.ref.bucket!r} does not exist (line {item.where})"
                 ) from exc
@@ -202,6 +224,7 @@ class ObjectCopier:
                     f"destination bucket {self.event.dest.bucket!r} does not exist"
                 ) from exc
         raise_if_systemic(exc, item.ref.bucket, role="source")
+        return False
 
     def _fail(self, item: WorkItem, code: str, message: str, attempts: int) -> None:
         self.tally.add(failed=1)
@@ -231,6 +254,14 @@ def _hint(exc: oss2.exceptions.OssError, item: WorkItem) -> str:
     return error_message(exc)
 
 
+def own_output_inside(event: CopyEvent) -> str | None:
+    """The destination prefix when it lies inside the listed source (left out of the listing)."""
+    listing, dest = event.listing, event.dest
+    if listing is None or dest.bucket != listing.bucket or not dest.prefix:
+        return None  # an empty prefix is an in-place conversion: no new keys appear
+    return dest.prefix if dest.prefix.startswith(listing.prefix) else None
+
+
 def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:
     if event.index is not None:
         items = iter_index(event.index, clients)
@@ -238,7 +269,7 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
         if event.index.end is not None:
             position += f"-{event.index.end:015d}"
     else:
-        items = iter_prefix(event.listing, clients)
+        items = iter_prefix(event.listing, clients, own_output_inside(event))
         start, position = event.listing.marker, f"listing-{event.listing.marker}"
     report = ReportPart(part_key(event.resolved_report_prefix(), event.job_id, "copy", position))
     tally = Tally()

@@ -174,6 +174,12 @@ def _parse_csv(text: str) -> ObjectRef:
         row = next(csv.reader([text]))
     except csv.Error as exc:
         raise IndexLineError(f"invalid CSV: {exc}") from None
+    if len(row) > 2:
+        # an unquoted comma in a key must not silently name another object (`a,b.txt` -> `a`)
+        raise IndexLineError(
+            f"CSV line has {len(row)} fields; the format is 'bucket,key' with the key "
+            "URL-encoded (a comma is %2C)"
+        )
     if len(row) < 2 or not row[0] or not row[1]:
         raise IndexLineError("CSV line must be 'bucket,key' (key URL-encoded)")
     return ObjectRef(row[0].strip(), unquote(row[1]))

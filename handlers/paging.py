@@ -55,12 +55,19 @@ def iter_index(source: IndexSource, clients: OssClients) -> Iterator[WorkItem]:
         yield WorkItem(ref, line.next_offset, where)
 
 
-def iter_prefix(source: ListingSource, clients: OssClients) -> Iterator[WorkItem]:
+def iter_prefix(
+    source: ListingSource, clients: OssClients, exclude_prefix: str | None = None
+) -> Iterator[WorkItem]:
+    """Listed objects as work items; keys under exclude_prefix (a copy's own output inside
+    its source) only move the marker on: a copy never reads what it wrote."""
     bucket = clients.bucket(source.bucket)
     try:
         for obj in iter_listing(
             oss_list_page(bucket, clients.retry), source.prefix, source.marker, source.end_marker
         ):
+            if exclude_prefix and obj.key.startswith(exclude_prefix):
+                yield WorkItem(None, obj.key, obj.key)
+                continue
             ref = ObjectRef(source.bucket, obj.key, obj.size, obj.etag)
             yield WorkItem(ref, obj.key, obj.key, storage_class=obj.storage_class)
     except oss2.exceptions.OssError as exc:

@@ -20,13 +20,15 @@ DEFAULT_MAX_HEADER_BYTES = 64 * 1024  # OSS: user metadata <= 8 KB; nginx's defa
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 
 
-def _reply_and_close(transport: asyncio.Transport, status: bytes, text: str) -> None:
+LINGER_S = 2.0  # after an error reply, unread request bytes are discarded this long
+
+
+def _reply(transport: asyncio.Transport, status: bytes, text: str) -> None:
     body = text.encode()
     transport.write(
         b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\n"
         b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
     )
-    transport.close()
 
 
 def guarded_protocol(max_header_bytes: int, header_timeout_s: float) -> type:
@@ -47,14 +49,24 @@ def guarded_protocol(max_header_bytes: int, header_timeout_s: float) -> type:
                     )
                 self._header_bytes += len(data)
                 if self._header_bytes > max_header_bytes:
-                    self._stop_header_timer()
-                    _reply_and_close(
-                        self.transport,
+                    self._refuse(
                         b"431 Request Header Fields Too Large",
                         f"request line and headers exceed {max_header_bytes} bytes",
                     )
                     return
+            elif self._in_headers is None:  # refused: drop what the client still sends
+                return
             super().data_received(data)
+
+        def _refuse(self, status: bytes, text: str) -> None:
+            """Reply, stop reading the request and close once the client stops sending (lingering
+            close: closing with unread bytes would reset the connection and lose the reply)."""
+            self._stop_header_timer()
+            self._in_headers = None
+            _reply(self.transport, status, text)
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.loop.call_later(LINGER_S, self.transport.close)
 
         def on_headers_complete(self) -> None:
             self._in_headers = False
@@ -74,12 +86,16 @@ def guarded_protocol(max_header_bytes: int, header_timeout_s: float) -> type:
             if timer is not None:
                 timer.cancel()
 
+        def eof_received(self) -> bool | None:
+            if self._in_headers is None:
+                self.transport.close()  # the client stopped sending after our refusal
+            return super().eof_received()
+
         def _headers_too_slow(self) -> None:
             self._header_timer = None
             if not self.transport.is_closing() and self._in_headers:
                 if self._header_bytes:
-                    _reply_and_close(
-                        self.transport,
+                    self._refuse(
                         b"408 Request Timeout",
                         f"request headers not complete within {header_timeout_s:g} s",
                     )

@@ -41,13 +41,16 @@ class LocalCloud:
             return info[name]
         raise AttributeError(name)
 
-    def set_faults(self, **faults) -> dict:
-        """POST the admin /faults settings (latency_ms, fault_rate, kinds, ops, seed...)."""
-        request = urllib.request.Request(
-            f"{self.admin_endpoint}/faults", method="POST", data=json.dumps(faults).encode()
-        )
+    def admin(self, method: str, path: str, body: dict | None = None) -> dict:
+        """One admin call (`/counters`, `/faults`, `/clock`...); the token is in admin_endpoint."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.admin_endpoint}{path}", method=method, data=data)
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"{}")
+
+    def set_faults(self, **faults) -> dict:
+        """POST the admin /faults settings (latency_ms, fault_rate, kinds, ops, seed...)."""
+        return self.admin("POST", "/faults", faults)
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""

@@ -93,7 +93,8 @@ def not_nested(
     """A copy must never read its own output: refuse overlaps unless --allow-nested."""
     if allow_nested:
         return  # the copy handler leaves the destination prefix out of the listing itself
-    if source and source.bucket == dest.bucket and dest.key.startswith(source.key):
+    # an empty --dest prefix converts in place (same keys): nothing new appears in the listing
+    if source and source.bucket == dest.bucket and dest.key and dest.key.startswith(source.key):
         raise ConfigError(
             f"--dest oss://{dest.bucket}/{dest.key} lies inside --source "
             f"oss://{source.bucket}/{source.key}: the copy would list its own output; pick a "

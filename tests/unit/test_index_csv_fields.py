@@ -1,0 +1,34 @@
+"""CSV index lines are `bucket,key` with URL-encoded keys (as S3 manifests): properties."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handlers.index import IndexLineError, parse_line
+
+buckets = st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}[a-z0-9]", fullmatch=True)
+keys = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r\n"), min_size=1
+)
+
+
+@given(buckets, keys)
+def test_a_url_encoded_key_comes_back_exactly(bucket, key):
+    ref = parse_line(f"{bucket},{quote(key, safe='/')}".encode(), default_bucket="dflt")
+    assert (ref.bucket, ref.key) == (bucket, key)
+
+
+@given(buckets, st.lists(st.from_regex(r"[A-Za-z0-9._/-]{1,12}", fullmatch=True), min_size=2))
+def test_a_line_with_more_than_two_fields_is_malformed(bucket, parts):
+    line = ",".join([bucket, *parts]).encode()
+    with pytest.raises(IndexLineError, match=f"{len(parts) + 1} fields"):
+        parse_line(line, default_bucket="dflt")
+
+
+def test_a_quoted_field_may_hold_a_comma():
+    ref = parse_line(b'bkt,"a,b.txt"', default_bucket="dflt")
+    assert ref.key == "a,b.txt"
