@@ -14,6 +14,8 @@ POST /faults          -> body {"service": "oss" (default), ...fields to change};
 GET  /clock           -> {"oss": {"offset_seconds": x}} (services with a movable clock)
 POST /clock           -> body {"service": "oss" (default), "advance_seconds": N}: restores finish and
                          restored copies expire as if N more seconds had passed
+POST /crash          -> body {"service": "oss" (default), "op": "CopyObject", "after": N}: the
+                         process kills itself (SIGKILL) when the N-th such request arrives
 GET  /health          -> {"status": "ok", "services": [...], endpoints...}
 POST /ram/...         -> RAM's controls (localcloud/ram/admin.py): assume a role, look up a
                          session, check a request, as FC/CloudFlow do inside localcloud
@@ -28,6 +30,7 @@ import secrets
 from dataclasses import replace
 from pathlib import Path
 
+from localcloud import crashswitch
 from localcloud.oss.faults import FaultConfig
 
 
@@ -151,6 +154,15 @@ class AdminApp:
                 raise ValueError(f"service {name!r} has no movable clock")
             offset = svc.advance_clock(_clock_step(changes.get("advance_seconds", 0)))
             return 200, {name: {"offset_seconds": offset}}
+        if path == "/crash" and method == "POST":
+            plan = json.loads(body or b"{}")
+            if not isinstance(plan, dict):
+                raise ValueError("POST /crash takes a JSON object")
+            name = plan.get("service", "oss")
+            svc = self.ctx.services.get(name)
+            if svc is None:
+                raise ValueError(f"no service {name!r}")
+            return 200, {name: crashswitch.arm(svc, plan.get("op"), plan.get("after"))}
         if path in ("/", "/health") and method == "GET":
             return 200, {"status": "ok", "services": list(self.ctx.services), **self.ctx.endpoints}
         for _, svc in self._services():  # a service's own controls, e.g. /ram/... (RAM)
@@ -164,6 +176,9 @@ class AdminApp:
                 "POST /counters/reset",
                 "GET /faults",
                 "POST /faults",
+                "GET /clock",
+                "POST /clock",
+                "POST /crash",
                 "GET /health",
             ],
         }

@@ -42,20 +42,27 @@ def guarded_protocol(max_header_bytes: int, header_timeout_s: float) -> type:
             self._header_timer = self.loop.call_later(header_timeout_s, self._headers_too_slow)
 
         def data_received(self, data: bytes) -> None:
+            if self._in_headers is None:  # refused: drop what the client still sends
+                return
             if self._in_headers:
                 if self._header_timer is None:  # first byte of the next request
                     self._header_timer = self.loop.call_later(
                         header_timeout_s, self._headers_too_slow
                     )
-                self._header_bytes += len(data)
-                if self._header_bytes > max_header_bytes:
-                    self._refuse(
-                        b"431 Request Header Fields Too Large",
-                        f"request line and headers exceed {max_header_bytes} bytes",
-                    )
+                room = max_header_bytes - self._header_bytes
+                if len(data) > room:
+                    # feed only up to the cap: the body may follow in the same chunk
+                    self._header_bytes = max_header_bytes
+                    super().data_received(data[:room])
+                    if self._in_headers and self._header_bytes >= max_header_bytes:
+                        self._refuse(
+                            b"431 Request Header Fields Too Large",
+                            f"request line and headers exceed {max_header_bytes} bytes",
+                        )
+                    elif not self.transport.is_closing():
+                        self.data_received(data[room:])
                     return
-            elif self._in_headers is None:  # refused: drop what the client still sends
-                return
+                self._header_bytes += len(data)
             super().data_received(data)
 
         def _refuse(self, status: bytes, text: str) -> None:

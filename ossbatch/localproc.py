@@ -27,7 +27,14 @@ class LocalCloudNotReady(ConfigError):
     """localcloud exited or stayed silent before printing its ready line."""
 
 
-ENDPOINT_KEYS = ("oss_endpoint", "mns_endpoint", "fc_endpoint", "fnf_endpoint", "admin_endpoint")
+ENDPOINT_KEYS = (
+    "oss_endpoint",
+    "mns_endpoint",
+    "fc_endpoint",
+    "fnf_endpoint",
+    "ram_endpoint",
+    "admin_endpoint",
+)
 
 
 def pid_alive(pid: int) -> bool:

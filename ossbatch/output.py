@@ -55,13 +55,24 @@ def emit(doc: dict, as_json: bool, title: str = "") -> None:
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
         sys.stdout.flush()
         return
+    values = {
+        str(key): json.dumps(value, ensure_ascii=False, default=str)
+        if isinstance(value, dict | list)
+        else str(value)
+        for key, value in doc.items()
+    }
+    if not _wide_console():
+        # pipes, CI and 80-column terminals: `field: value` lines, ids and URLs never cut
+        if title:
+            console.print(f"[bold]{escape(title)}[/]")
+        for key, value in values.items():
+            console.print(f"{key}: {value}", soft_wrap=True, highlight=False, markup=False)
+        return
     table = Table(title=title or None, show_header=False, box=None)
     table.add_column("field", style="bold cyan", no_wrap=True)
-    table.add_column("value", overflow="fold")  # long ids and URLs wrap, never get cut
-    for key, value in doc.items():
-        if isinstance(value, dict | list):
-            value = json.dumps(value, ensure_ascii=False, default=str)
-        table.add_row(str(key), str(value))
+    table.add_column("value", overflow="fold")  # long values wrap, never get cut
+    for key, value in values.items():
+        table.add_row(key, value)
     console.print(table)
 
 
@@ -72,12 +83,13 @@ def emit_rows(rows: list[dict], columns: list[str], as_json: bool, title: str = 
     if not _wide_console():
         # pipes, CI and 80-column terminals: one block per row, every value whole
         if title:
-            console.print(f"[bold]{title}[/] ({len(rows)})")
+            console.print(f"[bold]{escape(title)}[/] ({len(rows)})")
         for n, row in enumerate(rows):
             if n:
                 console.print()
             for column in columns:
-                console.print(f"{column}: {row.get(column, '')}", soft_wrap=True, highlight=False)
+                line = f"{column}: {row.get(column, '')}"
+                console.print(line, soft_wrap=True, highlight=False, markup=False)
         return
     table = Table(title=title or None)
     for column in columns:

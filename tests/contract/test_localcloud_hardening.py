@@ -13,7 +13,14 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-LISTENERS = ("oss_endpoint", "mns_endpoint", "fc_endpoint", "fnf_endpoint", "admin_endpoint")
+LISTENERS = (
+    "oss_endpoint",
+    "mns_endpoint",
+    "fc_endpoint",
+    "fnf_endpoint",
+    "ram_endpoint",
+    "admin_endpoint",
+)
 
 
 def admin_base(cloud) -> str:
