@@ -260,7 +260,7 @@ class UnzipSettings(Strict):
 
 class CopySettings(Strict):
     function: FunctionSettings = FunctionSettings(memory_mb=1024, timeout_s=600)
-    concurrency: int = Field(default=40, ge=1, le=1000)
+    concurrency: int = Field(default=40, ge=1, le=40)  # shards; CloudFlow's inline Map: 40
     page_budget_s: int = Field(default=540, ge=10)
     storage_class: Literal["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"] = (
         "Archive"
@@ -278,7 +278,7 @@ class CopySettings(Strict):
 
 class RestoreSettings(Strict):
     function: FunctionSettings = FunctionSettings(memory_mb=512, timeout_s=600)
-    concurrency: int = Field(default=40, ge=1, le=1000)
+    concurrency: int = Field(default=40, ge=1, le=40)  # shards; CloudFlow's inline Map: 40
     page_budget_s: int = Field(default=540, ge=10)
     days: int = Field(default=3, ge=1, le=365)
     tier: Literal["Expedited", "Standard", "Bulk"] = "Standard"
