@@ -30,9 +30,11 @@ test-tools:
 	  else echo "note: install$$missing (apt-get install$$missing) or the producer corpus tests skip"; fi; \
 	fi
 
-# The CI suite: everything but scenarios marked slow (those run in test-all).
+# The CI suite: everything but scenarios marked slow (those run in test-all), then the peer
+# suite (about a minute on 2 cores).
 test: setup test-tools
 	$(BIN)/python -m pytest -m "not slow" -n 2 -q
+	$(MAKE) test-peer
 
 test-all: setup test-tools
 	$(BIN)/python -m pytest -n 2 -q

@@ -92,6 +92,7 @@ async def get_bucket_info(svc: OssService, req: OssRequest) -> Response:
         + element("ResourceGroupId", "rg-default")
         + element("StorageClass", b.storage_class)
         + element("TransferAcceleration", "Disabled")
+        + (element("Versioning", b.versioning) if b.versioning else "")
         + _owner(svc)
         + "<AccessControlList>"
         + element("Grant", b.acl)

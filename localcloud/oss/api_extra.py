@@ -17,20 +17,21 @@ ACL_META = ":acl"  # meta entries starting with ':' are internal, never sent as 
 
 async def get_object_acl(svc: OssService, req: OssRequest) -> Response:
     svc.buckets.get(req.bucket)
-    rec = svc.objects.head(req.bucket, req.key)
+    rec = svc.objects.addressed(req.bucket, req.key, req.query)
     owner = f"<Owner><ID>{svc.account_id}</ID><DisplayName>{svc.account_id}</DisplayName></Owner>"
     acl = rec.meta.get(ACL_META, "default")
     return xml_response(
         document(
             "AccessControlPolicy",
             owner + "<AccessControlList>" + element("Grant", acl) + "</AccessControlList>",
-        )
+        ),
+        headers=svc.objects.version_headers(rec),
     )
 
 
 async def put_object_acl(svc: OssService, req: OssRequest) -> Response:
     svc.buckets.get(req.bucket)
-    rec = svc.objects.head(req.bucket, req.key)
+    rec = svc.objects.addressed(req.bucket, req.key, req.query)
     acl = req.headers.get("x-oss-object-acl", "")
     if acl not in OBJECT_ACLS:
         raise errors.InvalidArgument(
@@ -40,7 +41,7 @@ async def put_object_acl(svc: OssService, req: OssRequest) -> Response:
         )
     rec.meta[ACL_META] = acl
     svc.storage.update_meta(rec)
-    return Response(200)
+    return Response(200, svc.objects.version_headers(rec))
 
 
 async def append_object(svc: OssService, req: OssRequest) -> Response:
@@ -55,6 +56,8 @@ async def append_object(svc: OssService, req: OssRequest) -> Response:
             ArgumentValue=position,
         )
     current = svc.storage.get_object(req.bucket, key)
+    if current is not None and current.delete_marker:
+        current = None  # behind a delete marker the key is free for a new appendable object
     if current is not None and current.object_type != "Appendable":
         raise errors.ObjectNotAppendable(
             f"The object {key!r} was not created by AppendObject.", Key=key
@@ -104,6 +107,7 @@ async def append_object(svc: OssService, req: OssRequest) -> Response:
             (b"etag", f'"{rec.etag}"'.encode()),
             (b"x-oss-next-append-position", str(rec.size).encode()),
             (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+            *svc.objects.version_headers(rec),
         ],
     )
 

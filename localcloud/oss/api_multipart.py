@@ -83,9 +83,10 @@ async def upload_part_copy(svc: OssService, req: OssRequest) -> Response:
     start, length = _copy_range(req.headers.get("x-oss-copy-source-range"), src.size)
     part = await svc.multipart.copy_part(upload, number, src, start, length)
     body = element("LastModified", iso8601(part.last_modified)) + element("ETag", f'"{part.etag}"')
-    return xml_response(
-        document("CopyPartResult", body), headers=[(b"etag", f'"{part.etag}"'.encode())]
-    )
+    headers = [(b"etag", f'"{part.etag}"'.encode())]
+    if src.version_id:
+        headers.append((b"x-oss-copy-source-version-id", src.version_id.encode()))
+    return xml_response(document("CopyPartResult", body), headers=headers)
 
 
 async def complete(svc: OssService, req: OssRequest) -> Response:
@@ -119,6 +120,7 @@ async def complete(svc: OssService, req: OssRequest) -> Response:
         headers=[
             (b"etag", f'"{rec.etag}"'.encode()),
             (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+            *svc.objects.version_headers(rec),
         ],
     )
 

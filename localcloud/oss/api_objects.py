@@ -15,6 +15,8 @@ from .ranges import parse_range
 from .restore import DEFAULT_TIER
 from .service import OssService
 from .storage import INLINE_MAX, ObjectRecord
+from .tagging import TAGS_META
+from .versioning import check_version_id
 from .wire import FileBody, OssRequest, Response, xml_response
 from .xmlwire import (
     child_text,
@@ -38,22 +40,31 @@ RESPONSE_OVERRIDES = {
 }
 
 
-def object_headers(svc: OssService, rec: ObjectRecord) -> list[tuple[bytes, bytes]]:
+def object_headers(
+    svc: OssService, rec: ObjectRecord, link: ObjectRecord | None = None
+) -> list[tuple[bytes, bytes]]:
+    """GET/HEAD headers; through a symlink (link) the target's bytes, ETag and type, the
+    link's own metadata, tags and version."""
+    own = link if link is not None else rec
     h = [
         (b"content-type", rec.content_type.encode()),
         (b"etag", f'"{rec.etag}"'.encode()),
         (b"last-modified", http_date(rec.last_modified).encode()),
         (b"accept-ranges", b"bytes"),
-        (b"x-oss-object-type", rec.object_type.encode()),
+        (b"x-oss-object-type", own.object_type.encode()),
         (b"x-oss-storage-class", rec.storage_class.encode()),
         (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
     ]
     if rec.object_type == "Normal":
         h.append((b"content-md5", base64.b64encode(binascii.unhexlify(rec.etag))))
-    for k, v in rec.meta.items():
+    for k, v in own.meta.items():
         if k[0] == ":":  # internal (e.g. object ACL)
             continue
         h.append((k.encode(), v.encode()))
+    h.extend(svc.objects.version_headers(own))
+    tag_count = len(own.meta.get(TAGS_META, ()))
+    if tag_count:
+        h.append((b"x-oss-tagging-count", str(tag_count).encode()))
     restore = svc.restore.header(rec)
     if restore:
         h.append((b"x-oss-restore", restore.encode()))
@@ -77,10 +88,10 @@ async def put_object(svc: OssService, req: OssRequest) -> Response:
             raise errors.InvalidDigest(
                 f"Content-MD5 {md5_header!r} is not the base64 of a 16-byte MD5."
             )
-    if h.get("x-oss-forbid-overwrite", "").lower() == "true" and svc.storage.get_object(
-        req.bucket, key
-    ):
-        raise errors.FileAlreadyExists(Key=key)
+    if h.get("x-oss-forbid-overwrite", "").lower() == "true":
+        present = svc.storage.get_object(req.bucket, key)
+        if present is not None and not present.delete_marker:
+            raise errors.FileAlreadyExists(Key=key)
     temp = svc.storage.new_temp_path()
     digest, data = await req.body_to_file(temp, MAX_PUT_BYTES, INLINE_MAX)
     if want_md5 is not None and digest.md5_digest != want_md5:
@@ -114,15 +125,22 @@ async def put_object(svc: OssService, req: OssRequest) -> Response:
             (b"etag", f'"{rec.etag}"'.encode()),
             (b"content-md5", base64.b64encode(digest.md5_digest)),
             (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+            *svc.objects.version_headers(rec),
         ],
     )
 
 
+def _version_param(req: OssRequest) -> str | None:
+    return req.query["versionId"] if "versionId" in req.query else None
+
+
 async def get_object(svc: OssService, req: OssRequest) -> Response:
     svc.buckets.get(req.bucket)
-    rec = svc.objects.readable(req.bucket, req.key)
+    link = svc.objects.readable(req.bucket, req.key, _version_param(req))
+    rec = svc.symlinks.follow(link, with_data=True)
+    svc.restore.require_readable(rec)
     check_conditions(rec, req.headers)
-    headers = object_headers(svc, rec)
+    headers = object_headers(svc, rec, link)
     standard = req.headers.get("x-oss-range-behavior", "").lower() == "standard"
     byte_range = parse_range(req.headers.get("range"), rec.size, standard)
     status, start, length = 200, 0, rec.size
@@ -148,22 +166,25 @@ async def get_object(svc: OssService, req: OssRequest) -> Response:
 
 async def head_object(svc: OssService, req: OssRequest) -> Response:
     svc.buckets.get(req.bucket)
-    rec = svc.objects.head(req.bucket, req.key)
+    link = svc.objects.head(req.bucket, req.key, _version_param(req))
+    rec = svc.symlinks.follow(link)
     check_conditions(rec, req.headers)
-    r = Response(200, object_headers(svc, rec))
+    r = Response(200, object_headers(svc, rec, link))
     r.length = rec.size
     return r
 
 
 async def get_object_meta(svc: OssService, req: OssRequest) -> Response:
     svc.buckets.get(req.bucket)
-    rec = svc.objects.head(req.bucket, req.key)
+    link = svc.objects.head(req.bucket, req.key, _version_param(req))
+    rec = svc.symlinks.follow(link)
     r = Response(
         200,
         [
             (b"etag", f'"{rec.etag}"'.encode()),
             (b"last-modified", http_date(rec.last_modified).encode()),
             (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+            *svc.objects.version_headers(link),
         ],
     )
     r.length = rec.size
@@ -172,8 +193,13 @@ async def get_object_meta(svc: OssService, req: OssRequest) -> Response:
 
 async def delete_object(svc: OssService, req: OssRequest) -> Response:
     svc.buckets.get(req.bucket)
-    svc.objects.delete(req.bucket, req.key)
-    return Response(204)
+    version_id = _version_param(req)
+    gone = svc.objects.delete(req.bucket, req.key, version_id)
+    if gone is None:
+        # nothing to report; a named version that is not there is still 204, as on OSS
+        headers = [(b"x-oss-version-id", version_id.encode())] if version_id else []
+        return Response(204, headers)
+    return Response(204, svc.objects.version_headers(gone))
 
 
 async def delete_multiple(svc: OssService, req: OssRequest) -> Response:
@@ -187,19 +213,35 @@ async def delete_multiple(svc: OssService, req: OssRequest) -> Response:
             raise errors.InvalidDigest("Content-MD5 does not match the Delete body.")
     root = parse(body, "Delete", control_chars=True)
     quiet = (child_text(root, "Quiet", "false") or "false").strip().lower() == "true"
-    keys = [control_chars(child_text(o, "Key", "")) for o in root.findall("Object")]
-    if not keys or len(keys) > 1000:
+    targets = [
+        (control_chars(child_text(o, "Key", "")), child_text(o, "VersionId"))
+        for o in root.findall("Object")
+    ]
+    if not targets or len(targets) > 1000:
         raise errors.MalformedXML("DeleteMultipleObjects takes 1 to 1000 <Object><Key> entries.")
     url = req.query.get("encoding-type") == "url"
-    for key in keys:
+    for key, version_id in targets:
         check_object_key(key)
+        if version_id is not None:
+            check_version_id(version_id)
     deleted = []
-    for key in keys:
-        svc.objects.delete(req.bucket, key)
+    for key, version_id in targets:
+        gone = svc.objects.delete(req.bucket, key, version_id)
         if not quiet:
-            deleted.append(f"<Deleted><Key>{key_text(key, url)}</Key></Deleted>")
+            deleted.append(_deleted_entry(key, version_id, gone, url))
     extra = element("EncodingType", "url") if url else ""
     return xml_response(document("DeleteResult", extra + "".join(deleted)))
+
+
+def _deleted_entry(key: str, version_id: str | None, gone: ObjectRecord | None, url: bool) -> str:
+    """One <Deleted>: the version removed, or the delete marker a versioned delete added."""
+    parts = [f"<Key>{key_text(key, url)}</Key>"]
+    if version_id is not None:
+        parts.append(element("VersionId", version_id))
+    if gone is not None and gone.delete_marker:
+        parts.append(element("DeleteMarker", "true"))
+        parts.append(element("DeleteMarkerVersionId", gone.version_id))
+    return "<Deleted>" + "".join(parts) + "</Deleted>"
 
 
 def parse_copy_source(value: str) -> tuple[str, str]:
@@ -217,15 +259,27 @@ def parse_copy_source(value: str) -> tuple[str, str]:
     return bucket, key
 
 
+def copy_source_version(value: str) -> str | None:
+    """The `?versionId=` a copy source names (None: the current version)."""
+    _, sep, version_id = value.partition("?versionId=")
+    return unquote(version_id) if sep else None
+
+
 def copy_source(svc: OssService, req: OssRequest) -> ObjectRecord:
-    src_bucket, src_key = parse_copy_source(req.headers["x-oss-copy-source"])
+    header = req.headers["x-oss-copy-source"]
+    src_bucket, src_key = parse_copy_source(header)
     svc.buckets.get(src_bucket)
     # one query: metadata and, for a small object, its bytes
-    src = svc.storage.get_object(src_bucket, check_object_key(src_key), with_data=True)
-    if src is None:
-        raise errors.NoSuchKey(Key=src_key)
+    src = svc.objects.lookup(src_bucket, src_key, copy_source_version(header), with_data=True)
     check_conditions(src, req.headers, "x-oss-copy-source-")
     return src
+
+
+def copy_version_headers(svc: OssService, src: ObjectRecord, rec: ObjectRecord) -> list:
+    headers = svc.objects.version_headers(rec)
+    if src.version_id:
+        headers.append((b"x-oss-copy-source-version-id", src.version_id.encode()))
+    return headers
 
 
 async def copy_object(svc: OssService, req: OssRequest) -> Response:
@@ -246,13 +300,14 @@ async def copy_object(svc: OssService, req: OssRequest) -> Response:
         headers=[
             (b"etag", f'"{rec.etag}"'.encode()),
             (b"x-oss-hash-crc64ecma", str(rec.crc64).encode()),
+            *copy_version_headers(svc, src, rec),
         ],
     )
 
 
 async def restore_object(svc: OssService, req: OssRequest) -> Response:
     svc.buckets.get(req.bucket)
-    rec = svc.objects.head(req.bucket, req.key)
+    rec = svc.objects.head(req.bucket, req.key, _version_param(req))
     body = await req.read_body(64 << 10)
     days = tier = None
     if body.strip():
@@ -270,7 +325,7 @@ async def restore_object(svc: OssService, req: OssRequest) -> Response:
                 )
             tier = child_text(root, "JobParameters/Tier", "")
     status = svc.restore.request(svc.storage, rec, days, tier)
-    headers = []
+    headers = svc.objects.version_headers(rec)
     if rec.storage_class != "Archive":
         priority = tier or DEFAULT_TIER[rec.storage_class]
         headers.append((b"x-oss-object-restore-priority", priority.encode()))

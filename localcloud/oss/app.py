@@ -17,6 +17,9 @@ from . import (
     api_multipart,
     api_objects,
     api_post,
+    api_symlink,
+    api_tagging,
+    api_versioning,
     errors,
     routing,
 )
@@ -33,6 +36,9 @@ HANDLERS = {
     **api_multipart.HANDLERS,
     **api_post.HANDLERS,
     **api_extra.HANDLERS,
+    **api_tagging.HANDLERS,
+    **api_symlink.HANDLERS,
+    **api_versioning.HANDLERS,
 }
 BUCKET_ADMIN_OPS = frozenset(
     {
@@ -45,6 +51,8 @@ BUCKET_ADMIN_OPS = frozenset(
         "GetBucketStat",
         "ListBuckets",
         "HeadBucket",
+        "PutBucketVersioning",
+        "GetBucketVersioning",
     }
 )
 

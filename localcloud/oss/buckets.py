@@ -62,6 +62,15 @@ class Buckets:
         self.storage.set_bucket_acl(name, acl)
         self._cache.pop(name, None)
 
+    def set_versioning(self, name: str, status: str) -> None:
+        self.get(name)
+        if status not in ("Enabled", "Suspended"):
+            raise errors.MalformedXML(
+                f"VersioningConfiguration Status must be Enabled or Suspended, got {status!r}."
+            )
+        self.storage.set_bucket_versioning(name, status)
+        self._cache.pop(name, None)
+
     def list(self, prefix: str, marker: str, max_keys: int) -> tuple[list[BucketRecord], bool]:
         rows = self.storage.list_buckets(prefix, marker, max_keys + 1)
         return rows[:max_keys], len(rows) > max_keys

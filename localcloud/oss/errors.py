@@ -140,3 +140,12 @@ ObjectNotAppendable = _error("ObjectNotAppendable", 409, "The object is not appe
 PositionNotEqualToLength = _error(
     "PositionNotEqualToLength", 409, "Position is not equal to file length."
 )
+InvalidTag = _error("InvalidTag", 400, "The tag provided was not a valid tag.")
+SymlinkTargetNotExist = _error(
+    "SymlinkTargetNotExist", 404, "The symlink target object does not exist."
+)
+InvalidTargetType = _error(
+    "InvalidTargetType", 400, "The symlink target object type is not supported."
+)
+NoSuchVersion = _error("NoSuchVersion", 404, "The specified version does not exist.")
+NotSymlink = _error("NotSymlink", 400, "The specified object is not a symlink.")

@@ -57,3 +57,54 @@ def list_objects(
         else:
             if len(rows) < batch:
                 return page
+
+
+@dataclass
+class VersionPage:
+    entries: list[tuple[ObjectRecord, bool]] = field(default_factory=list)  # (version, latest)
+    prefixes: list[str] = field(default_factory=list)
+    truncated: bool = False
+    next_key: str = ""
+    next_version_id: str = ""
+
+
+def list_versions(
+    storage: Storage,
+    bucket: str,
+    prefix: str,
+    delimiter: str,
+    key_marker: str,
+    after_seq: int | None,
+    max_keys: int,
+) -> VersionPage:
+    """ListObjectVersions: every version by key, newest first, rolled up at delimiter; starts
+    after (key_marker, after_seq), or after all of key_marker's versions when after_seq is None."""
+    page = VersionPage()
+    cursor_key, cursor_seq = key_marker, after_seq
+    count = 0
+    batch = min(max(max_keys + 1, 16), 1001)
+    while True:
+        rows = storage.scan_versions(bucket, prefix, cursor_key, cursor_seq, batch)
+        if not rows:
+            return page
+        for rec, latest in rows:
+            if count == max_keys:
+                page.truncated = True
+                return page
+            pos = rec.key.find(delimiter, len(prefix)) if delimiter else -1
+            if pos >= 0:
+                common = rec.key[: pos + len(delimiter)]
+                cursor_key, cursor_seq = common + _AFTER_ALL, None
+                if common == key_marker:  # the previous page ended on this common prefix
+                    break
+                page.prefixes.append(common)
+                page.next_key, page.next_version_id = common, ""
+                count += 1
+                break  # re-seek past every version under this common prefix
+            page.entries.append((rec, latest))
+            page.next_key, page.next_version_id = rec.key, rec.version_id or "null"
+            count += 1
+            cursor_key, cursor_seq = rec.key, rec.seq
+        else:
+            if len(rows) < batch:
+                return page

@@ -7,7 +7,7 @@ import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from . import errors
+from . import errors, tagging, versioning
 from .names import OBJECT_ACLS, check_object_key, storage_class
 from .notifications import NotificationHub
 from .restore import RestoreClock
@@ -40,6 +40,9 @@ def object_meta_from_headers(headers: dict[str, str]) -> dict[str, str]:
                 Header=SSE_HEADER,
             )
         meta[SSE_HEADER] = sse  # returned on GET/HEAD like any stored header
+    tagging_header = headers.get(tagging.TAGGING_HEADER)
+    if tagging_header:
+        meta = tagging.store(meta, tagging.from_header(tagging_header))
     acl = headers.get("x-oss-object-acl")
     if acl in OBJECT_ACLS:
         meta[":acl"] = acl  # internal entry (':' prefix): never sent back as a header
@@ -53,23 +56,60 @@ class Objects:
         restore: RestoreClock,
         notifications: NotificationHub,
         clock=time.time,
+        versioning_of=lambda bucket: "",
     ):
         self.storage = storage
         self.restore = restore
         self.notifications = notifications
         self.clock = clock
+        self.versioning_of = versioning_of  # bucket name -> "", "Enabled" or "Suspended"
+        self.version_ids = versioning.VersionIds()
 
-    def head(self, bucket: str, key: str) -> ObjectRecord:
-        rec = self.storage.get_object(bucket, check_object_key(key))
+    def lookup(
+        self, bucket: str, key: str, version_id: str | None = None, with_data: bool = False
+    ) -> ObjectRecord:
+        """The current version (or the named one); a missing key or a delete marker is 404."""
+        check_object_key(key)
+        if version_id is None:
+            rec = self.storage.get_object(bucket, key, with_data)
+        else:
+            rec = self.storage.get_version(
+                bucket, key, versioning.check_version_id(version_id), with_data
+            )
+            if rec is None:
+                raise errors.NoSuchVersion(Key=key, VersionId=version_id)
         if rec is None:
             raise errors.NoSuchKey(Key=key)
+        if rec.delete_marker:
+            err = errors.NoSuchKey(Key=key)
+            err.headers.update(self.version_headers(rec, text=True))
+            raise err
         return rec
 
-    def readable(self, bucket: str, key: str) -> ObjectRecord:
+    def addressed(
+        self, bucket: str, key: str, query: dict, with_data: bool = False
+    ) -> ObjectRecord:
+        """The version a request names with ?versionId= (the current one without it)."""
+        return self.lookup(
+            bucket, key, query.get("versionId") if "versionId" in query else None, with_data
+        )
+
+    @staticmethod
+    def version_headers(rec: ObjectRecord, text: bool = False) -> list:
+        """x-oss-version-id (and x-oss-delete-marker) of a version of a versioned bucket."""
+        pairs = []
+        if rec.version_id:
+            pairs.append(("x-oss-version-id", rec.version_id))
+        if rec.delete_marker:
+            pairs.append(("x-oss-delete-marker", "true"))
+        return dict(pairs) if text else [(k.encode(), v.encode()) for k, v in pairs]
+
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord:
+        return self.lookup(bucket, key, version_id)
+
+    def readable(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord:
         """For GET: the record (with inline bytes loaded) of a readable object."""
-        rec = self.storage.get_object(bucket, check_object_key(key), with_data=True)
-        if rec is None:
-            raise errors.NoSuchKey(Key=key)
+        rec = self.lookup(bucket, key, version_id, with_data=True)
         self.restore.require_readable(rec)
         return rec
 
@@ -113,18 +153,40 @@ class Objects:
     def _store(
         self, rec: ObjectRecord, request_id: str, event: str, data: bytes | None = None
     ) -> ObjectRecord:
-        old = self.storage.get_object(rec.bucket, rec.key) if self.notifications._subs else None
-        replaced = self.storage.put_object(rec, data)
-        self.storage.discard(replaced)
-        delta = rec.size - (old.size if old else 0)
+        status = self.versioning_of(rec.bucket)
+        with self.storage.lock:
+            old = self.storage.get_object(rec.bucket, rec.key) if self.notifications._subs else None
+            versioning.assign(rec, status, self.version_ids)
+            unused = versioning.make_room(self.storage, rec.bucket, rec.key, status)
+            unused.append(self.storage.put_object(rec, data))
+        for path in unused:
+            self.storage.discard(path)
+        delta = rec.size - (old.size if old and not old.delete_marker else 0)
         self.notifications.publish(
             event, rec.bucket, rec.key, rec.size, rec.etag, delta, request_id
         )
         return rec
 
-    def delete(self, bucket: str, key: str) -> bool:
-        self.storage.discard(self.storage.delete_object(bucket, check_object_key(key)))
-        return True
+    def delete(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRecord | None:
+        """DeleteObject: the removed version or the delete marker added (None: nothing there,
+        unversioned bucket). With version_id that version goes for good."""
+        check_object_key(key)
+        if version_id is not None:
+            version_id = versioning.check_version_id(version_id)
+            with self.storage.lock:
+                return versioning.delete_version(self.storage, bucket, key, version_id)
+        status = self.versioning_of(bucket)
+        if not status:
+            self.storage.discard(self.storage.delete_object(bucket, key))
+            return None
+        marker = versioning.delete_marker(bucket, key, self.clock())
+        with self.storage.lock:
+            versioning.assign(marker, status, self.version_ids)
+            unused = versioning.make_room(self.storage, bucket, key, status)
+            unused.append(self.storage.put_object(marker))
+        for path in unused:
+            self.storage.discard(path)
+        return marker
 
     def copy(
         self,
@@ -157,6 +219,7 @@ class Objects:
             ctype = headers.get("content-type") or src.content_type
         else:
             meta, ctype = dict(src.meta), src.content_type
+        meta = tagging.store(meta, copied_tags(src, headers))
         # file-backed: a new hard link (no bytes move); inline: the row's bytes are copied
         rel = self.storage.link_copy(src.path) if src.path else ""
         data = None if src.path else self.storage.get_data(src)
@@ -174,6 +237,20 @@ class Objects:
             meta,
         )
         return self._store(rec, request_id, "ObjectCreated:CopyObject", data)
+
+
+def copied_tags(src: ObjectRecord, headers: dict[str, str]) -> tagging.Tags:
+    """x-oss-tagging-directive Copy (default): the source's tags; Replace: x-oss-tagging's."""
+    directive = headers.get("x-oss-tagging-directive") or "Copy"
+    if directive.lower() == "replace":
+        return tagging.from_header(headers.get(tagging.TAGGING_HEADER, ""))
+    if directive.lower() != "copy":
+        raise errors.InvalidArgument(
+            f"x-oss-tagging-directive must be Copy or Replace, got {directive!r}.",
+            ArgumentName="x-oss-tagging-directive",
+            ArgumentValue=directive,
+        )
+    return tagging.of(src.meta)
 
 
 def _http_time(value: str) -> float | None:

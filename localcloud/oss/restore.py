@@ -132,9 +132,14 @@ class RestoreClock:
             # a restored copy's lifetime is extended to Days from now
             new_days = math.ceil((now - rec.restore_ready) / self.day_seconds) + days
             storage.update_restore(
-                rec.bucket, rec.key, rec.restore_started, rec.restore_ready, new_days
+                rec.bucket,
+                rec.key,
+                rec.restore_started,
+                rec.restore_ready,
+                new_days,
+                rec.version_id,
             )
             return 200
         duration = self.seconds.get((cls, tier if cls != "Archive" else "Standard"), 0.0)
-        storage.update_restore(rec.bucket, rec.key, now, now + duration, days)
+        storage.update_restore(rec.bucket, rec.key, now, now + duration, days, rec.version_id)
         return 202

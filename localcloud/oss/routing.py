@@ -4,7 +4,15 @@ from __future__ import annotations
 
 # operations an anonymous caller may run on a public-read / public-read-write bucket
 PUBLIC_READ_OPS = frozenset(
-    {"GetObject", "HeadObject", "GetObjectMeta", "ListObjects", "ListObjectsV2"}
+    {
+        "GetObject",
+        "HeadObject",
+        "GetObjectMeta",
+        "ListObjects",
+        "ListObjectsV2",
+        "GetSymlink",
+        "GetObjectTagging",
+    }
 )
 PUBLIC_WRITE_OPS = frozenset(
     {
@@ -22,6 +30,9 @@ PUBLIC_WRITE_OPS = frozenset(
         "AppendObject",
         "PostObject",
         "RestoreObject",
+        "PutSymlink",
+        "PutObjectTagging",
+        "DeleteObjectTagging",
     }
 )
 
@@ -38,6 +49,10 @@ def _bucket_op(method: str, q: dict) -> str:
     if method == "GET":
         if "acl" in q:
             return "GetBucketAcl"
+        if "versioning" in q:
+            return "GetBucketVersioning"
+        if "versions" in q:
+            return "ListObjectVersions"
         if "location" in q:
             return "GetBucketLocation"
         if "bucketInfo" in q:
@@ -50,6 +65,8 @@ def _bucket_op(method: str, q: dict) -> str:
             return "ListObjectsV2"
         return "ListObjects"
     if method == "PUT":
+        if "versioning" in q:
+            return "PutBucketVersioning"
         return "PutBucketAcl" if "acl" in q else "PutBucket"
     if method == "DELETE":
         return "DeleteBucket"
@@ -66,6 +83,10 @@ def _object_op(method: str, q: dict, h: dict) -> str:
             return "ListParts"
         if "acl" in q:
             return "GetObjectAcl"
+        if "tagging" in q:
+            return "GetObjectTagging"
+        if "symlink" in q:
+            return "GetSymlink"
         if "objectMeta" in q:
             return "GetObjectMeta"
         return "GetObject"
@@ -76,10 +97,16 @@ def _object_op(method: str, q: dict, h: dict) -> str:
             return "UploadPartCopy" if "x-oss-copy-source" in h else "UploadPart"
         if "acl" in q:
             return "PutObjectAcl"
+        if "tagging" in q:
+            return "PutObjectTagging"
+        if "symlink" in q:
+            return "PutSymlink"
         if "x-oss-copy-source" in h:
             return "CopyObject"
         return "PutObject"
     if method == "DELETE":
+        if "tagging" in q:
+            return "DeleteObjectTagging"
         return "AbortMultipartUpload" if "uploadId" in q else "DeleteObject"
     if method == "POST":
         if "uploads" in q:

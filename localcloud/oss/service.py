@@ -18,6 +18,7 @@ from .notifications import NotificationHub
 from .objects import Objects
 from .restore import DEFAULT_SECONDS, RestoreClock
 from .storage import Storage
+from .symlinks import Symlinks
 
 
 @dataclass
@@ -45,8 +46,14 @@ class OssService:
             dict(config.restore_seconds), config.day_seconds, clock=self._restore_now
         )
         self.buckets = Buckets(self.storage, self.region)
-        self.objects = Objects(self.storage, self.restore, self.notifications)
+        self.objects = Objects(
+            self.storage,
+            self.restore,
+            self.notifications,
+            versioning_of=lambda bucket: self.buckets.get(bucket).versioning,
+        )
         self.multipart = Multipart(self.storage, self.objects)
+        self.symlinks = Symlinks(self.storage, self.objects)
         self.faults = FaultInjector(config.faults)
         self.counters: Counter[str] = Counter()
         self._ids = itertools.count(1)

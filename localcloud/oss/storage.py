@@ -31,6 +31,18 @@ CREATE TABLE IF NOT EXISTS objects (
   data BLOB,  -- bytes of a small object kept inline (path = ''); NULL for file-backed objects
   PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
+-- noncurrent versions of versioned buckets (the current one, possibly a delete marker, is in
+-- objects); same columns, newest first by seq
+CREATE TABLE IF NOT EXISTS versions (
+  bucket TEXT NOT NULL, key TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
+  etag TEXT NOT NULL, crc64 TEXT NOT NULL, content_type TEXT NOT NULL, last_modified REAL NOT NULL,
+  storage_class TEXT NOT NULL, object_type TEXT NOT NULL, meta TEXT NOT NULL,
+  restore_started REAL, restore_ready REAL, restore_days INTEGER,
+  version_id TEXT NOT NULL, delete_marker INTEGER NOT NULL, seq INTEGER NOT NULL,
+  data BLOB,
+  PRIMARY KEY (bucket, key, version_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS versions_by_seq ON versions (bucket, key, seq);
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, initiated REAL NOT NULL,
   content_type TEXT NOT NULL, storage_class TEXT NOT NULL, meta TEXT NOT NULL
@@ -47,7 +59,18 @@ INLINE_MAX = 64 * 1024
 
 OBJECT_COLUMNS = (
     "bucket, key, path, size, etag, crc64, content_type, last_modified, storage_class, "
-    "object_type, meta, restore_started, restore_ready, restore_days"
+    "object_type, meta, restore_started, restore_ready, restore_days, version_id, "
+    "delete_marker, seq"
+)
+_N_COLUMNS = 17
+_INSERT_VALUES = "VALUES (" + ",".join("?" * (_N_COLUMNS + 1)) + ")"
+# columns added after the first data dirs were written: (table, column, definition)
+_ADDED_COLUMNS = (
+    ("objects", "data", "BLOB"),
+    ("objects", "version_id", "TEXT NOT NULL DEFAULT ''"),
+    ("objects", "delete_marker", "INTEGER NOT NULL DEFAULT 0"),
+    ("objects", "seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("buckets", "versioning", "TEXT NOT NULL DEFAULT ''"),
 )
 
 
@@ -70,13 +93,18 @@ class ObjectRecord:
     restore_ready: float | None = None
     restore_days: int | None = None
     inline: bytes | None = None  # filled by get_object(with_data=True) for inline objects
+    version_id: str = ""  # "" = written while the bucket was never versioned; "null" if suspended
+    delete_marker: bool = False
+    seq: int = 0  # orders the versions of one key (larger = newer)
 
     @classmethod
     def from_row(cls, row) -> ObjectRecord:
         (bucket, key, path, size, etag, crc, ctype, lm, sc, ot, meta, rs, rr, rd) = row[:14]
-        return cls(
+        rec = cls(
             bucket, key, path, size, etag, int(crc), ctype, lm, sc, ot, json.loads(meta), rs, rr, rd
         )
+        rec.version_id, rec.delete_marker, rec.seq = row[14], bool(row[15]), row[16]
+        return rec
 
     def as_row(self) -> tuple:
         return (
@@ -94,6 +122,9 @@ class ObjectRecord:
             self.restore_started,
             self.restore_ready,
             self.restore_days,
+            self.version_id,
+            int(self.delete_marker),
+            self.seq,
         )
 
 
@@ -104,6 +135,7 @@ class BucketRecord:
     storage_class: str
     acl: str
     location: str
+    versioning: str = ""  # "" never enabled, "Enabled" or "Suspended"
 
 
 @dataclass(slots=True)
@@ -140,6 +172,7 @@ class Storage:
         for leftover in self.tmp_dir.iterdir():  # uploads cut short by a crash
             leftover.unlink(missing_ok=True)
         self._lock = threading.RLock()
+        self.lock = self._lock  # held by semantics that read and write several rows at once
         self._boot = f"{uuid.uuid4().hex[:12]}-"
         self._seq = itertools.count(1)
         self.db = sqlite3.connect(
@@ -149,9 +182,10 @@ class Storage:
         # no fsync (not even at checkpoints): a killed process loses nothing, only an OS crash could
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(objects)")}
-        if "data" not in columns:  # data dirs from before inline small objects
-            self.db.execute("ALTER TABLE objects ADD COLUMN data BLOB")
+        for table, column, definition in _ADDED_COLUMNS:  # data dirs from older versions
+            columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         with self._lock:
@@ -203,7 +237,7 @@ class Storage:
     def get_bucket(self, name: str) -> BucketRecord | None:
         with self._lock:
             row = self.db.execute(
-                "SELECT name, created, storage_class, acl, location FROM buckets WHERE name=?",
+                "SELECT name, created, storage_class, acl, location, versioning FROM buckets WHERE name=?",
                 (name,),
             ).fetchone()
         return BucketRecord(*row) if row else None
@@ -211,14 +245,19 @@ class Storage:
     def insert_bucket(self, rec: BucketRecord) -> bool:
         with self._lock:
             cur = self.db.execute(
-                "INSERT OR IGNORE INTO buckets VALUES (?,?,?,?,?)",
-                (rec.name, rec.created, rec.storage_class, rec.acl, rec.location),
+                "INSERT OR IGNORE INTO buckets (name, created, storage_class, acl, location, "
+                "versioning) VALUES (?,?,?,?,?,?)",
+                (rec.name, rec.created, rec.storage_class, rec.acl, rec.location, rec.versioning),
             )
         return cur.rowcount == 1
 
     def set_bucket_acl(self, name: str, acl: str) -> None:
         with self._lock:
             self.db.execute("UPDATE buckets SET acl=? WHERE name=?", (acl, name))
+
+    def set_bucket_versioning(self, name: str, status: str) -> None:
+        with self._lock:
+            self.db.execute("UPDATE buckets SET versioning=? WHERE name=?", (status, name))
 
     def delete_bucket(self, name: str) -> None:
         with self._lock:
@@ -227,7 +266,7 @@ class Storage:
     def list_buckets(self, prefix: str, marker: str, limit: int) -> list[BucketRecord]:
         with self._lock:
             rows = self.db.execute(
-                "SELECT name, created, storage_class, acl, location FROM buckets "
+                "SELECT name, created, storage_class, acl, location, versioning FROM buckets "
                 "WHERE name > ? AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?",
                 (marker, len(prefix), prefix, limit),
             ).fetchall()
@@ -238,16 +277,19 @@ class Storage:
             row = self.db.execute(
                 "SELECT 1 FROM objects WHERE bucket=? LIMIT 1", (name,)
             ).fetchone()
-            if row is None:
-                row = self.db.execute(
-                    "SELECT 1 FROM uploads WHERE bucket=? LIMIT 1", (name,)
-                ).fetchone()
+            for table in ("versions", "uploads"):  # noncurrent versions keep a bucket non-empty
+                if row is None:
+                    row = self.db.execute(
+                        f"SELECT 1 FROM {table} WHERE bucket=? LIMIT 1", (name,)
+                    ).fetchone()
         return row is not None
 
     def bucket_stat(self, name: str) -> tuple[int, int]:
         with self._lock:
             count, size = self.db.execute(
-                "SELECT count(*), coalesce(sum(size), 0) FROM objects WHERE bucket=?", (name,)
+                "SELECT count(*), coalesce(sum(size), 0) FROM objects "
+                "WHERE bucket=? AND delete_marker=0",
+                (name,),
             ).fetchone()
         return count, size
 
@@ -268,8 +310,89 @@ class Storage:
             return None
         rec = ObjectRecord.from_row(row)
         if with_data and not rec.path:
-            rec.inline = bytes(row[14] or b"")
+            rec.inline = bytes(row[_N_COLUMNS] or b"")
         return rec
+
+    def get_version(
+        self, bucket: str, key: str, version_id: str, with_data: bool = False
+    ) -> ObjectRecord | None:
+        """One version, current or noncurrent; "null" also names a never-versioned write."""
+        ids = ("", "null") if version_id == "null" else (version_id, version_id)
+        cols = f"{OBJECT_COLUMNS}, data" if with_data else OBJECT_COLUMNS
+        with self._lock:
+            for table in ("objects", "versions"):
+                row = self.db.execute(
+                    f"SELECT {cols} FROM {table} WHERE bucket=? AND key=? AND version_id IN (?,?)",
+                    (bucket, key, *ids),
+                ).fetchone()
+                if row:
+                    break
+        if not row:
+            return None
+        rec = ObjectRecord.from_row(row)
+        if with_data and not rec.path:
+            rec.inline = bytes(row[_N_COLUMNS] or b"")
+        return rec
+
+    def archive_current(self, bucket: str, key: str) -> None:
+        """Keep the current version as a noncurrent one (a versioned write or delete follows)."""
+        with self._lock:
+            self.db.execute(
+                f"INSERT OR REPLACE INTO versions ({OBJECT_COLUMNS}, data) "
+                f"SELECT {OBJECT_COLUMNS}, data FROM objects WHERE bucket=? AND key=?",
+                (bucket, key),
+            )
+            self.db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+
+    def delete_noncurrent(self, bucket: str, key: str, version_id: str) -> str | None:
+        """Drop one noncurrent version; returns its data path (None when there was none)."""
+        ids = ("", "null") if version_id == "null" else (version_id, version_id)
+        with self._lock:
+            row = self.db.execute(
+                "DELETE FROM versions WHERE bucket=? AND key=? AND version_id IN (?,?) "
+                "RETURNING path",
+                (bucket, key, *ids),
+            ).fetchone()
+        return row[0] if row else None
+
+    def promote_newest(self, bucket: str, key: str) -> None:
+        """After the current version was deleted: the newest noncurrent one becomes current."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT version_id FROM versions WHERE bucket=? AND key=? ORDER BY seq DESC LIMIT 1",
+                (bucket, key),
+            ).fetchone()
+            if row is None:
+                return
+            self.db.execute(
+                f"INSERT INTO objects ({OBJECT_COLUMNS}, data) SELECT {OBJECT_COLUMNS}, data "
+                "FROM versions WHERE bucket=? AND key=? AND version_id=?",
+                (bucket, key, row[0]),
+            )
+            self.db.execute(
+                "DELETE FROM versions WHERE bucket=? AND key=? AND version_id=?",
+                (bucket, key, row[0]),
+            )
+
+    def scan_versions(
+        self, bucket: str, prefix: str, after_key: str, after_seq: int | None, limit: int
+    ) -> list[tuple[ObjectRecord, bool]]:
+        """All versions (current and noncurrent, delete markers too) by key, newest first, each
+        with whether it is the current one; after (after_key, after_seq), or after every
+        version of after_key when after_seq is None."""
+        seq = -1 if after_seq is None else after_seq
+        found = []
+        with self._lock:
+            for table in ("objects", "versions"):
+                rows = self.db.execute(
+                    f"SELECT {OBJECT_COLUMNS} FROM {table} WHERE bucket=? "
+                    "AND substr(key, 1, ?) = ? AND (key > ? OR (key = ? AND seq < ?)) "
+                    "ORDER BY key, seq DESC LIMIT ?",
+                    (bucket, len(prefix), prefix, after_key, after_key, seq, limit),
+                ).fetchall()
+                found += [(ObjectRecord.from_row(r), table == "objects") for r in rows]
+        found.sort(key=lambda pair: (pair[0].key.encode("utf-8", "surrogatepass"), -pair[0].seq))
+        return found[:limit]
 
     def put_object(self, rec: ObjectRecord, data: bytes | None = None) -> str | None:
         """Insert or replace (data: inline bytes when rec.path is ''); returns the data path of the
@@ -279,19 +402,22 @@ class Storage:
                 "SELECT path FROM objects WHERE bucket=? AND key=?", (rec.bucket, rec.key)
             ).fetchone()
             self.db.execute(
-                f"INSERT OR REPLACE INTO objects ({OBJECT_COLUMNS}, data) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO objects ({OBJECT_COLUMNS}, data) {_INSERT_VALUES}",
                 (*rec.as_row(), data),
             )
         return old[0] if old else None
 
     def update_meta(self, rec: ObjectRecord) -> None:
         """Rewrite the metadata of an existing version (bytes untouched)."""
+        meta = json.dumps(rec.meta, separators=(",", ":"))
         with self._lock:
-            self.db.execute(
-                "UPDATE objects SET meta=? WHERE bucket=? AND key=?",
-                (json.dumps(rec.meta, separators=(",", ":")), rec.bucket, rec.key),
-            )
+            for table in ("objects", "versions"):
+                cur = self.db.execute(
+                    f"UPDATE {table} SET meta=? WHERE bucket=? AND key=? AND version_id=?",
+                    (meta, rec.bucket, rec.key, rec.version_id),
+                )
+                if cur.rowcount:
+                    return
 
     def get_data(self, rec: ObjectRecord) -> bytes:
         """The inline bytes of a small object (rec.path == '')."""
@@ -299,9 +425,15 @@ class Storage:
             return rec.inline
         with self._lock:
             row = self.db.execute(
-                "SELECT data FROM objects WHERE bucket=? AND key=? AND path=''",
-                (rec.bucket, rec.key),
+                "SELECT data FROM objects WHERE bucket=? AND key=? AND version_id=? AND path=''",
+                (rec.bucket, rec.key, rec.version_id),
             ).fetchone()
+            if row is None:
+                row = self.db.execute(
+                    "SELECT data FROM versions WHERE bucket=? AND key=? AND version_id=? "
+                    "AND path=''",
+                    (rec.bucket, rec.key, rec.version_id),
+                ).fetchone()
         if row is None or row[0] is None:
             return b""
         return bytes(row[0])
@@ -322,14 +454,17 @@ class Storage:
         return row[0] if row else None
 
     def update_restore(
-        self, bucket: str, key: str, started: float, ready: float, days: int
+        self, bucket: str, key: str, started: float, ready: float, days: int, version_id: str = ""
     ) -> None:
         with self._lock:
-            self.db.execute(
-                "UPDATE objects SET restore_started=?, restore_ready=?, restore_days=? "
-                "WHERE bucket=? AND key=?",
-                (started, ready, days, bucket, key),
-            )
+            for table in ("objects", "versions"):
+                cur = self.db.execute(
+                    f"UPDATE {table} SET restore_started=?, restore_ready=?, restore_days=? "
+                    "WHERE bucket=? AND key=? AND version_id=?",
+                    (started, ready, days, bucket, key, version_id),
+                )
+                if cur.rowcount:
+                    return
 
     def scan_objects(self, bucket: str, after: str, prefix: str, limit: int) -> list[ObjectRecord]:
         """Objects with key > after and key starting with prefix, in byte order of UTF-8 keys."""
@@ -339,7 +474,7 @@ class Storage:
         with self._lock:
             rows = self.db.execute(
                 f"SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket=? AND key {op} ? "
-                "AND substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
+                "AND substr(key, 1, ?) = ? AND delete_marker=0 ORDER BY key LIMIT ?",
                 (bucket, lower, len(prefix), prefix, limit),
             ).fetchall()
         return [ObjectRecord.from_row(r) for r in rows]
