@@ -132,30 +132,37 @@ def classify(exc: BaseException) -> tuple[str, str, int]:
 
 
 def _unreachable_detail(exc: BaseException) -> str:
-    """The endpoint that refused or timed out, when exc (or its cause) is a connection failure."""
+    """`cannot connect to host:port` when exc (or its cause) is a connection failure, else ''."""
     import oss2
     import requests
 
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, oss2.exceptions.RequestError):
-            return f"cannot reach OSS ({_first_line(exc.body or exc)})"
-        if isinstance(exc, requests.exceptions.ConnectionError | ConnectionError):
-            return f"cannot connect ({_first_line(exc)})"
-        if type(exc).__name__ in ("MNSClientNetworkException", "UnretryableException"):
-            inner = getattr(exc, "inner_exception", None)
-            if type(exc).__name__ == "MNSClientNetworkException" or isinstance(
-                inner, requests.exceptions.ConnectionError | ConnectionError
-            ):
-                return f"cannot connect ({_first_line(inner or exc)})"
-        exc = exc.__cause__ or exc.__context__ or getattr(exc, "inner_exception", None)
+        inner = getattr(exc, "inner_exception", None)
+        if (
+            isinstance(exc, oss2.exceptions.RequestError | requests.exceptions.ConnectionError)
+            or isinstance(exc, ConnectionError)
+            or type(exc).__name__ == "MNSClientNetworkException"
+            or (
+                type(exc).__name__ == "UnretryableException"
+                and isinstance(inner, requests.exceptions.ConnectionError | ConnectionError)
+            )
+        ):
+            return f"cannot connect to {_endpoint_in(exc)}"
+        exc = exc.__cause__ or exc.__context__ or inner
     return ""
 
 
-def _first_line(obj) -> str:
-    text = obj.decode("utf-8", "replace") if isinstance(obj, bytes) else str(obj)
-    return (text.strip().splitlines() or [""])[0][:300]
+def _endpoint_in(exc: BaseException) -> str:
+    """host:port named by a connection error (never the request URL: it carries signatures)."""
+    import re
+
+    text = str(getattr(exc, "body", "") or "") + " " + str(exc)
+    found = re.search(r"host='([^']+)', port=(\d+)", text)
+    if found:
+        return f"{found.group(1)}:{found.group(2)}"
+    return "the endpoint (" + type(exc).__name__ + ")"
 
 
 def report_error(exc: BaseException, as_json: bool) -> int:
