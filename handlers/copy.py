@@ -1,5 +1,9 @@
 """copy: copy (or convert the storage class of) every object of an index range or listing.
 
+Versioned sources: an index line may name a version (CSV third field, JSONL version_id);
+that version is read, compared and copied, else the current one. User metadata is kept;
+tags are kept (dest.tags_directive Copy, OSS's default) or replaced by dest.tags (Replace).
+
 Per object: HEAD the destination (skip when it already holds the same bytes in the
 target class), CopyObject up to the multipart threshold, UploadPartCopy with parallel
 parts above it. A failed object is reported and never fails the page.
@@ -28,6 +32,7 @@ from .pool import BoundedPool
 from .processes import PageWorkers, default_processes, make_spec
 from .report import ReportPart, part_key
 from .retrying import attempts_of
+from .tags import tagging_header
 from .tally import Tally
 
 # headers that carry an object's metadata through a multipart copy
@@ -104,7 +109,7 @@ class ObjectCopier:
             if listed is not None:
                 if not same_object and (facts.size is None or facts.etag is None):
                     # decide on the source's ETag, never rewrite an identical object blindly
-                    facts = self.head_source(ref.bucket, ref.key)
+                    facts = self.head_source(ref)
                 if self.already_there(listed, ref, dest_key, facts, target_class, same_object):
                     return "skipped", 0
         if facts.size is not None and facts.size > self.event.multipart_threshold:
@@ -116,22 +121,55 @@ class ObjectCopier:
             if facts.size is not None or error_code(exc) != "InvalidArgument":
                 raise
             # size unknown and OSS says "too large for CopyObject": learn it, go multipart
-            facts = self.head_source(ref.bucket, ref.key)
+            facts = self.head_source(ref)
             if facts.size <= self.event.multipart_threshold:
                 raise
             self.multipart_copy(ref, dest_key, facts, target_class)
         return "done", facts.size or 0
 
     def simple_copy(self, ref, dest_key: str, target_class: str | None) -> None:
-        headers = {"x-oss-metadata-directive": "COPY"}
+        headers = {"x-oss-metadata-directive": "COPY", **self.tag_headers()}
         if target_class:
             headers["x-oss-storage-class"] = target_class
         self.retry.call(
-            drained(self.dest.copy_object), ref.bucket, ref.key, dest_key, headers=headers
+            drained(self.dest.copy_object),
+            ref.bucket,
+            ref.key,
+            dest_key,
+            headers=headers,
+            params=_version_params(ref),
         )
 
-    def head_source(self, bucket: str, key: str) -> SourceFacts:
-        head = self.retry.call(self.clients.bucket(bucket).head_object, key)
+    def tag_headers(self) -> dict[str, str]:
+        """CopyObject's tagging headers; none keeps the source's tags (OSS's default, Copy)."""
+        dest = self.event.dest
+        if dest.tags_directive != "Replace":
+            return {}
+        headers = {"x-oss-tagging-directive": "Replace"}
+        if dest.tags:
+            headers["x-oss-tagging"] = tagging_header(dest.tags)
+        return headers
+
+    def multipart_tags(self, ref, facts: SourceFacts) -> dict[str, str]:
+        """InitiateMultipartUpload has no tagging directive: the tags to set, as x-oss-tagging."""
+        dest = self.event.dest
+        if dest.tags_directive == "Replace":
+            tags = dest.tags or {}
+        elif (facts.headers or {}).get("x-oss-tagging-count", "0") != "0":
+            result = self.retry.call(
+                self.clients.bucket(ref.bucket).get_object_tagging,
+                ref.key,
+                params=_version_params(ref),
+            )
+            tags = dict(result.tag_set.tagging_rule)
+        else:
+            tags = {}
+        return {"x-oss-tagging": tagging_header(tags)} if tags else {}
+
+    def head_source(self, ref) -> SourceFacts:
+        head = self.retry.call(
+            self.clients.bucket(ref.bucket).head_object, ref.key, params=_version_params(ref)
+        )
         return SourceFacts(
             head.content_length,
             normalise_etag(head.etag),
@@ -158,20 +196,21 @@ class ObjectCopier:
             return False
         dest_crc = head.headers.get("x-oss-hash-crc64ecma")
         if dest_crc and facts.crc64 is None:
-            facts = self.head_source(ref.bucket, ref.key)
+            facts = self.head_source(ref)
         return bool(dest_crc) and dest_crc == facts.crc64
 
     def multipart_copy(
         self, ref, dest_key: str, facts: SourceFacts, target_class: str | None
     ) -> None:
         if facts.headers is None:
-            facts = self.head_source(ref.bucket, ref.key)
+            facts = self.head_source(ref)
         headers = {
             k: v
             for k, v in facts.headers.items()
             if k.lower().startswith("x-oss-meta-")
             or k.lower() in {h.lower() for h in PRESERVED_HEADERS}
         }
+        headers.update(self.multipart_tags(ref, facts))
         if target_class:
             headers["x-oss-storage-class"] = target_class
         part_size = max(self.event.part_size, math.ceil(facts.size / MAX_PARTS))
@@ -193,6 +232,7 @@ class ObjectCopier:
                 dest_key,
                 upload_id,
                 number,
+                params=_version_params(ref),
             )
             return oss2.models.PartInfo(number, result.etag, size=last - first + 1)
 
@@ -243,6 +283,11 @@ class ObjectCopier:
 def worker_copier(event_json: str, clients: OssClients, report: ReportPart, tally: Tally):
     """The item processor of a page worker process (handlers.processes)."""
     return ObjectCopier(parse_event(CopyEvent, event_json), clients, report, tally)
+
+
+def _version_params(ref) -> dict | None:
+    """How oss2 names a source version (HEAD ?versionId=, x-oss-copy-source ...?versionId=)."""
+    return {"versionId": ref.version_id} if ref.version_id else None
 
 
 def _hint(exc: oss2.exceptions.OssError, item: WorkItem) -> str:

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InvalidEvent
+from .tags import check_tags
 
 JOB_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 ARCHIVED_CLASSES = ("Archive", "ColdArchive", "DeepColdArchive")
@@ -93,6 +94,21 @@ class Destination(Strict):
     bucket: str = Field(min_length=3, max_length=63)
     prefix: str = ""
     storage_class: StorageClass | None = None
+    tags: dict[str, str] | None = Field(
+        None, description="set these tags on every copy (tags_directive Replace)"
+    )
+    tags_directive: Literal["Copy", "Replace"] = Field(
+        "Copy", description="Copy: keep the source's tags; Replace: only `tags` (none: no tags)"
+    )
+
+    @model_validator(mode="after")
+    def _tags_within_oss_limits(self):
+        if self.tags is not None:
+            check_tags(self.tags)
+            if self.tags_directive == "Copy" and "tags_directive" in self.model_fields_set:
+                raise ValueError("tags replace the source's tags: give tags_directive Replace")
+            self.tags_directive = "Replace"
+        return self
 
 
 class WorkerTuning(Tuning):

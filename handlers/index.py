@@ -3,14 +3,16 @@
 A line belongs to the page (shard) in which its first byte lies. Pages may start or
 end anywhere; a page starting mid-line skips to the next line start, and the last
 line of a page is read past the page end until its newline (or the object's end).
-JSON Lines (``{"key": ..., "bucket"?, "size"?, "etag"?}``) and the CSV ``bucket,key``
-manifest form (URL-encoded keys, as in S3 Batch Operations) are accepted.
+JSON Lines (``{"key": ..., "bucket"?, "size"?, "etag"?, "version_id"?}``) and the CSV
+``bucket,key[,versionId]`` manifest form (URL-encoded keys, as in S3 Batch Operations'
+manifests) are accepted.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -34,6 +36,7 @@ class ObjectRef:
     key: str
     size: int | None = None
     etag: str | None = None
+    version_id: str | None = None  # a named version of a versioned bucket; None = current
 
 
 class IndexChanged(RuntimeError):
@@ -166,7 +169,24 @@ def _parse_jsonl(text: str, default_bucket: str) -> ObjectRef:
     etag = doc.get("etag")
     if etag is not None and not isinstance(etag, str):
         raise IndexLineError("JSONL 'etag' must be a string")
-    return ObjectRef(bucket, key, size, normalise_etag(etag))
+    version_id = doc.get("version_id")
+    if version_id is not None:
+        version_id = _version_id(version_id if isinstance(version_id, str) else None)
+    return ObjectRef(bucket, key, size, normalise_etag(etag), version_id)
+
+
+# OSS version ids start with CAEQ (or are "null", a suspended bucket's version); anything else
+# in the third CSV field is more likely a key cut at an unquoted comma
+_VERSION_ID = re.compile(r"^(null|CAEQ[A-Za-z0-9+/=._-]{1,252})$")
+
+
+def _version_id(value: str | None) -> str:
+    if value is None or not _VERSION_ID.match(value):
+        raise IndexLineError(
+            f"the version id {value!r} is not an OSS version id (they start with CAEQ, or are "
+            "'null'); the format is 'bucket,key[,versionId]' and a comma inside a key is %2C"
+        )
+    return value
 
 
 def _parse_csv(text: str) -> ObjectRef:
@@ -174,15 +194,21 @@ def _parse_csv(text: str) -> ObjectRef:
         row = next(csv.reader([text]))
     except csv.Error as exc:
         raise IndexLineError(f"invalid CSV: {exc}") from None
-    if len(row) > 2:
+    if len(row) > 3:
         # an unquoted comma in a key must not silently name another object (`a,b.txt` -> `a`)
         raise IndexLineError(
-            f"CSV line has {len(row)} fields; the format is 'bucket,key' with the key "
-            "URL-encoded (a comma is %2C)"
+            f"CSV line has {len(row)} fields; the format is 'bucket,key[,versionId]' with the "
+            "key URL-encoded (a comma is %2C)"
         )
     if len(row) < 2 or not row[0] or not row[1]:
-        raise IndexLineError("CSV line must be 'bucket,key' (key URL-encoded)")
-    return ObjectRef(row[0].strip(), unquote(row[1]))
+        raise IndexLineError("CSV line must be 'bucket,key[,versionId]' (key URL-encoded)")
+    version_id = None
+    if len(row) == 3 and row[2].strip():
+        try:
+            version_id = _version_id(unquote(row[2].strip()))
+        except IndexLineError as exc:
+            raise IndexLineError(f"CSV line has 3 fields but {exc}") from None
+    return ObjectRef(row[0].strip(), unquote(row[1]), version_id=version_id)
 
 
 def normalise_etag(etag: str | None) -> str | None:

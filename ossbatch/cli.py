@@ -154,6 +154,13 @@ def copy_start(
     storage_class: Annotated[
         str | None, typer.Option(help="target class (default: environment's)")
     ] = None,
+    tags: Annotated[
+        str, typer.Option(help="set these tags on every copy instead of the source's: k=v,k2=v2")
+    ] = "",
+    tags_directive: Annotated[
+        str | None,
+        typer.Option(help="Copy (default: keep the source's tags) or Replace (only --tags)"),
+    ] = None,
     concurrency: ConcurrencyOption = None,
     page_seconds: Annotated[
         float | None, typer.Option(help="time budget of one copy invocation (seconds)")
@@ -187,6 +194,7 @@ def copy_start(
     source_url = preflight.oss_url(source, "--source")
     preflight.not_nested(target, index_url, source_url, allow_nested)
     klass = preflight.storage_class(storage_class) if storage_class else None
+    tag_set, directive = preflight.tags(tags, tags_directive)
     env = environment(ctx)
     settings = env.copy_job
     shards, budget = _tuning(settings, concurrency, page_seconds, "copy")
@@ -199,6 +207,8 @@ def copy_start(
         source=source,
         dest=dest,
         storage_class=klass or settings.storage_class,
+        tags=tag_set,
+        tags_directive=directive,
         concurrency=shards,
         page_budget_s=budget,
         notify_queue=notify_queue,

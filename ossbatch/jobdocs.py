@@ -159,6 +159,8 @@ def copy_document(
     storage_class: str | None,
     concurrency: int,
     page_budget_s: float,
+    tags: dict[str, str] | None = None,
+    tags_directive: str = "Copy",
     notify_queue: str = "",
     tolerated_failures: int = 0,
     max_items_per_page: int | None = None,
@@ -179,7 +181,13 @@ def copy_document(
         tuning["max_items"] = max_items_per_page
     request = {
         "job_id": job_id,
-        "dest": {"bucket": target.bucket, "prefix": target.key, "storage_class": storage_class},
+        "dest": {
+            "bucket": target.bucket,
+            "prefix": target.key,
+            "storage_class": storage_class,
+            **({"tags": tags} if tags else {}),
+            **({"tags_directive": tags_directive} if tags_directive != "Copy" else {}),
+        },
         "report_bucket": report_bucket or None,
         "report_prefix": report_prefix,
         "tuning": tuning,

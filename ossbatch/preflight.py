@@ -39,6 +39,29 @@ def tier(value: str) -> str:
     return _one_of(value, RESTORE_TIERS, "--tier")
 
 
+def tags(value: str, directive: str | None) -> tuple[dict[str, str] | None, str]:
+    """--tags k=v,k2=v2 and --tags-directive -> (tags or None, directive), OSS's limits checked."""
+    from handlers.tags import check_tags
+
+    chosen = _one_of(directive, ("Copy", "Replace"), "--tags-directive") if directive else None
+    if not value:
+        return None, chosen or "Copy"
+    if chosen == "Copy":
+        raise ConfigError("--tags replaces the source's tags: use --tags-directive Replace or none")
+    pairs = {}
+    for item in value.split(","):
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--tags item {item!r} is not key=value (several: k1=v1,k2=v2)")
+        if key.strip() in pairs:
+            raise ConfigError(f"--tags names {key.strip()!r} twice")
+        pairs[key.strip()] = val.strip()
+    try:
+        return check_tags(pairs), "Replace"
+    except ValueError as exc:
+        raise ConfigError(f"--tags: {exc}") from None
+
+
 def page_seconds(value: float, function_timeout_s: int, what: str = "--page-seconds") -> float:
     if not math.isfinite(value) or value < 1 or value >= function_timeout_s:
         raise ConfigError(
