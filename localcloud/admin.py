@@ -33,7 +33,6 @@ from pathlib import Path
 from localcloud import crashswitch
 from localcloud.oss.faults import FaultConfig
 
-
 TOKEN_FILE = "admin-token"
 TOKEN_HEADER = b"x-localcloud-admin-token"
 # the longest restore (DeepColdArchive Bulk, 48 h) expiring after 365 days, with room: one call
@@ -76,7 +75,11 @@ class AdminApp:
         sent = headers.get(TOKEN_HEADER, b"").decode("latin-1")
         if sent and hmac.compare_digest(sent, self.token):
             return 0, {}, path
-        return 401, {"error": "admin token missing or wrong: see `ossbatch local status --json`"}, ""
+        return (
+            401,
+            {"error": "admin token missing or wrong: see `ossbatch local status --json`"},
+            "",
+        )
 
     def _services(self):
         return self.ctx.services.items()

@@ -121,7 +121,9 @@ def serve(
     ] = "all",
     max_header_bytes: Annotated[
         int,
-        Opt(help="Request line + headers above this many bytes get 431 (every listener).", min=1024),
+        Opt(
+            help="Request line + headers above this many bytes get 431 (every listener).", min=1024
+        ),
     ] = 64 * 1024,
     header_timeout: Annotated[
         float,

@@ -19,7 +19,7 @@ import typer
 from ossbatch import cloud, local, localproc, output, preflight
 from ossbatch.cloud import ConfigError
 from ossbatch.jobdocs import MAX_SHARDS
-from ossbatch.output import EXIT_FAILED_ITEMS, EXIT_USAGE, handles_errors
+from ossbatch.output import EXIT_FAILED_ITEMS, handles_errors
 
 app = typer.Typer(
     name="ossbatch",
@@ -420,7 +420,6 @@ def jobs_report(
 ):
     """Download and merge the per-item report (JSON Lines) of a job."""
     from ossbatch import report
-
     from ossbatch.jobs import Jobs
 
     if out is not None:

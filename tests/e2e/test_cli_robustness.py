@@ -261,7 +261,9 @@ def test_at_80_columns_ids_and_urls_are_not_cut(local):
     assert started.exit_code == 0, started.output
     result = invoke(data_dir, "jobs", "list", env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    ids = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith("job_id:")]
+    ids = [
+        line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith("job_id:")
+    ]
     listed = json.loads(invoke(data_dir, "jobs", "list", "--json").stdout)
     assert ids and ids == [row["job_id"] for row in listed]
     status = invoke(data_dir, "local", "status", env={"COLUMNS": "80"})
@@ -292,3 +294,22 @@ def test_an_unreachable_localcloud_is_exit_3_and_local_up_restarts_it(tmp_path):
         assert invoke(data_dir, "jobs", "list", "--json").exit_code == 0
     finally:
         invoke(data_dir, "local", "down")
+
+
+def test_allow_nested_copies_the_source_once_and_never_its_own_output(local):
+    data_dir, conn = local
+    src = conn.buckets["sources"]
+    bucket = conn.oss_bucket(src)
+    for i in range(5):
+        bucket.put_object(f"nest/{i}.txt", b"n")
+    args = ["copy", "start", "--source", f"oss://{src}/nest/", "--dest", f"oss://{src}/nest/zz/"]
+    result = invoke(
+        data_dir, *args, "--allow-nested", "--max-items-per-page", "2", "--wait", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["state"] == "succeeded" and doc["done"] + doc["skipped"] == 5
+    listed = [o.key for o in bucket.list_objects(prefix="nest/", max_keys=100).object_list]
+    assert sorted(k for k in listed if k.startswith("nest/zz/")) == [
+        f"nest/zz/nest/{i}.txt" for i in range(5)
+    ]

@@ -80,7 +80,11 @@ def test_counters_add_up_after_kill_9_and_resume(tmp_path, source, restart):
         if restart == "jobs resume":  # the engine ended it Failed (FnF.ExecutionInterrupted)
             assert jobs.status(job_id).state == "failed"
             jobs.resume(job_id)
-        final = jobs.wait(job_id, interval=0.5, timeout=300)
+        seen: list[int] = []  # every status read while it runs: never more than the index
+        final = jobs.wait(
+            job_id, interval=0.2, timeout=300, on_update=lambda st: seen.append(st.progress.items)
+        )
+        assert max(seen) <= OBJECTS, seen
         assert final.state == "succeeded", final.error
         p = final.progress
         assert (p.done, p.failed) != (0, 0)

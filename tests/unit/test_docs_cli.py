@@ -31,9 +31,10 @@ def test_operations_documents_every_exit_code():
 def test_concurrency_help_and_docs_agree_on_the_map_limit():
     help_text = CliRunner().invoke(app, ["copy", "start", "--help"], env={"COLUMNS": "200"})
     assert f"1..{MAX_SHARDS}" in help_text.output
-    assert f"`--concurrency` is the number of shards, 1..{MAX_SHARDS}" in (
-        ROOT / "docs" / "operations.md"
-    ).read_text()
+    assert (
+        f"`--concurrency` is the number of shards, 1..{MAX_SHARDS}"
+        in (ROOT / "docs" / "operations.md").read_text()
+    )
 
 
 def test_readme_says_where_the_cli_is_and_creates_the_index_it_copies():
