@@ -19,7 +19,10 @@ from localcloud.fc.runtime import FcRuntime
 from localcloud.fc.spec import FunctionSpec
 from localcloud.flow.engine import FlowEngine
 from localcloud.mns.service import MnsService
+from localcloud.ram.flow_access import guard_integrations
+from localcloud.ram.remote import RemoteRam
 from ossbatch.cloud import Connection
+from tests.contract.ramkit import allow, make_role
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FLOWS = PROJECT_ROOT / "flows"
@@ -79,6 +82,41 @@ class Stack:
         self.oss.stop()
 
 
+def stack_roles(oss: launcher.LocalCloud, suffix: str) -> tuple[str, str]:
+    """RAM roles of this test stack, made in localcloud through the RAM SDK: the functions'
+    (trusting FC) and the flows' (trusting CloudFlow), each limited to this stack's buckets,
+    functions, queue and flows. The deployment's own policies are proven by the e2e and
+    least-privilege tests; these keep RAM enforced in the flow tests too."""
+    buckets = f"acs:oss:*:{ACCOUNT}:t-*-{suffix}"
+    worker = make_role(
+        oss,
+        f"jobkit-worker-{suffix}",
+        "fc.aliyuncs.com",
+        allow("oss:ListObjects", buckets),
+        allow(
+            [
+                "oss:GetObject",
+                "oss:PutObject",
+                "oss:RestoreObject",
+                "oss:DeleteObject",
+                "oss:AbortMultipartUpload",
+                "oss:ListParts",
+            ],
+            buckets + "/*",
+        ),
+    )
+    functions = f"acs:fc:{REGION}:{ACCOUNT}:functions/ossbatch-*"
+    flow = make_role(
+        oss,
+        f"jobkit-flow-{suffix}",
+        "fnf.aliyuncs.com",
+        allow("fc:InvokeFunction", functions),
+        allow("mns:SendMessage", f"acs:mns:{REGION}:{ACCOUNT}:/queues/notify/messages"),
+        allow("fnf:StartExecution", "*"),  # StartExecution: "All Resource" (doc-detail/122628)
+    )
+    return worker, flow
+
+
 def start_stack(
     tmp: Path, max_events: int = 5000, oss_args: tuple[str, ...] = (), env: dict | None = None
 ) -> Stack:
@@ -97,12 +135,16 @@ def start_stack(
         "access_key_secret": ACCESS_KEY_SECRET,
         "security_token": "",
     }
+    suffix = uuid.uuid4().hex[:8]
+    worker_role, flow_role = stack_roles(oss, suffix)
+    ram = RemoteRam(oss.admin_endpoint)  # the functions and flows act with localcloud's roles
     fc = FcRuntime(
         credentials=credentials,
         region=REGION,
         account_id=ACCOUNT,
         data_dir=tmp / "fc",
         code_root=PROJECT_ROOT,
+        ram=ram,
     )
     variables = {
         "OSSBATCH_OSS_ENDPOINT": oss.oss_endpoint,
@@ -119,8 +161,13 @@ def start_stack(
                 handler=handler,
                 timeout=60,
                 environment_variables=variables,
+                role=worker_role,
             )
         )
+    # the handlers sign with their role's STS credentials, not the owner's keys
+    assert fc.function_credentials(fc.get_function("ossbatch-copy"))["access_key_id"].startswith(
+        "STS."
+    )
     mns = MnsService(data_dir=tmp / "mns", region=REGION, account_id=ACCOUNT)
     mns.create_queue("notify")
     engine = FlowEngine(
@@ -131,10 +178,13 @@ def start_stack(
         region=REGION,
         max_events=max_events,
     )
+    engine.integrations = guard_integrations(engine.integrations, ram, REGION, ACCOUNT)
     for stem in ("copy", "restore", "unzip"):
-        engine.create_flow(f"ossbatch-{stem}", (FLOWS / f"{stem}.yaml").read_text())
+        engine.create_flow(
+            f"ossbatch-{stem}", (FLOWS / f"{stem}.yaml").read_text(), role_arn=flow_role
+        )
     api = ApiServer(engine).__enter__()
-    stack = Stack(oss=oss, fc=fc, mns=mns, engine=engine, api=api)
+    stack = Stack(oss=oss, fc=fc, mns=mns, engine=engine, api=api, suffix=suffix)
     for role in ("src", "dst", "reports"):
         stack.bucket(role)
     return stack
