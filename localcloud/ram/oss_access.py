@@ -56,6 +56,19 @@ BUCKET_ACTIONS = {
     "GetBucketStat": "oss:GetBucketStat",
     "GetBucketAcl": "oss:GetBucketAcl",
     "PutBucketAcl": "oss:PutBucketAcl",
+    "GetBucketVersioning": "oss:GetBucketVersioning",
+    "PutBucketVersioning": "oss:PutBucketVersioning",
+}
+# with ?versionId the OSS docs name the version's own action
+VERSION_ACTIONS = {
+    "oss:GetObject": "oss:GetObjectVersion",
+    "oss:DeleteObject": "oss:DeleteObjectVersion",
+    "oss:GetObjectAcl": "oss:GetObjectVersionAcl",
+    "oss:PutObjectAcl": "oss:PutObjectVersionAcl",
+    "oss:GetObjectTagging": "oss:GetObjectVersionTagging",
+    "oss:PutObjectTagging": "oss:PutObjectVersionTagging",
+    "oss:DeleteObjectTagging": "oss:DeleteObjectVersionTagging",
+    "oss:RestoreObject": "oss:RestoreObjectVersion",
 }
 _COPIES = ("CopyObject", "UploadPartCopy")
 
@@ -64,16 +77,24 @@ def object_arn(account_id: str, bucket: str, key: str) -> str:
     return f"acs:oss:*:{account_id}:{bucket}/{key}"
 
 
-def _copy_source(headers: dict) -> tuple[str, str]:
-    source = unquote(headers.get("x-oss-copy-source", "").split("?", 1)[0]).lstrip("/")
-    bucket, _, key = source.partition("/")
-    return bucket, key
+def _copy_source(headers: dict) -> tuple[str, str, bool]:
+    raw, _, query = headers.get("x-oss-copy-source", "").partition("?")
+    bucket, _, key = unquote(raw).lstrip("/").partition("/")
+    return bucket, key, "versionId=" in query
+
+
+_WRITES = ("PutObject", "CopyObject", "InitiateMultipartUpload")
+_HEADER_GRANTS = ("x-oss-tagging", "x-oss-object-acl")
 
 
 def required(
-    op: str, bucket: str, key: str, headers: dict, account_id: str
+    op: str, bucket: str, key: str, headers: dict, account_id: str, query: dict | None = None
 ) -> list[tuple[str, str]]:
     """Every (RAM action, resource ARN) the request needs; all must be allowed."""
+    action = OBJECT_ACTIONS.get(op)
+    versioned = bool(query) and "versionId" in query
+    if action is not None and not versioned and not any(h in headers for h in _HEADER_GRANTS):
+        return [(action, f"acs:oss:*:{account_id}:{bucket}/{key}")]  # the common case, fast
     if op == "ListBuckets":
         return [("oss:ListBuckets", f"acs:oss:*:{account_id}:*")]
     if op in BUCKET_ACTIONS:
@@ -83,20 +104,18 @@ def required(
         return [("oss:DeleteObject", object_arn(account_id, bucket, "*"))]
     target = object_arn(account_id, bucket, key)
     if op in _COPIES:
-        source_bucket, source_key = _copy_source(headers)
+        source_bucket, source_key, source_version = _copy_source(headers)
+        read = "oss:GetObjectVersion" if source_version else "oss:GetObject"
         needs = [
-            ("oss:GetObject", object_arn(account_id, source_bucket, source_key)),
+            (read, object_arn(account_id, source_bucket, source_key)),
             ("oss:PutObject", target),
         ]
     else:
-        needs = [(OBJECT_ACTIONS.get(op, f"oss:{op}"), target)]
-    if "x-oss-tagging" in headers and op in ("PutObject", "CopyObject", "InitiateMultipartUpload"):
+        action = action or f"oss:{op}"
+        needs = [(VERSION_ACTIONS.get(action, action) if versioned else action, target)]
+    if "x-oss-tagging" in headers and op in _WRITES:
         needs.append(("oss:PutObjectTagging", target))
-    if "x-oss-object-acl" in headers and op in (
-        "PutObject",
-        "CopyObject",
-        "InitiateMultipartUpload",
-    ):
+    if "x-oss-object-acl" in headers and op in _WRITES:
         needs.append(("oss:PutObjectAcl", target))
     return needs
 
@@ -174,7 +193,7 @@ class RoleAwareAuthenticator:
 
     def authorize(self, req, op: str, session: RoleSession) -> None:
         """Raise OSS's AccessDenied unless the role may do everything the request needs."""
-        needs = required(op, req.bucket, req.key, req.headers, self.account_id)
+        needs = required(op, req.bucket, req.key, req.headers, self.account_id, req.query)
         denial = self.sessions.check(session, needs)
         if denial is None:
             return

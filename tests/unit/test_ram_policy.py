@@ -140,3 +140,33 @@ def test_the_precompiled_per_action_decision_agrees_with_statement_by_statement(
     assert decision_for(doc.statements, action).decide(resource) is decide(
         doc.statements, action, resource
     )
+
+
+def test_oss_apis_map_to_the_ram_actions_the_oss_docs_name():
+    from localcloud.ram.oss_access import required
+
+    uid = "1"
+    obj = "acs:oss:*:1:b/k"
+    assert required("HeadObject", "b", "k", {}, uid) == [("oss:GetObject", obj)]
+    assert required("ListObjectsV2", "b", "", {}, uid) == [("oss:ListObjects", "acs:oss:*:1:b")]
+    assert required("CopyObject", "b", "k", {"x-oss-copy-source": "/src/a%2Fb"}, uid) == [
+        ("oss:GetObject", "acs:oss:*:1:src/a/b"),
+        ("oss:PutObject", obj),
+    ]
+    assert required("UploadPartCopy", "b", "k", {"x-oss-copy-source": "/src/x?versionId=v1"}, uid)[
+        0
+    ] == (
+        "oss:GetObjectVersion",
+        "acs:oss:*:1:src/x",
+    )
+    assert required("InitiateMultipartUpload", "b", "k", {"x-oss-tagging": "a=1"}, uid) == [
+        ("oss:PutObject", obj),
+        ("oss:PutObjectTagging", obj),
+    ]
+    assert required("DeleteObject", "b", "k", {}, uid, {"versionId": "v1"}) == [
+        ("oss:DeleteObjectVersion", obj)
+    ]
+    assert required("GetBucketVersioning", "b", "", {}, uid) == [
+        ("oss:GetBucketVersioning", "acs:oss:*:1:b")
+    ]
+    assert required("ListBuckets", "", "", {}, uid) == [("oss:ListBuckets", "acs:oss:*:1:*")]
