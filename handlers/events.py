@@ -144,6 +144,9 @@ class CopyEvent(SourcedEvent):
 class PendingKeys(Strict):
     bucket: str = Field(min_length=3, max_length=63)
     keys: list[str] = Field(max_length=5000)
+    version_ids: dict[str, str] | None = Field(
+        None, description="key -> the version to poll (versioned buckets); absent: current"
+    )
 
 
 class RestoreEvent(JobEvent):

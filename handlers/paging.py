@@ -76,8 +76,9 @@ def iter_prefix(
 
 
 def iter_keys(pending: PendingKeys) -> Iterator[WorkItem]:
+    versions = pending.version_ids or {}
     for n, key in enumerate(pending.keys):
-        yield WorkItem(ObjectRef(pending.bucket, key), n + 1, key)
+        yield WorkItem(ObjectRef(pending.bucket, key, version_id=versions.get(key)), n + 1, key)
 
 
 @dataclass

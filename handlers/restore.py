@@ -73,6 +73,7 @@ class Restorer:
         self.counters: dict[str, int] = {}
         self.pending_keys: list[str] = []
         self.not_submitted_keys: list[str] = []
+        self.version_ids: dict[str, str] = {}  # key -> the version a pending key names
 
     def count(self, name: str, key: str | None = None) -> None:
         with self._lock:
@@ -95,7 +96,7 @@ class Restorer:
             if self.event.mode != "poll" and self.can_submit_blind(item):
                 self.post_restore(item, bucket, item.storage_class)
                 return
-            head = self.retry.call(bucket.head_object, item.ref.key)
+            head = self.retry.call(bucket.head_object, item.ref.key, params=_version(item.ref))
             status = restore_status(head.headers)
             if self.event.mode == "poll":
                 self.poll_one(item, status)
@@ -131,7 +132,9 @@ class Restorer:
         tier = tier_for(storage_class, self.event.tier) if storage_class else None
         config = RestoreConfiguration(self.event.days, RestoreJobParameters(tier) if tier else None)
         try:
-            result = self.retry.call(bucket.restore_object, item.ref.key, input=config)
+            result = self.retry.call(
+                bucket.restore_object, item.ref.key, input=config, params=_version(item.ref)
+            )
             outcome = "restored" if result.status == 200 else "submitted"
         except oss2.exceptions.RestoreAlreadyInProgress:
             outcome = "submitted"
@@ -158,10 +161,12 @@ class Restorer:
     def poll_one(self, item: WorkItem, status: RestoreStatus) -> None:
         if status.state in ("readable", "restored"):
             self.count("restored")
-        elif status.state == "ongoing":
-            self.count("pending", item.ref.key)
-        else:
-            self.count("not_submitted", item.ref.key)
+            return
+        name = "pending" if status.state == "ongoing" else "not_submitted"
+        self.count(name, item.ref.key)
+        if item.ref.version_id:
+            with self._lock:
+                self.version_ids[item.ref.key] = item.ref.version_id
 
     def fail(self, item: WorkItem, code: str, message: str, attempts: int) -> None:
         self.count("failed")
@@ -174,6 +179,20 @@ class Restorer:
             message=message,
             attempts=attempts,
         )
+
+
+def _version(ref) -> dict | None:
+    """A named version of a versioned bucket (index CSV third field / JSONL version_id)."""
+    return {"versionId": ref.version_id} if ref.version_id else None
+
+
+def _carry_versions(result: dict, pending, found: dict[str, str]) -> None:
+    """Keys still to poll keep the versions they name."""
+    known = {**(pending.version_ids or {}), **found}
+    for name in ("pending", "not_submitted"):
+        versions = {k: known[k] for k in result[name]["keys"] if k in known}
+        if versions:
+            result[name]["version_ids"] = versions
 
 
 def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) -> dict:
@@ -231,6 +250,7 @@ def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) 
                 unchecked = event.pending.keys[int(page.after or 0) :]
                 result["pending"]["keys"] += unchecked
                 result["all_restored"] = False
+            _carry_versions(result, event.pending, restorer.version_ids)
     log.info(
         "restore_page", mode=event.mode, done=page.done, counters=counters, report_key=report_key
     )
