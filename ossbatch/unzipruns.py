@@ -99,25 +99,29 @@ def _current_run(conn: Connection, client, flow: str, url: OssUrl) -> dict | Non
 
 
 def failure_of(client, flow: str, execution: str) -> str:
-    """`Code: cause` of a failed execution, from its last history event."""
+    """`Code: cause` of a failed execution: the last task that failed (the flow catches it,
+    notifies and then fails with its own UnzipFailed), else the execution's last event."""
     from alibabacloud_fnf20190315 import models as fnf
 
-    token, last = None, None
+    token, last, task_failed = None, None, None
     while True:
         body = client.get_execution_history(
             fnf.GetExecutionHistoryRequest(
                 flow_name=flow, execution_name=execution, limit=500, next_token=token
             )
         ).body
-        if body.events:
-            last = body.events[-1]
+        for event in body.events or []:
+            last = event
+            if event.type == "TaskFailed":
+                task_failed = event
         token = body.next_token
         if not token:
             break
-    if last is None or not last.event_detail:
+    event = task_failed or last
+    if event is None or not event.event_detail:
         return ""
     try:
-        detail = json.loads(last.event_detail)
+        detail = json.loads(event.event_detail)
     except json.JSONDecodeError:
-        return last.event_detail
+        return event.event_detail
     return f"{detail.get('error', '')}: {detail.get('cause', '')}".strip(": ")

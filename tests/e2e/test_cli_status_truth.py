@@ -166,3 +166,15 @@ def test_a_run_with_failed_entries_shows_partial_and_its_failed_count(local):
     result = invoke(data_dir, "unzip", "status", f"oss://{bucket}/{key}", "--json")
     assert result.exit_code == 1  # a partial run is not a success
     assert json.loads(result.stdout)[0]["status"] == "partial"
+
+
+def test_a_failed_run_shows_its_real_error(local):
+    data_dir, conn = local
+    bucket = conn.buckets["packages"]
+    key = "incoming/not-a-zip.zip"
+    conn.oss_bucket(bucket).put_object(key, b"this is not a zip archive " * 8)
+    row = wait_for_run(data_dir, bucket, key)
+    assert row["status"] == "Failed"
+    assert "NotAZipArchive" in row["error"] and "UnzipFailed" not in row["error"]
+    [one] = runs_of(data_dir, f"oss://{bucket}/{key}")
+    assert one["error"] == row["error"]
