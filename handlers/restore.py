@@ -91,6 +91,10 @@ class Restorer:
             # the listing already says it is readable: nothing to submit, nothing to wait for
             self.count("restored" if self.event.mode == "poll" else "skipped")
             return
+        if not oss2.utils.is_valid_bucket_name(item.ref.bucket):
+            message = f"{item.ref.bucket!r} is not a valid bucket name"
+            self.fail(item, "InvalidBucketName", message, 0)
+            return
         bucket = self.clients.bucket(item.ref.bucket)
         try:
             if self.event.mode != "poll" and self.can_submit_blind(item):
@@ -104,6 +108,10 @@ class Restorer:
                 self.submit_one(item, bucket, status)
         except oss2.exceptions.OssError as exc:
             if exc.status == 404 and not self.clients.bucket_exists(item.ref.bucket):
+                if self.event.index is not None:  # one index line's bucket: that line fails
+                    message = f"source bucket {item.ref.bucket!r} does not exist"
+                    self.fail(item, "NoSuchBucket", message, getattr(exc, "attempts", 1))
+                    return
                 raise SourceBucketMissing(f"bucket {item.ref.bucket!r} does not exist") from exc
             raise_if_systemic(exc, item.ref.bucket, role="source")
             code = error_code(exc)
