@@ -307,7 +307,7 @@ class FcRuntime:
             },
             "region": self.region,
             "account_id": self.account_id,
-            "credentials": self.function_credentials(spec),
+            "credentials": self._credentials_or_count(spec),
         }
         try:
             result = pool.run(spec, payload, context, self._start_instance)
@@ -327,6 +327,13 @@ class FcRuntime:
         )
         log_path = self.data_dir / "fc" / "logs" / f"{spec.name}.log"
         return Instance(spec, spec.code_dir or self.code_root, env, log_path)
+
+    def _credentials_or_count(self, spec: FunctionSpec) -> dict:
+        try:
+            return self.function_credentials(spec)
+        except FcError:  # its role cannot be assumed: the invocation fails before it runs
+            self._count(spec.name, "errors")
+            raise
 
     def function_credentials(self, spec: FunctionSpec) -> dict:
         """The STS credentials of the function's role (localcloud/ram/fc_access.py)."""
