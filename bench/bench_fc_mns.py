@@ -17,16 +17,18 @@ from pathlib import Path
 
 from bench import record
 
-HANDLER = "tests.fc_handlers.basic.echo"
+HANDLER = "basic.echo"  # tests/fc_handlers is the code root
 
 
 def _fc_figures(data_dir: Path) -> dict:
     from localcloud.fc.runtime import FcRuntime
+    from tests.fc_handlers import CODE_ROOT
 
     runtime = FcRuntime(
         None,
         {"access_key_id": "a", "access_key_secret": "b", "security_token": ""},
         data_dir=data_dir,
+        code_root=CODE_ROOT,
     )
     try:
         runtime.create_function({"name": "warm", "handler": HANDLER})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import threading
 from dataclasses import dataclass
 
@@ -57,8 +56,8 @@ def credentials_from_context(context) -> Credentials:
     return Credentials(key_id, secret, get("security_token") or None)
 
 
-def oss_endpoint(override: str | None = None) -> str:
-    endpoint = override or os.environ.get("OSSBATCH_OSS_ENDPOINT")
+def oss_endpoint(endpoint: str | None = None) -> str:
+    """The event's endpoint, already filled from settings.oss_endpoint when it named none."""
     if not endpoint:
         raise SystemicError(
             "no OSS endpoint: set OSSBATCH_OSS_ENDPOINT on the function (or oss_endpoint in the event)"

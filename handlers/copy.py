@@ -29,9 +29,10 @@ from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .paging import WorkItem, iter_index, iter_prefix, run_page
 from .pool import BoundedPool
-from .processes import PageWorkers, default_processes, make_spec
+from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
 from .retrying import attempts_of
+from .settings import WorkerSettings
 from .tags import tagging_header
 from .tally import Tally
 
@@ -320,7 +321,7 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
     tally = Tally()
     copier = ObjectCopier(event, clients, report, tally)
     tuning = event.tuning
-    processes = tuning.processes or default_processes()
+    processes = tuning.processes or usable_cpus()
 
     def merge(deltas: dict, lines: list[bytes]) -> None:
         tally.add(**deltas)
@@ -354,8 +355,16 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
     return result
 
 
-def run(event: CopyEvent, context, *, started_at: float | None = None) -> dict:
-    log = JobLog("copy", event.job_id, request_id_of(context))
+def run(
+    event: CopyEvent,
+    context,
+    *,
+    started_at: float | None = None,
+    settings: WorkerSettings | None = None,
+) -> dict:
+    settings = settings or WorkerSettings.from_environ()
+    event = settings.fill(event)
+    log = JobLog("copy", event.job_id, request_id_of(context), level=settings.log_level)
     return copy_page(
         event, clients_for(event, context), budget_for(event, context, started_at), log
     )

@@ -7,7 +7,6 @@ flow definition fails loudly instead of being ignored.
 from __future__ import annotations
 
 import json
-import os
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -66,13 +65,12 @@ class JobEvent(Strict):
     tuning: Tuning = Tuning()
     totals: dict[str, int] = Field(default_factory=dict, description="previous cumulative counters")
 
+    # unset fields are filled from the function's settings first (handlers/settings.py)
     def resolved_report_bucket(self, fallback: str) -> str:
-        return self.report_bucket or os.environ.get("OSSBATCH_REPORT_BUCKET") or fallback
+        return self.report_bucket or fallback
 
     def resolved_report_prefix(self) -> str:
-        if self.report_prefix is not None:
-            return self.report_prefix
-        return os.environ.get("OSSBATCH_REPORT_PREFIX", "ossbatch-reports/")
+        return self.report_prefix or ""
 
 
 class SourcedEvent(JobEvent):
@@ -118,7 +116,7 @@ class WorkerTuning(Tuning):
         None,
         ge=1,
         le=64,
-        description="worker processes for a long page; default $OSSBATCH_PROCESSES, else usable CPUs",
+        description="worker processes for a long page; default: settings.processes, else usable CPUs",
     )
     fanout_after_items: int = Field(
         256, ge=0, description="items a page runs in-process before worker processes join"
@@ -203,8 +201,14 @@ class UnzipEvent(JobEvent):
     action: Literal["extract", "delete_package"] = Field(
         "extract", description="delete_package: remove the package once the flow saw a clean run"
     )
-    output_bucket: str | None = Field(None, description="default: the package's bucket")
-    output_prefix: str | None = Field(None, description="default: $OSSBATCH_OUTPUT_PREFIX")
+    output_bucket: str | None = Field(
+        None,
+        description="default: settings.output_bucket (the extraction bucket), else the package's",
+    )
+    output_prefix: str | None = Field(None, description="default: settings.output_prefix")
+    watch_prefix: str | None = Field(
+        None, description="stripped from the package directory name; default: settings.watch_prefix"
+    )
     package_dir: bool = Field(True, description="put entries under <package name without .zip>/")
     strip_suffix: str = ".zip"
     marker: int = Field(0, ge=0, description="index of the next central-directory entry")
@@ -212,11 +216,13 @@ class UnzipEvent(JobEvent):
         None, description="epoch seconds the extraction's first page started (passed back)"
     )
     name_encoding: str | None = Field(
-        None, description="auto or a codec; default: $OSSBATCH_NAME_ENCODING, else auto"
+        None, description="auto or a codec; default: settings.name_encoding, else auto"
     )
     directories: Literal["skip", "marker"] = "skip"
     unsafe_paths: Literal["reject", "sanitize"] = "reject"
-    limits: ZipLimits = ZipLimits()
+    limits: ZipLimits | None = Field(
+        None, description="tighter limits than the environment's (unzip.limits), never looser"
+    )
     small_entry_bytes: int = Field(8 * 1024**2, ge=1)
     part_size: int = Field(16 * 1024**2, ge=100 * 1024, le=5 * 1024**3)
     read_chunk_bytes: int = Field(1024**2, ge=4096)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 
@@ -14,12 +13,19 @@ LOGGER_NAME = "ossbatch.handlers"
 class JobLog:
     """Bound to one invocation (no global state that outlives it)."""
 
-    def __init__(self, handler: str, job_id: str | None, request_id: str | None, stream=None):
+    def __init__(
+        self,
+        handler: str,
+        job_id: str | None,
+        request_id: str | None,
+        stream=None,
+        level: str = "INFO",  # the function's settings.log_level
+    ):
         self.handler = handler
         self.job_id = job_id
         self.request_id = request_id
         self.stream = stream or sys.stderr
-        level = os.environ.get("OSSBATCH_LOG_LEVEL", "INFO").upper()
+        level = level.upper()
         self.level = (
             logging.getLevelName(level)
             if isinstance(logging.getLevelName(level), int)

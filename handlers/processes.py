@@ -42,23 +42,6 @@ class WorkerLost(SystemicError):
     """A page worker process died (killed, out of memory): its batches' outcome is unknown."""
 
 
-def default_processes() -> int:
-    """$OSSBATCH_PROCESSES (infra sets it from the function's vCPUs), else the usable CPUs."""
-    configured = os.environ.get("OSSBATCH_PROCESSES")
-    if configured is None or configured == "":
-        return usable_cpus()
-    try:
-        value = int(configured)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 64:
-        raise SystemicError(
-            f"OSSBATCH_PROCESSES={configured!r} is not a whole number 1..64: fix the function's "
-            "environment (infra sets it from the function's cpu)"
-        )
-    return value
-
-
 def usable_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))

@@ -26,6 +26,7 @@ from .logs import JobLog, request_id_of
 from .paging import WorkItem, iter_index, iter_keys, iter_prefix, run_page
 from .pool import BoundedPool
 from .report import ReportPart, part_key
+from .settings import ObjectSettings
 
 _ONGOING = re.compile(r'ongoing-request\s*=\s*"?(true|false)"?', re.IGNORECASE)
 _EXPIRY = re.compile(r'expiry-date\s*=\s*"([^"]+)"', re.IGNORECASE)
@@ -265,8 +266,16 @@ def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) 
     return result
 
 
-def run(event: RestoreEvent, context, *, started_at: float | None = None) -> dict:
-    log = JobLog("restore", event.job_id, request_id_of(context))
+def run(
+    event: RestoreEvent,
+    context,
+    *,
+    started_at: float | None = None,
+    settings: ObjectSettings | None = None,
+) -> dict:
+    settings = settings or ObjectSettings.from_environ()
+    event = settings.fill(event)
+    log = JobLog("restore", event.job_id, request_id_of(context), level=settings.log_level)
     return restore_page(
         event, clients_for(event, context), budget_for(event, context, started_at), log
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from .errors import InvalidEvent, StartExecutionFailed
 from .logs import JobLog, request_id_of
+from .settings import TriggerSettings
 
 NAME_MAX = 128
 _NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_-]+")
@@ -49,11 +49,11 @@ class WatchRule:
     output_prefix: str = ""
 
     @classmethod
-    def from_env(cls) -> WatchRule:
+    def from_settings(cls, settings: TriggerSettings) -> WatchRule:
         return cls(
-            prefix=os.environ.get("OSSBATCH_WATCH_PREFIX", ""),
-            suffix=os.environ.get("OSSBATCH_WATCH_SUFFIX", ".zip"),
-            output_prefix=os.environ.get("OSSBATCH_OUTPUT_PREFIX", ""),
+            prefix=settings.watch_prefix,
+            suffix=settings.watch_suffix,
+            output_prefix=settings.output_prefix,
         )
 
     def reason_to_ignore(self, key: str) -> str | None:
@@ -104,8 +104,7 @@ def execution_name(bucket: str, key: str, etag: str) -> str:
 
 
 def is_already_exists(exc: BaseException) -> bool:
-    code = getattr(exc, "code", None) or ""
-    return code == "ExecutionAlreadyExists" or "ExecutionAlreadyExists" in str(exc)
+    return getattr(exc, "code", None) == "ExecutionAlreadyExists"
 
 
 @dataclass
@@ -175,7 +174,7 @@ def _fnf_transient(exc: BaseException) -> bool:
     return status >= 500 or status == 429 or "Throttl" in code or isinstance(exc, ConnectionError)
 
 
-def fnf_starter(context, endpoint: str | None = None) -> Starter:
+def fnf_starter(context, settings: TriggerSettings) -> Starter:
     """StartExecution through alibabacloud-fnf20190315 with the context's STS credentials."""
     from alibabacloud_fnf20190315.client import Client
     from alibabacloud_fnf20190315.models import StartExecutionRequest
@@ -184,7 +183,7 @@ def fnf_starter(context, endpoint: str | None = None) -> Starter:
     from .clients import credentials_from_context
 
     creds = credentials_from_context(context)
-    url = endpoint or os.environ.get("OSSBATCH_FNF_ENDPOINT")
+    url = settings.fnf_endpoint
     if not url:
         raise StartExecutionFailed(
             "no CloudFlow endpoint: set OSSBATCH_FNF_ENDPOINT on the function"
@@ -196,7 +195,7 @@ def fnf_starter(context, endpoint: str | None = None) -> Starter:
         security_token=creds.security_token,
         endpoint=parsed.netloc,
         protocol=parsed.scheme,
-        region_id=getattr(context, "region", None) or os.environ.get("OSSBATCH_REGION"),
+        region_id=getattr(context, "region", None) or settings.region,
     )
     client = Client(config)
 
@@ -214,44 +213,47 @@ def fnf_starter(context, endpoint: str | None = None) -> Starter:
     return start
 
 
-def flow_resources(context, flow_name: str) -> dict:
+def flow_resources(context, flow_name: str, settings: TriggerSettings) -> dict:
     """What the unzip flow needs in its input (docs/decisions/flow-resources-in-input.md).
 
     ARNs are built from the FC context (region, account) and the trigger's environment;
     without OSSBATCH_UNZIP_FUNCTION nothing is added and the flow fails with a named error.
     """
-    function = os.environ.get("OSSBATCH_UNZIP_FUNCTION")
+    function = settings.unzip_function
     if not function:
         return {}
-    region = getattr(context, "region", None) or os.environ.get("OSSBATCH_REGION", "")
+    region = getattr(context, "region", None) or settings.region or ""
     account = getattr(context, "account_id", None) or ""
     resources = {
         "unzip": f"acs:fc:{region}:{account}:functions/{function}/LATEST",
         "flow": f"acs:fnf:{region}:{account}:flow/{flow_name}",
     }
-    queue = os.environ.get("OSSBATCH_NOTIFICATION_QUEUE")
+    queue = settings.notification_queue
     if queue:
         resources["queue"] = f"acs:mns:{region}:{account}:/queues/{queue}/messages"
-    delete = os.environ.get("OSSBATCH_DELETE_AFTER_SUCCESS", "false").strip().lower() == "true"
-    return {"resources": resources, "settings": {"delete_after_success": delete}}
+    return {
+        "resources": resources,
+        "settings": {"delete_after_success": settings.delete_after_success},
+    }
 
 
 def handler(event: bytes, context):
-    log = JobLog("trigger", None, request_id_of(context))
+    settings = TriggerSettings.from_environ()
+    log = JobLog("trigger", None, request_id_of(context), level=settings.log_level)
     try:
         doc = json.loads(event)
     except (ValueError, TypeError) as exc:
         raise InvalidEvent(f"event is not JSON: {exc}") from exc
-    flow_name = os.environ.get("OSSBATCH_UNZIP_FLOW")
+    flow_name = settings.unzip_flow
     if not flow_name:
         raise StartExecutionFailed("OSSBATCH_UNZIP_FLOW is not set on the trigger function")
     events = parse_oss_events(doc)
     result = dispatch(
         events,
-        WatchRule.from_env(),
+        WatchRule.from_settings(settings),
         flow_name,
-        fnf_starter(context),
+        fnf_starter(context, settings),
         log,
-        extra_input=flow_resources(context, flow_name),
+        extra_input=flow_resources(context, flow_name, settings),
     )
     return json.dumps(result.as_dict())

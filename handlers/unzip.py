@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -28,8 +27,9 @@ from .events import UnzipEvent, parse_event
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .pool import BoundedPool
-from .processes import PageWorkers, default_processes, make_spec
+from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
+from .settings import UnzipSettings
 from .unzipsink import (
     REMOTE_ENTRY_BYTES,
     PageSink,
@@ -41,7 +41,6 @@ from .zipdir import CentralDirectory, read_central_directory
 from .zipextract import PageExtraction
 from .zipio import EntrySizes, PackageReader, raise_package_error
 from .zipnames import check_encoding
-from .zippassword import package_password
 from .zipplan import PlannedEntry, PlanRules, plan_entries
 from .zipreads import ReadLayout
 from .zipsafety import Limits, output_key, package_dir_name
@@ -105,7 +104,9 @@ class PackagePlan:
         ).hexdigest()[:16]
 
 
-def plan_package(event: UnzipEvent, clients: OssClients) -> PackagePlan:
+def plan_package(
+    event: UnzipEvent, clients: OssClients, password: bytes | None = None
+) -> PackagePlan:
     """HEAD (pinned to the ETag when known), read the central directory, plan every entry."""
     retry = clients.retry
     pkg = event.package
@@ -133,16 +134,13 @@ def plan_package(event: UnzipEvent, clients: OssClients) -> PackagePlan:
     directory: CentralDirectory = read_central_directory(
         reader.fetch, size, max_entries=limits.max_entries, name=f"oss://{pkg.bucket}/{pkg.key}"
     )
-    encoding = event.name_encoding or os.environ.get("OSSBATCH_NAME_ENCODING") or None
-    prefix = (
-        event.output_prefix
-        if event.output_prefix is not None
-        else os.environ.get("OSSBATCH_OUTPUT_PREFIX", "")
-    )
+    # output prefix, watch prefix, encoding and limits: filled from UnzipSettings in run()
+    encoding = event.name_encoding or None
+    prefix = event.output_prefix or ""
     pdir = (
         package_dir_name(
             pkg.key,
-            watch_prefix=os.environ.get("OSSBATCH_WATCH_PREFIX", ""),
+            watch_prefix=event.watch_prefix or "",
             strip_suffix=event.strip_suffix,
         )
         if event.package_dir
@@ -155,7 +153,7 @@ def plan_package(event: UnzipEvent, clients: OssClients) -> PackagePlan:
         name_encoding=encoding,
         unsafe_paths=event.unsafe_paths,
         directories=event.directories,
-        has_password=package_password() is not None,
+        has_password=password is not None,
     )
     plan = plan_entries(directory.entries, rules)
     return PackagePlan(
@@ -163,9 +161,15 @@ def plan_package(event: UnzipEvent, clients: OssClients) -> PackagePlan:
     )
 
 
-def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> UnzipResult:
+def extract(
+    event: UnzipEvent,
+    clients: OssClients,
+    budget: TimeBudget,
+    log: JobLog,
+    password: bytes | None = None,  # settings.unzip_password: never in the event
+) -> UnzipResult:
     first_page_at = event.first_page_at or time.time()
-    planned = plan_package(event, clients)
+    planned = plan_package(event, clients, password)
     sink = _page_sink(event, clients, planned, log)
     page = PageExtraction(
         planned.plan,
@@ -173,7 +177,7 @@ def extract(event: UnzipEvent, clients: OssClients, budget: TimeBudget, log: Job
         ReadLayout(planned.directory.cd_offset, planned.size, event.small_entry_bytes),
         sink,
         PageStop(budget, event.marker, event.tuning.max_items),
-        package_password(),
+        password,
     )
     try:
         marker = page.run()
@@ -227,7 +231,7 @@ def _page_processes(event: UnzipEvent, plan: list[PlannedEntry]) -> int:
     )
     if small_left < event.tuning.fanout_min_small_entries:
         return 1  # a few hundred requests do not repay ~0.5 s and ~60 MB per worker
-    return event.tuning.processes or default_processes()
+    return event.tuning.processes or usable_cpus()
 
 
 def _page_result(event, clients, planned: PackagePlan, sink: PageSink, marker, first_page_at):
@@ -276,7 +280,9 @@ def missing_output(planned: PackagePlan, clients: OssClients) -> list[str]:
     return sorted(expected)
 
 
-def delete_package(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:
+def delete_package(
+    event: UnzipEvent, clients: OssClients, log: JobLog, password: bytes | None = None
+) -> dict:
     """Delete the package, but only the version that was extracted (its ETag, when known)
     and only when every extractable entry is in the output with its size.
 
@@ -300,7 +306,7 @@ def delete_package(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:
             "PackageChanged",
             f"oss://{pkg.bucket}/{pkg.key} is now version {etag}, not the extracted {pkg.etag}: kept",
         )
-    missing = missing_output(plan_package(event, clients), clients)
+    missing = missing_output(plan_package(event, clients, password), clients)
     if missing:
         raise PackageRejected(
             "ExtractionIncomplete",
@@ -316,18 +322,26 @@ def delete_package(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:
     return {"deleted": True, "package": {**pkg.model_dump(), "etag": etag}, "already_gone": False}
 
 
-def run(event: UnzipEvent, context, *, started_at: float | None = None) -> dict:
+def run(
+    event: UnzipEvent,
+    context,
+    *,
+    started_at: float | None = None,
+    settings: UnzipSettings | None = None,
+) -> dict:
+    settings = settings or UnzipSettings.from_environ()
+    event = settings.fill(event)
     if event.name_encoding:
         try:
             check_encoding(event.name_encoding)
         except ValueError as exc:
             raise InvalidEvent(f"name_encoding: {exc}") from None
-    log = JobLog("unzip", event.job_id, request_id_of(context))
+    log = JobLog("unzip", event.job_id, request_id_of(context), level=settings.log_level)
     budget = budget_for(event, context, started_at)
     clients = clients_for(event, context)
     if event.action == "delete_package":
-        return delete_package(event, clients, log)
-    return extract(event, clients, budget, log).as_dict()
+        return delete_package(event, clients, log, settings.password)
+    return extract(event, clients, budget, log, settings.password).as_dict()
 
 
 def handler(event: bytes, context):

@@ -17,6 +17,20 @@ import cdktf
 HEREDOC_START = re.compile(r"<<-?(\w+)\s*$")
 ATTRIBUTE = re.compile(r"^(\s*)([A-Za-z0-9_\"-]+)\s*=\s*(.*)$")
 INTERPOLATION_ONLY = re.compile(r'^"\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}"$')
+# cdktf writes depends_on entries as quoted addresses; Terraform wants bare references
+QUOTED_ADDRESS = re.compile(r'^(\s*)"([a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)",?$')
+
+
+def bare_depends_on(text: str) -> str:
+    lines, inside = text.splitlines(), False
+    for index, line in enumerate(lines):
+        if re.match(r"^\s*depends_on\s*=\s*\[$", line):
+            inside = True
+        elif inside and line.strip() == "]":
+            inside = False
+        elif inside:
+            lines[index] = QUOTED_ADDRESS.sub(r"\1\2,", line)
+    return "\n".join(lines) + "\n"
 
 
 def indent_hcl(text: str, width: int = 2) -> str:
@@ -84,7 +98,7 @@ def align_hcl(text: str) -> str:
 
 
 def render(stack: cdktf.TerraformStack) -> str:
-    return align_hcl(indent_hcl(stack.to_hcl_terraform()["hcl"]))
+    return bare_depends_on(align_hcl(indent_hcl(stack.to_hcl_terraform()["hcl"])))
 
 
 def write(stack: cdktf.TerraformStack, outdir: Path) -> Path:

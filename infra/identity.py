@@ -1,67 +1,55 @@
-"""RAM roles with custom least-privilege policies (documents in infra/policies.py)."""
+"""RAM roles, each with its one custom least-privilege policy, rendered from the Deployment."""
 
 from __future__ import annotations
 
 from constructs import Construct
 
-from infra import policies
 from infra.alicloud import RamPolicy, RamRole, RamRolePolicyAttachment
-from infra.validation import role_names
-from ossbatch.config import Environment
+from ossbatch.deployment import Deployment
 
-TRUSTED_SERVICE = {
-    "fc-worker": "fc.aliyuncs.com",
-    "fc-trigger": "fc.aliyuncs.com",
-    "flow": "fnf.aliyuncs.com",
-    "oss-trigger": "oss.aliyuncs.com",
-}
+# RAM keeps 5 versions of a policy: without rotation the 6th change fails at apply
+ROTATE_STRATEGY = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
 
 
 class Identity(Construct):
     """One role per principal; each gets exactly one custom policy."""
 
     def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        env: Environment,
-        arns: policies.Arns,
-        flow_names: list[str],
+        self, scope: Construct, id_: str, *, deployment: Deployment, tags: dict[str, str]
     ) -> None:
         super().__init__(scope, id_)
-        self.documents: dict[str, policies.PolicyDocument] = {
-            "fc-worker": policies.fc_worker_policy(env, arns),
-            "fc-trigger": policies.fc_trigger_policy(env, arns),
-            "flow": policies.flow_policy(env, arns, flow_names),
-            "oss-trigger": policies.oss_trigger_policy(env, arns),
-        }
         self.roles: dict[str, RamRole] = {}
-        for kind, role_name in role_names(env).items():
-            rid = kind.replace("-", "_")
-            role = RamRole(
+        self.attachments: dict[str, RamRolePolicyAttachment] = {}
+        for role in deployment.roles:
+            rid = role.key.replace("-", "_")
+            ram_role = RamRole(
                 self,
                 f"role_{rid}",
-                role_name=role_name,
-                assume_role_policy_document=policies.trust_policy(TRUSTED_SERVICE[kind]),
-                description=f"ossbatch {env.name}: {kind}",
+                role_name=role.name,
+                assume_role_policy_document=role.trust_policy,
+                description=role.description,
                 force=True,
-                tags=env.tags,
+                tags=tags,
             )
             policy = RamPolicy(
                 self,
                 f"policy_{rid}",
-                policy_name=f"{role_name}-policy",
-                policy_document=self.documents[kind].to_json(),
-                description=f"ossbatch {env.name}: least privilege for {kind}",
+                policy_name=role.policy_name,
+                policy_document=role.policy_document,
+                description=role.policy_description,
                 force=True,
-                tags=env.tags,
+                rotate_strategy=ROTATE_STRATEGY,
+                tags=tags,
             )
-            RamRolePolicyAttachment(
+            self.attachments[role.key] = RamRolePolicyAttachment(
                 self,
                 f"attach_{rid}",
                 policy_name=policy.name,
                 policy_type="Custom",
-                role_name=role.name,
+                role_name=ram_role.name,
             )
-            self.roles[kind] = role
+            self.roles[role.key] = ram_role
+
+    def grants(self, *keys: str) -> list[RamRolePolicyAttachment]:
+        """What must exist before something acts as these roles: their policy attachments."""
+        return [self.attachments[key] for key in keys]

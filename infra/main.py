@@ -12,7 +12,6 @@ import cdktf
 
 from infra import package as code_package
 from infra.stack import OssbatchStack
-from infra.validation import flow_files
 from ossbatch.config import PROJECT_ROOT, load_environment
 
 DEFAULT_OUTDIR = PROJECT_ROOT / "cdktf.out"
@@ -34,8 +33,8 @@ def build_app(
         stacks[env.name] = OssbatchStack(
             app,
             env,
-            flow_files=flow_files(flows_dir),
             package=package,
+            flows_dir=flows_dir,
         )
     return app, stacks
 

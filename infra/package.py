@@ -1,4 +1,5 @@
-"""The FC code package: handlers/ plus pinned dependencies, as a deterministic zip.
+"""The FC code package: index.py (the `<file>.<method>` entry points) and handlers/ at the
+root, plus pinned dependencies, as a deterministic zip.
 
 Same source + same lock file -> same bytes: entries are sorted, timestamps and
 permissions fixed, wheels come from a cache under build/ (filled once by pip for
@@ -123,10 +124,16 @@ def fetch_wheels(pins: list[Pin], cache_dir: Path, python_version: str) -> list[
     return wheels
 
 
+ENTRY_MODULE = "index.py"  # FC handler strings are index.<job> (docs/internals.md)
+
+
 def _source_entries(handlers_dir: Path) -> dict[str, bytes]:
     if not (handlers_dir / "__init__.py").is_file():
         raise PackageError(f"{handlers_dir}: no handlers package (handlers/__init__.py) to package")
-    entries = {}
+    entry = handlers_dir.parent / ENTRY_MODULE
+    if not entry.is_file():
+        raise PackageError(f"{entry}: no entry module; FC loads the handlers as index.<job>")
+    entries = {ENTRY_MODULE: entry.read_bytes()}
     for path in sorted(handlers_dir.rglob("*")):
         if path.is_dir() or "__pycache__" in path.parts or path.suffix in (".pyc", ".pyo"):
             continue

@@ -14,10 +14,10 @@ from infra.identity import Identity
 from infra.messaging import Messaging
 from infra.observability import Observability
 from infra.package import CodePackage
-from infra.policies import Arns
 from infra.storage import Storage
 from infra.workflows import Workflows
-from ossbatch.config import BUCKET_ROLES, JOBS, Environment
+from ossbatch.config import BUCKET_ROLES, PROJECT_ROOT, Environment
+from ossbatch.deployment import Deployment, DeploymentError, cloud_target, deployment
 
 
 def stack_name(env: Environment) -> str:
@@ -30,41 +30,38 @@ class OssbatchStack(cdktf.TerraformStack):
         scope: Construct,
         env: Environment,
         *,
-        flow_files: list[Path],
         package: CodePackage | None,
+        flows_dir: Path = PROJECT_ROOT / "flows",
     ) -> None:
-        validation.validate(env, flow_files)
+        validation.validate(env, validation.flow_files(flows_dir))
         super().__init__(scope, stack_name(env))
         self.env = env
         AlicloudProvider(self, "alicloud", region=env.region)
         self._backend(env)
         account = env.account_id or AccountData(self, "current").account_id
-        arns = Arns(region=env.region, account=account)
-        flow_names = [env.flow_name(path.stem) for path in flow_files]
+        try:
+            self.deployment: Deployment = deployment(env, cloud_target(env, account), flows_dir)
+        except DeploymentError as exc:
+            raise validation.StackValidationError(f"cannot synthesize:\n  {exc}") from None
+        plan, tags = self.deployment, env.tags
 
-        self.storage = Storage(self, "storage", env=env)
+        self.storage = Storage(self, "storage", env=env, deployment=plan)
         self.logs = Observability(self, "observability", env=env)
-        self.messaging = Messaging(self, "messaging", env=env)
-        self.identity = Identity(self, "identity", env=env, arns=arns, flow_names=flow_names)
+        self.messaging = Messaging(self, "messaging", deployment=plan, tags=tags)
+        self.identity = Identity(self, "identity", deployment=plan, tags=tags)
         code = self.storage.code_object(package)
         self.compute = Compute(
             self,
             "compute",
-            env=env,
-            arns=arns,
+            deployment=plan,
             storage=self.storage,
             identity=self.identity,
             logs=self.logs,
             code=code,
             code_checksum=package.crc64 if package else None,
+            tags=tags,
         )
-        self.workflows = Workflows(
-            self,
-            "workflows",
-            env=env,
-            flow_files=flow_files,
-            role_arn=self.identity.roles["flow"].arn,
-        )
+        self.workflows = Workflows(self, "workflows", deployment=plan, identity=self.identity)
         self._outputs()
 
     def _backend(self, env: Environment) -> None:
@@ -90,8 +87,6 @@ class OssbatchStack(cdktf.TerraformStack):
             cdktf.TerraformOutput(self, f"flow_{stem.replace('-', '_')}", value=flow.flow_name)
         cdktf.TerraformOutput(self, "queue_notifications", value=self.messaging.notifications.name)
         cdktf.TerraformOutput(self, "queue_dead_letter", value=self.messaging.dead_letter.name)
-        for job in JOBS:
-            cdktf.TerraformOutput(
-                self, f"function_{job}_arn", value=self.compute.functions[job].function_arn
-            )
+        for kind, function in self.compute.functions.items():
+            cdktf.TerraformOutput(self, f"function_{kind}_arn", value=function.function_arn)
         cdktf.TerraformOutput(self, "log_project", value=self.logs.project.name)

@@ -16,24 +16,28 @@ from infra.alicloud import (
     Versioning,
 )
 from infra.package import OBJECT_PREFIX, CodePackage
-from ossbatch.config import BUCKET_ROLES, Environment
+from ossbatch.config import Environment
+from ossbatch.deployment import Deployment
 
 UNBUILT_KEY = OBJECT_PREFIX + "ossbatch-code-unbuilt.zip"
 
 
 class Storage(Construct):
-    def __init__(self, scope: Construct, id_: str, *, env: Environment) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, env: Environment, deployment: Deployment
+    ) -> None:
         super().__init__(scope, id_)
         self.env = env
+        self.role_bucket = {role: b.name for b in deployment.buckets for role in b.roles}
         self.buckets: dict[str, OssBucket] = {}
-        for name, spec in env.buckets.distinct().items():
+        for spec in deployment.buckets:
             if not spec.managed:
                 continue  # an existing bucket: only granted access to, never created or destroyed
-            rid = "bucket_" + env.buckets.roles_of(name)[0]
+            rid = "bucket_" + spec.roles[0]
             bucket = OssBucket(
                 self,
                 rid,
-                bucket=name,
+                bucket=spec.name,
                 storage_class=spec.storage_class,
                 force_destroy=not env.deletion_protection,
                 versioning=Versioning("Enabled") if spec.versioning else None,
@@ -56,14 +60,16 @@ class Storage(Construct):
             OssBucketPublicAccessBlock(
                 self, rid + "_public_access_block", bucket=bucket.bucket, block_public_access=True
             )
-            self.buckets[name] = bucket
+            self.buckets[spec.name] = bucket
 
     def bucket_name(self, role: str) -> str:
         """The bucket of a role: a reference when the stack manages it (orders creation)."""
-        if role not in BUCKET_ROLES:
-            raise KeyError(role)
-        name = getattr(self.env.buckets, role).name
+        name = self.role_bucket[role]
         return self.buckets[name].bucket if name in self.buckets else name
+
+    def managed(self, name: str) -> list[OssBucket]:
+        """The bucket's resource when the stack creates it (to depend on), else nothing."""
+        return [self.buckets[name]] if name in self.buckets else []
 
     def code_object(self, package: CodePackage | None) -> OssBucketObject:
         """The code zip in the artifacts bucket, keyed by content hash."""

@@ -11,10 +11,11 @@ from pathlib import Path
 from ossbatch.config import (
     FC_MAX_TIMEOUT_S,
     FLOW_NAME_RE,
+    FUNCTION_KINDS,
     FUNCTION_NAME_RE,
-    JOBS,
     Environment,
 )
+from ossbatch.policies import TRUSTED_SERVICE, role_name
 
 RAM_NAME_RE = r"[A-Za-z0-9.-]{1,64}"
 
@@ -29,10 +30,7 @@ def flow_files(flows_dir: Path) -> list[Path]:
 
 
 def role_names(env: Environment) -> dict[str, str]:
-    return {
-        kind: f"{env.name_prefix}-{kind}"
-        for kind in ("fc-worker", "fc-trigger", "flow", "oss-trigger")
-    }
+    return {key: role_name(env, key) for key in TRUSTED_SERVICE}
 
 
 def validate(env: Environment, flows: list[Path], env_file: str = "") -> None:
@@ -50,19 +48,14 @@ def validate(env: Environment, flows: list[Path], env_file: str = "") -> None:
                 f"{path}: flow name {name!r} is invalid (letters, digits, _ and -, "
                 "letter first, <= 128 chars); rename the file"
             )
-    for job in JOBS:
+    for job in FUNCTION_KINDS:
         name = env.function_name(job)
         if not re.fullmatch(FUNCTION_NAME_RE, name):
             problems.append(f"{where}name_prefix gives an invalid function name {name!r}")
     for name in role_names(env).values():
         if not re.fullmatch(RAM_NAME_RE, name):
             problems.append(f"{where}name_prefix gives an invalid RAM role name {name!r}")
-    functions = {
-        "copy.function": env.copy_job.function,
-        "restore.function": env.restore.function,
-        "unzip.function": env.unzip.function,
-        "unzip.trigger_function": env.unzip.trigger_function,
-    }
+    functions = {kind.settings_path: kind.settings(env) for kind in FUNCTION_KINDS.values()}
     for field, settings in functions.items():
         if settings.timeout_s > FC_MAX_TIMEOUT_S:
             problems.append(f"{where}{field}.timeout_s exceeds the FC limit of {FC_MAX_TIMEOUT_S}")

@@ -1,14 +1,13 @@
-"""CloudFlow flows, one per flows/*.yaml, deployed verbatim (Terraform interpolation escaped)."""
+"""CloudFlow flows, rendered from the Deployment (Terraform interpolation escaped)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from constructs import Construct
 
 from infra.alicloud import FnfFlow
 from infra.alicloud.base import multiline
-from ossbatch.config import Environment
+from infra.identity import Identity
+from ossbatch.deployment import Deployment
 
 
 def escape_interpolation(text: str) -> str:
@@ -18,24 +17,19 @@ def escape_interpolation(text: str) -> str:
 
 class Workflows(Construct):
     def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        env: Environment,
-        flow_files: list[Path],
-        role_arn: str,
+        self, scope: Construct, id_: str, *, deployment: Deployment, identity: Identity
     ) -> None:
         super().__init__(scope, id_)
         self.flows: dict[str, FnfFlow] = {}
-        for path in flow_files:
-            stem = path.stem
-            self.flows[stem] = FnfFlow(
+        for flow in deployment.flows:
+            self.flows[flow.kind] = FnfFlow(
                 self,
-                "flow_" + stem.replace("-", "_"),
-                name=env.flow_name(stem),
-                definition=multiline(escape_interpolation(path.read_text(encoding="utf-8"))),
-                description=f"ossbatch {env.name}: {stem} (from flows/{path.name})",
-                type="FDL",
-                role_arn=role_arn,
+                "flow_" + flow.kind.replace("-", "_"),
+                name=flow.name,
+                definition=multiline(escape_interpolation(flow.definition)),
+                description=flow.description,
+                type=flow.flow_type,
+                role_arn=flow.role_arn,
+                # executions act as the flow role from the first one on
+                depends_on=identity.grants(flow.role),
             )

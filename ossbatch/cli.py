@@ -93,8 +93,17 @@ def connect(ctx: typer.Context, env=None):
             "endpoint); add account_id to its file or set OSSBATCH_ACCOUNT_ID"
         )
     return env, cloud.from_cloud_environment(
-        provision.resource_names(env), env.region, account_id, {"report_prefix": "reports/"}
+        provision.resource_names(env), env.region, account_id, {"report_prefix": env.report_prefix}
     )
+
+
+def _check_notify_queue(env, queue: str) -> None:
+    """Refuse before work starts a queue the deployment grants no role to send to."""
+    from ossbatch.deployment import notify_queue_refusal
+
+    refusal = notify_queue_refusal(env, queue)
+    if refusal:
+        raise ConfigError(refusal)
 
 
 def _finish(statuses, as_json: bool, extra: dict | None = None) -> None:
@@ -196,6 +205,7 @@ def copy_start(
     klass = preflight.storage_class(storage_class) if storage_class else None
     tag_set, directive = preflight.tags(tags, tags_directive)
     env = environment(ctx)
+    _check_notify_queue(env, notify_queue)
     settings = env.copy_job
     shards, budget = _tuning(settings, concurrency, page_seconds, "copy")
     env, conn = connect(ctx, env)
@@ -283,6 +293,7 @@ def restore_start(
     source_url = preflight.oss_url(source, "--source")
     chosen_tier = preflight.tier(tier) if tier else None
     env = environment(ctx)
+    _check_notify_queue(env, notify_queue)
     settings = env.restore
     shards, budget = _tuning(settings, concurrency, page_seconds, "restore")
     env, conn = connect(ctx, env)

@@ -36,6 +36,7 @@ class Connection:
     fc_endpoint: str = ""
     fnf_endpoint: str = ""
     admin_endpoint: str = ""
+    ram_endpoint: str = ""
     # logical name -> real name: buckets ("data", "reports"...), queues, flows, functions
     buckets: dict = field(default_factory=dict)
     queues: dict = field(default_factory=dict)
@@ -84,6 +85,11 @@ class Connection:
 
         return Client(self._openapi_config(self.fc_endpoint))
 
+    def ram(self):
+        from alibabacloud_ram20150501.client import Client
+
+        return Client(self._openapi_config(self.ram_endpoint))
+
     def mns(self):
         from mns.account import Account
 
@@ -104,6 +110,7 @@ class Connection:
             "fc_endpoint": self.fc_endpoint,
             "fnf_endpoint": self.fnf_endpoint,
             "admin_endpoint": self.admin_endpoint,
+            "ram_endpoint": self.ram_endpoint,
             "access_key_id": self.access_key_id,
             "access_key_secret": self.access_key_secret,
             "security_token": self.security_token,
@@ -156,6 +163,7 @@ def from_local_state(state: dict) -> Connection:
         fc_endpoint=info["fc_endpoint"],
         fnf_endpoint=info["fnf_endpoint"],
         admin_endpoint=info.get("admin_endpoint", ""),
+        ram_endpoint=info.get("ram_endpoint", ""),
         buckets=names.get("buckets", {}),
         queues=names.get("queues", {}),
         flows=names.get("flows", {}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -33,9 +34,89 @@ FC_MIN_MEMORY_MB = 128
 FC_MAX_MEMORY_MB = 32_768
 FC_DISK_SIZES_MB = (512, 10_240)
 
-JOBS = ("copy", "restore", "unzip", "trigger")
 BUCKET_ROLES = ("sources", "archive", "packages", "extraction", "reports", "artifacts")
 STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
+
+
+# --- The registry of job kinds: the one list infra, `local up`, the CLI and the flows' ---
+# --- event budget read. Adding a kind: docs/internals.md, "Adding a job kind". ---
+
+
+@dataclass(frozen=True)
+class EventCost:
+    """CloudFlow history events of one execution (ossbatch.eventbudget has the arithmetic)."""
+
+    fixed: int  # per execution: start, the two Maps, the final choice/continuation/notify
+    per_shard: int  # per shard and execution: iteration start/end, budget pass, done flag
+    per_page: int  # per page: the Task (scheduled/started/succeeded + enter/exit) and the Choice
+
+
+@dataclass(frozen=True)
+class FunctionKind:
+    """One FC function of every stack: `<name_prefix>-<name>`, handler `index.<name>`."""
+
+    name: str
+    settings_field: str  # attribute path of its FunctionSettings in Environment
+    role: str  # the RAM role it runs as (ossbatch.policies)
+    variables: tuple[str, ...]  # variable groups the deployment sets (ossbatch.deployment)
+
+    @property
+    def handler(self) -> str:
+        return f"index.{self.name}"  # FC's documented <file>.<method> at the code root
+
+    def settings(self, env: Environment) -> FunctionSettings:
+        value = env
+        for part in self.settings_field.split("."):
+            value = getattr(value, part)
+        return value
+
+    @property
+    def settings_path(self) -> str:
+        """The field as the environment file spells it (`copy.function`)."""
+        return self.settings_field.replace("copy_job", "copy")
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A job the CLI starts: ids `<name>-...`, flow `flows/<flow>.yaml`, pages in `function`."""
+
+    name: str
+    function: str
+    flow: str
+    page_steps: tuple[str, ...] = ()  # flow steps whose output carries a finished page's shard
+    # measured on the local engine (tests/flows/test_flow_copy.py re-measures them)
+    event_cost: EventCost | None = None
+
+
+FUNCTION_KINDS: dict[str, FunctionKind] = {
+    "copy": FunctionKind("copy", "copy_job.function", "fc-worker", ("objects", "workers")),
+    "restore": FunctionKind("restore", "restore.function", "fc-worker", ("objects",)),
+    "unzip": FunctionKind("unzip", "unzip.function", "fc-worker", ("objects", "workers", "unzip")),
+    "trigger": FunctionKind("trigger", "unzip.trigger_function", "fc-trigger", ("trigger",)),
+}
+JOB_KINDS: dict[str, JobKind] = {
+    # copy page: Choice (4) + Task (4 step + 3 task) = 11; shard: iteration 2, budget Pass 4,
+    # last Choice 4, Succeed 4, flag iteration 2 + Pass 4 = 20; fixed: execution 2, two Maps 8,
+    # Choice 4, then continuation Task 7 or notify Choice 4 + MNS Task 7 + Pass 4 = 15
+    "copy": JobKind(
+        "copy",
+        "copy",
+        "copy",
+        ("CopyIndexPage", "CopyListingPage"),
+        EventCost(fixed=30, per_shard=20, per_page=11),
+    ),
+    # restore step: at most Choice 4 + Wait 4 + poll Task 7 = 15; shard adds ShardFinished 4
+    "restore": JobKind(
+        "restore",
+        "restore",
+        "restore",
+        ("SubmitIndexPage", "SubmitListingPage", "PollIndexPage", "PollListingPage"),
+        EventCost(fixed=30, per_shard=24, per_page=15),
+    ),
+    # started by the trigger per uploaded package; pages loop inside one flow execution
+    "unzip": JobKind("unzip", "unzip", "unzip"),
+}
+JOBS = tuple(FUNCTION_KINDS)  # function kinds, in stack order
 
 
 class EnvironmentFileError(ValueError):
@@ -197,9 +278,12 @@ class FunctionSettings(Strict):
 
 
 class UnzipLimits(Strict):
+    """What one package may hold; the unzip function enforces them (OSSBATCH_UNZIP_MAX_*)."""
+
     max_entries: int = Field(default=1_000_000, ge=1)
     max_entry_bytes: int = Field(default=50 * 2**30, ge=1)
     max_total_bytes: int = Field(default=500 * 2**30, ge=1)
+    max_ratio: float = Field(default=1000.0, gt=1)  # uncompressed / compressed (zip bombs)
 
 
 class UnzipPassword(Strict):
@@ -327,6 +411,7 @@ class LocalcloudPorts(Strict):
     fc: int = Field(default=0, ge=0, le=65535)
     fnf: int = Field(default=0, ge=0, le=65535)
     admin: int = Field(default=0, ge=0, le=65535)
+    ram: int = Field(default=0, ge=0, le=65535)
 
 
 class LocalcloudSettings(Strict):
@@ -382,51 +467,12 @@ class Environment(Strict):
 
     # Derived names: one place, used by infra and the CLI alike.
     def function_name(self, job: str) -> str:
-        if job not in JOBS:
-            raise ValueError(f"unknown job {job!r}: expected one of {', '.join(JOBS)}")
+        if job not in FUNCTION_KINDS:
+            raise ValueError(f"unknown job {job!r}: expected one of {', '.join(FUNCTION_KINDS)}")
         return f"{self.name_prefix}-{job}"
 
     def flow_name(self, stem: str) -> str:
         return f"{self.name_prefix}-{stem}"
-
-    def handler_environment(
-        self, job: str, oss_endpoint: str | None = None, fnf_endpoint: str | None = None
-    ) -> dict[str, str]:
-        """Environment variables of one FC function (names fixed in docs/internals.md).
-
-        Infra passes the cloud endpoints; `ossbatch local up` passes localcloud's. The
-        trigger also gets what it puts into the unzip flow's input (function, queue, delete).
-        """
-        variables = {
-            "OSSBATCH_REGION": self.region,
-            "OSSBATCH_OSS_ENDPOINT": oss_endpoint or self.oss_endpoint,
-            "OSSBATCH_REPORT_BUCKET": self.buckets.reports.name,
-            "OSSBATCH_REPORT_PREFIX": self.report_prefix,
-            "OSSBATCH_LOG_LEVEL": self.log.level,
-        }
-        unzip = {
-            "OSSBATCH_WATCH_PREFIX": self.unzip.watch_prefix,
-            "OSSBATCH_WATCH_SUFFIX": self.unzip.watch_suffix,
-            "OSSBATCH_OUTPUT_PREFIX": self.unzip.output_prefix,
-        }
-        if job in ("copy", "unzip"):
-            function = self.copy_job.function if job == "copy" else self.unzip.function
-            variables["OSSBATCH_PROCESSES"] = str(function.processes)
-        if job == "unzip":
-            variables |= unzip | {"OSSBATCH_NAME_ENCODING": self.unzip.name_encoding}
-        elif job == "trigger":
-            variables |= unzip | {
-                "OSSBATCH_FNF_ENDPOINT": fnf_endpoint or self.fnf_endpoint,
-                "OSSBATCH_UNZIP_FLOW": self.flow_name("unzip"),
-                "OSSBATCH_UNZIP_FUNCTION": self.function_name("unzip"),
-                "OSSBATCH_NOTIFICATION_QUEUE": self.unzip.notification_queue,
-                "OSSBATCH_DELETE_AFTER_SUCCESS": "true"
-                if self.unzip.delete_after_success
-                else "false",
-            }
-        elif job not in ("copy", "restore"):
-            raise ValueError(f"unknown job {job!r}: expected copy, restore, unzip or trigger")
-        return variables
 
     @property
     def state_region(self) -> str:

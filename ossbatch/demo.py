@@ -246,8 +246,8 @@ def _run_unzip(conn, env, entries: int) -> JobLine:
     console.print_json(json.dumps(message, ensure_ascii=False))
     from handlers.zipsafety import output_key, package_dir_name
 
-    # the handler writes into the package's own bucket (UnzipEvent.output_bucket unset)
-    extraction = packages
+    # the deployment points the unzip function at the environment's extraction bucket
+    extraction = conn.oss_bucket(conn.buckets["extraction"])
     package_dir = package_dir_name(key, watch_prefix=env.unzip.watch_prefix)
     prefix = message.get("output_prefix") or env.unzip.output_prefix
     wrong = 0

@@ -14,8 +14,9 @@ import time
 from dataclasses import dataclass, field
 
 from ossbatch.cloud import ConfigError, Connection
+from ossbatch.config import JOB_KINDS
 
-KINDS = ("copy", "restore", "unzip")
+KINDS = tuple(JOB_KINDS)
 RUNNING = "Running"
 FINISHED_OK = "Succeeded"
 
@@ -172,8 +173,8 @@ class Jobs:
             body = self.client.describe_execution(
                 fnf.DescribeExecutionRequest(flow_name=flow, execution_name=name)
             ).body
-        except Exception as exc:  # the SDK raises one exception type for every API error
-            if "ExecutionNotExists" in str(exc) or "NotExist" in str(exc):
+        except Exception as exc:  # the SDK raises one exception type; its code says which
+            if getattr(exc, "code", "") in ("ExecutionNotExists", "FlowNotExists"):
                 return None
             raise
         return Execution(
@@ -370,7 +371,7 @@ class Jobs:
                     fnf.ListExecutionsRequest(flow_name=flow, limit=100, next_token=token)
                 ).body
             except Exception as exc:
-                if "FlowNotExists" in str(exc):
+                if getattr(exc, "code", "") == "FlowNotExists":
                     return
                 raise
             yield from body.executions or []
@@ -426,14 +427,7 @@ def _json(text) -> dict:
     return value if isinstance(value, dict) else {"value": value}
 
 
-PAGE_STEPS = (
-    "CopyIndexPage",
-    "CopyListingPage",
-    "SubmitIndexPage",
-    "SubmitListingPage",
-    "PollIndexPage",
-    "PollListingPage",
-)
+PAGE_STEPS = frozenset(step for kind in JOB_KINDS.values() for step in kind.page_steps)
 
 
 def _shard_from_event(ev: dict) -> dict | None:

@@ -53,6 +53,8 @@ def localcloud_options(env) -> list[str]:
         str(lc.ports.fnf),
         "--admin-port",
         str(lc.ports.admin),
+        "--ram-port",
+        str(lc.ports.ram),
     ]
     if lc.restore_seconds:
         pairs = ",".join(f"{k}={v:g}" for k, v in lc.restore_seconds.items())
@@ -82,7 +84,7 @@ def bring_up(env, data_dir: Path, extra: list[str] | None = None) -> dict:
         "localcloud": info,
         "options": options,
         "names": provision.resource_names(env),
-        "settings": {"report_prefix": "reports/"},
+        "settings": {"report_prefix": env.report_prefix},
     }
     cloud.write_state(
         state, data_dir

@@ -1,8 +1,10 @@
-"""Provision what an environment file describes on localcloud, through the real SDKs.
+"""`ossbatch local up`: create or update exactly the Deployment's objects on localcloud.
 
-Buckets (oss2), queues (aliyun-mns-sdk), functions + the OSS trigger of the unzip
-trigger function (alibabacloud-fc20230330), flows (alibabacloud-fnf20190315).
-Every step is create-or-update, so `local up` after a crash converges again.
+Everything comes from `ossbatch.deployment` (the model infra renders as Terraform),
+through the real SDKs: roles and policies (alibabacloud-ram20150501), buckets (oss2),
+queues (aliyun-mns-sdk), functions and the OSS trigger (alibabacloud-fc20230330), flows
+(alibabacloud-fnf20190315). Every step is create-or-update, so `local up` after a crash
+converges again. Roles come first: functions, the trigger and flows act as them.
 """
 
 from __future__ import annotations
@@ -15,97 +17,159 @@ import zipfile
 from pathlib import Path
 
 from ossbatch.cloud import ConfigError, Connection
-from ossbatch.config import BUCKET_ROLES
+from ossbatch.deployment import Deployment, Function, Role, deployment, local_target
 from ossbatch.retrying import call
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HANDLERS_DIR = PROJECT_ROOT / "handlers"
+ENTRY_MODULE = PROJECT_ROOT / "index.py"
 FLOWS_DIR = PROJECT_ROOT / "flows"
+# RAM keeps 5 versions of a policy; the oldest non-default one goes (as infra's policies do)
+ROTATE_STRATEGY = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
 
-# function role -> (FC handler string, settings attribute of the environment)
-FUNCTIONS = {
-    "copy": "handlers.copy.handler",
-    "restore": "handlers.restore.handler",
-    "unzip": "handlers.unzip.handler",
-    "trigger": "handlers.trigger.handler",
-}
-FLOWS = ("copy", "restore", "unzip")
-TRIGGER_EVENTS = [
-    "oss:ObjectCreated:PutObject",
-    "oss:ObjectCreated:PostObject",
-    "oss:ObjectCreated:CompleteMultipartUpload",
-]
+
+def local_deployment(env, conn: Connection) -> Deployment:
+    """The environment's deployment for the localcloud `conn` points at."""
+    return deployment(env, local_target(conn.account_id, conn.oss_endpoint, conn.fnf_endpoint))
 
 
 def resource_names(env) -> dict:
     """Logical -> real names for the CLI (written into the local state file)."""
-    return {
-        "buckets": {role: getattr(env.buckets, role).name for role in BUCKET_ROLES},
-        "queues": {
-            "notifications": env.unzip.notification_queue,
-            "dead_letters": env.unzip.dead_letter_queue,
-        },
-        "flows": {stem: env.flow_name(stem) for stem in FLOWS},
-        "functions": {role: env.function_name(role) for role in FUNCTIONS},
-    }
+    return deployment(env, local_target("0" * 16, "", "")).names()
 
 
 def handlers_zip() -> bytes:
-    """The FC code package: the handlers/ package (dependencies come from the runtime locally)."""
+    """The FC code package: index.py and handlers/ at the root (dependencies come from the
+    runtime locally)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(ENTRY_MODULE, ENTRY_MODULE.name)
         for path in sorted(HANDLERS_DIR.rglob("*.py")):
             zf.write(path, path.relative_to(PROJECT_ROOT).as_posix())
     return buf.getvalue()
 
 
-def function_settings(env, role: str):
-    if role == "trigger":
-        return env.unzip.trigger_function
-    return {"copy": env.copy_job, "restore": env.restore, "unzip": env.unzip}[role].function
+def secret_environment(fn: Function) -> dict[str, str]:
+    """A local function's secrets, copied from the shell (never into the model or a flow)."""
+    values = {}
+    for secret in fn.secrets:
+        value = os.environ.get(secret.local_variable)
+        if not value:
+            raise ConfigError(
+                f"{fn.name} reads {secret.variable} from ${secret.local_variable}, which is not "
+                f"set: export {secret.local_variable}=... and run local up again"
+            )
+        values[secret.variable] = value
+    return values
 
 
-def handler_environment(env, conn: Connection) -> dict:
-    return {
-        "OSSBATCH_OSS_ENDPOINT": conn.oss_endpoint,
-        "OSSBATCH_FNF_ENDPOINT": conn.fnf_endpoint,
-        "OSSBATCH_UNZIP_FLOW": env.flow_name("unzip"),
-        "OSSBATCH_WATCH_PREFIX": env.unzip.watch_prefix,
-        "OSSBATCH_WATCH_SUFFIX": env.unzip.watch_suffix,
-        "OSSBATCH_OUTPUT_PREFIX": env.unzip.output_prefix,
-        "OSSBATCH_REPORT_BUCKET": env.buckets.reports.name,
-        "OSSBATCH_REPORT_PREFIX": "reports/",
-        "OSSBATCH_NAME_ENCODING": env.unzip.name_encoding,
-        "OSSBATCH_LOG_LEVEL": env.log.level,
-        # the trigger builds the unzip flow's input from these (see flows/unzip.yaml)
-        "OSSBATCH_UNZIP_FUNCTION": env.function_name("unzip"),
-        "OSSBATCH_NOTIFICATION_QUEUE": env.unzip.notification_queue,
-        "OSSBATCH_DELETE_AFTER_SUCCESS": "true" if env.unzip.delete_after_success else "false",
-    }
+def password_environment(env) -> dict[str, str]:
+    """The local unzip function's password (env unzip.password), from the shell."""
+    plan = deployment(env, local_target("0" * 16, "", ""))
+    return secret_environment(plan.function("unzip"))
 
 
-def password_environment(env) -> dict:
-    """The local unzip function's password, copied from the shell (never into a flow input)."""
-    from ossbatch.config import UNZIP_PASSWORD_VARIABLE
+def error_code(exc: BaseException) -> str:
+    """The API error code the Tea SDKs (RAM, FC, FnF) carry on their exception."""
+    return str(getattr(exc, "code", "") or "")
 
-    source = env.unzip.password
-    if source is None:
-        return {}
-    value = os.environ.get(source.local_variable)
-    if not value:
+
+# --- RAM -----------------------------------------------------------------------------
+
+
+def ensure_roles(plan: Deployment, conn: Connection) -> list[str]:
+    if not conn.ram_endpoint:
         raise ConfigError(
-            f"unzip.password reads ${source.local_variable}, which is not set: "
-            f"export {source.local_variable}=... and run local up again"
+            "this localcloud has no RAM endpoint (started by an older version?): "
+            "run `ossbatch local down` and `ossbatch local up`"
         )
-    return {UNZIP_PASSWORD_VARIABLE: value}
+    client = conn.ram()
+    for role in plan.roles:
+        _ensure_role(client, role)
+        _ensure_policy(client, role)
+        _ensure_attached(client, role)
+    return [role.name for role in plan.roles]
 
 
-def ensure_buckets(env, conn: Connection) -> list[str]:
+def _ensure_role(client, role: Role) -> None:
+    from alibabacloud_ram20150501 import models as ram
+
+    try:
+        found = client.get_role(ram.GetRoleRequest(role_name=role.name)).body.role
+    except Exception as exc:
+        if error_code(exc) != "EntityNotExist.Role":
+            raise
+        client.create_role(
+            ram.CreateRoleRequest(
+                role_name=role.name,
+                assume_role_policy_document=role.trust_policy,
+                description=role.description,
+            )
+        )
+        return
+    if json.loads(found.assume_role_policy_document) != json.loads(role.trust_policy):
+        client.update_role(
+            ram.UpdateRoleRequest(
+                role_name=role.name,
+                new_assume_role_policy_document=role.trust_policy,
+                new_description=role.description,
+            )
+        )
+
+
+def _ensure_policy(client, role: Role) -> None:
+    from alibabacloud_ram20150501 import models as ram
+
+    try:
+        body = client.get_policy(
+            ram.GetPolicyRequest(policy_name=role.policy_name, policy_type="Custom")
+        ).body
+    except Exception as exc:
+        if error_code(exc) != "EntityNotExist.Policy":
+            raise
+        client.create_policy(
+            ram.CreatePolicyRequest(
+                policy_name=role.policy_name,
+                policy_document=role.policy_document,
+                description=role.policy_description,
+            )
+        )
+        return
+    current = body.default_policy_version.policy_document
+    if json.loads(current) != json.loads(role.policy_document):
+        client.create_policy_version(
+            ram.CreatePolicyVersionRequest(
+                policy_name=role.policy_name,
+                policy_document=role.policy_document,
+                set_as_default=True,
+                rotate_strategy=ROTATE_STRATEGY,
+            )
+        )
+
+
+def _ensure_attached(client, role: Role) -> None:
+    from alibabacloud_ram20150501 import models as ram
+
+    listed = client.list_policies_for_role(ram.ListPoliciesForRoleRequest(role_name=role.name))
+    policies = listed.body.policies.policy if listed.body.policies else []
+    if any(p.policy_name == role.policy_name for p in policies or []):
+        return
+    client.attach_policy_to_role(
+        ram.AttachPolicyToRoleRequest(
+            policy_type="Custom", policy_name=role.policy_name, role_name=role.name
+        )
+    )
+
+
+# --- OSS and MNS -----------------------------------------------------------------------
+
+
+def ensure_buckets(plan: Deployment, conn: Connection) -> list[str]:
     import oss2
 
     made = []
-    for name, spec in env.buckets.distinct().items():
-        bucket = conn.oss_bucket(name)
+    for spec in plan.buckets:
+        bucket = conn.oss_bucket(spec.name)
         try:
             call(bucket.get_bucket_info)
             continue
@@ -121,154 +185,142 @@ def ensure_buckets(env, conn: Connection) -> list[str]:
             # a retried create whose first answer was lost finds its own bucket
             if exc.code != "BucketAlreadyExists":
                 raise
-        made.append(name)
+        made.append(spec.name)
     return made
 
 
-def ensure_queues(env, conn: Connection) -> list[str]:
+def ensure_queues(plan: Deployment, conn: Connection) -> list[str]:
     from mns.mns_exception import MNSExceptionBase
     from mns.queue import QueueMeta
 
     account = conn.mns()
     made = []
-    for name in (env.unzip.notification_queue, env.unzip.dead_letter_queue):
-        queue = account.get_queue(name)
+    for spec in plan.queues:
+        queue = account.get_queue(spec.name)
         try:
             call(queue.get_attributes)
             continue
-        except MNSExceptionBase:
-            pass
+        except MNSExceptionBase as exc:
+            if getattr(exc, "type", "") != "QueueNotExist":
+                raise
         meta = QueueMeta()
-        meta.set_visibilitytimeout(60)
+        meta.set_message_retention_period(spec.message_retention_s)
+        if spec.visibility_timeout_s is not None:
+            meta.set_visibilitytimeout(spec.visibility_timeout_s)
+        if spec.polling_wait_s is not None:
+            meta.set_polling_wait_seconds(spec.polling_wait_s)
         call(queue.create, meta)
-        made.append(name)
+        made.append(spec.name)
     return made
 
 
-def ensure_functions(env, conn: Connection) -> list[str]:
+# --- FC --------------------------------------------------------------------------------
+
+
+def ensure_functions(plan: Deployment, conn: Connection) -> list[str]:
     from alibabacloud_fc20230330 import models as fc
 
     client = conn.fc()
-    code = base64.b64encode(handlers_zip()).decode()
-    shared = handler_environment(env, conn)
-    names = []
-    for role, handler in FUNCTIONS.items():
-        settings = function_settings(env, role)
-        name = env.function_name(role)
-        # page workers per instance, as infra sets it: localcloud's instances share this
-        # machine's CPUs, so without a cpu setting each stays one process
-        variables = {**shared, "OSSBATCH_PROCESSES": str(settings.processes)}
-        if role == "unzip":
-            variables |= password_environment(env)
-        try:
-            client.get_function(name, fc.GetFunctionRequest())
-            exists = True
-        except Exception as exc:  # FC returns FunctionNotFound as a ResponseException
-            if "FunctionNotFound" not in str(exc) and "404" not in str(exc):
-                raise
-            exists = False
-        if exists:
-            client.update_function(
-                name,
-                fc.UpdateFunctionRequest(
-                    body=fc.UpdateFunctionInput(
-                        code=fc.InputCodeLocation(zip_file=code),
-                        handler=handler,
-                        runtime=env.runtime,
-                        memory_size=settings.memory_mb,
-                        timeout=settings.timeout_s,
-                        environment_variables=variables,
-                    )
-                ),
-            )
-        else:
-            client.create_function(
-                fc.CreateFunctionRequest(
-                    body=fc.CreateFunctionInput(
-                        function_name=name,
-                        code=fc.InputCodeLocation(zip_file=code),
-                        handler=handler,
-                        runtime=env.runtime,
-                        memory_size=settings.memory_mb,
-                        timeout=settings.timeout_s,
-                        environment_variables=variables,
-                    )
-                )
-            )
-        names.append(name)
-    return names
-
-
-def ensure_unzip_trigger(env, conn: Connection) -> str:
-    from alibabacloud_fc20230330 import models as fc
-
-    client = conn.fc()
-    function = env.function_name("trigger")
-    trigger_name = "oss-zip-upload"
-    config = json.dumps(
-        {
-            "events": TRIGGER_EVENTS,
-            "filter": {"key": {"prefix": env.unzip.watch_prefix, "suffix": env.unzip.watch_suffix}},
+    code = fc.InputCodeLocation(zip_file=base64.b64encode(handlers_zip()).decode())
+    for fn in plan.functions:
+        settings = {
+            "code": code,
+            "handler": fn.handler,
+            "runtime": fn.runtime,
+            "description": fn.description,
+            "memory_size": fn.memory_mb,
+            "timeout": fn.timeout_s,
+            "disk_size": fn.disk_mb,
+            "cpu": fn.cpu,
+            "role": fn.role_arn,
+            "environment_variables": {**fn.environment, **secret_environment(fn)},
         }
-    )
-    source_arn = f"acs:oss:{conn.region}:{conn.account_id}:{env.buckets.packages.name}"
+        try:
+            client.get_function(fn.name, fc.GetFunctionRequest())
+        except Exception as exc:
+            if error_code(exc) != "FunctionNotFound":
+                raise
+            body = fc.CreateFunctionInput(function_name=fn.name, **settings)
+            client.create_function(fc.CreateFunctionRequest(body=body))
+            continue
+        body = fc.UpdateFunctionInput(**settings)
+        client.update_function(fn.name, fc.UpdateFunctionRequest(body=body))
+    return [fn.name for fn in plan.functions]
+
+
+def ensure_trigger(plan: Deployment, conn: Connection) -> str:
+    from alibabacloud_fc20230330 import models as fc
+
+    client = conn.fc()
+    trigger = plan.trigger
     try:
-        client.get_trigger(function, trigger_name)
-        return trigger_name
+        client.get_trigger(trigger.function, trigger.name)
     except Exception as exc:
-        if "TriggerNotFound" not in str(exc) and "404" not in str(exc):
+        if error_code(exc) != "TriggerNotFound":
             raise
-    client.create_trigger(
-        function,
-        fc.CreateTriggerRequest(
-            body=fc.CreateTriggerInput(
-                trigger_name=trigger_name,
-                trigger_type="oss",
-                trigger_config=config,
-                source_arn=source_arn,
-                qualifier="LATEST",
-                # no invocation role until local up provisions the deployment's roles (issue 10)
-            )
-        ),
+        body = fc.CreateTriggerInput(
+            trigger_name=trigger.name,
+            trigger_type=trigger.trigger_type,
+            trigger_config=trigger.config_json,
+            source_arn=trigger.source_arn,
+            qualifier=trigger.qualifier,
+            invocation_role=trigger.invocation_role_arn,
+            description=trigger.description,
+        )
+        client.create_trigger(trigger.function, fc.CreateTriggerRequest(body=body))
+        return trigger.name
+    body = fc.UpdateTriggerInput(
+        trigger_config=trigger.config_json,
+        qualifier=trigger.qualifier,
+        invocation_role=trigger.invocation_role_arn,
+        description=trigger.description,
     )
-    return trigger_name
+    client.update_trigger(trigger.function, trigger.name, fc.UpdateTriggerRequest(body=body))
+    return trigger.name
 
 
-def ensure_flows(env, conn: Connection) -> list[str]:
+# --- CloudFlow -------------------------------------------------------------------------
+
+
+def ensure_flows(plan: Deployment, conn: Connection) -> list[str]:
     from alibabacloud_fnf20190315 import models as fnf
 
     client = conn.fnf()
-    names = []
-    for stem in FLOWS:
-        definition = (FLOWS_DIR / f"{stem}.yaml").read_text(encoding="utf-8")
-        name = env.flow_name(stem)
+    for flow in plan.flows:
         try:
-            client.describe_flow(fnf.DescribeFlowRequest(name=name))
-            client.update_flow(
-                fnf.UpdateFlowRequest(
-                    name=name, definition=definition, description=f"ossbatch {stem} job"
-                )
-            )
+            client.describe_flow(fnf.DescribeFlowRequest(name=flow.name))
         except Exception as exc:
-            if "FlowNotExists" not in str(exc) and "404" not in str(exc):
+            if error_code(exc) != "FlowNotExists":
                 raise
             client.create_flow(
                 fnf.CreateFlowRequest(
-                    name=name,
-                    definition=definition,
-                    description=f"ossbatch {stem} job",
-                    type="FDL",
+                    name=flow.name,
+                    definition=flow.definition,
+                    description=flow.description,
+                    type=flow.flow_type,
+                    role_arn=flow.role_arn,
                 )
             )
-        names.append(name)
-    return names
+            continue
+        client.update_flow(
+            fnf.UpdateFlowRequest(
+                name=flow.name,
+                definition=flow.definition,
+                description=flow.description,
+                type=flow.flow_type,
+                role_arn=flow.role_arn,
+            )
+        )
+    return [flow.name for flow in plan.flows]
 
 
 def provision(env, conn: Connection) -> dict:
+    plan = local_deployment(env, conn)
     return {
-        "buckets": ensure_buckets(env, conn),
-        "queues": ensure_queues(env, conn),
-        "functions": ensure_functions(env, conn),
-        "trigger": ensure_unzip_trigger(env, conn),
-        "flows": ensure_flows(env, conn),
+        "roles": ensure_roles(plan, conn),
+        "buckets": ensure_buckets(plan, conn),
+        "queues": ensure_queues(plan, conn),
+        "functions": ensure_functions(plan, conn),
+        "trigger": ensure_trigger(plan, conn),
+        "flows": ensure_flows(plan, conn),
     }

@@ -89,7 +89,7 @@ def _current_run(conn: Connection, client, flow: str, url: OssUrl) -> dict | Non
             fnf.DescribeExecutionRequest(flow_name=flow, execution_name=name)
         ).body
     except Exception as exc:
-        if "ExecutionNotExists" in str(exc):
+        if getattr(exc, "code", "") in ("ExecutionNotExists", "FlowNotExists"):
             return None
         raise
     row = _row(body.name, body.status, body.started_time, body.input, body.output)

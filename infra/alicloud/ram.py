@@ -57,6 +57,8 @@ class RamPolicy(AlicloudResource):
         policy_document: str,
         description: str | None = None,
         force: bool | None = None,
+        rotate_strategy: Literal["None", "DeleteOldestNonDefaultVersionWhenLimitExceeded"]
+        | None = None,
         tags: Mapping[str, str] | None = None,
         **meta,
     ) -> None:
@@ -66,6 +68,7 @@ class RamPolicy(AlicloudResource):
             policy_document=policy_document,
             description=description,
             force=force,
+            rotate_strategy=rotate_strategy,
             tags=dict(tags) if tags else None,
         )
 

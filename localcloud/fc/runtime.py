@@ -47,7 +47,7 @@ class ShuttingDown(FcError):
 
 
 # The project root: the code root of functions created without a code zip, so
-# `handlers.unzip.handler` resolves as it does in the uploaded code package.
+# `index.unzip` resolves as it does in the uploaded code package.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 

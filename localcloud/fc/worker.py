@@ -41,7 +41,7 @@ def _setup_logging() -> None:
 
 
 def _load_handler(handler: str):
-    """`handlers.unzip.handler` -> module `handlers.unzip`, attribute `handler` (as FC)."""
+    """`index.unzip` -> file `index.py` at the code root, method `unzip` (as FC)."""
     module_name, _, attr = handler.rpartition(".")
     module = importlib.import_module(module_name)
     fn = getattr(module, attr, None)

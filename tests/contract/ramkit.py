@@ -7,6 +7,8 @@ import json
 from alibabacloud_ram20150501.client import Client as RamClient
 from alibabacloud_tea_openapi import models as open_api_models
 
+from tests.fc_handlers import code_location
+
 
 def ram_client(cloud, access_key_id=None, secret=None, token=None) -> RamClient:
     config = open_api_models.Config(
@@ -85,8 +87,9 @@ def make_probe(cloud, name: str, role_arn: str = "", handler: str = "probe") -> 
     fc_client(cloud).create_function(
         fc_models.CreateFunctionRequest(
             body=fc_models.CreateFunctionInput(
+                code=code_location(),
                 function_name=name,
-                handler=f"tests.fc_handlers.ramprobe.{handler}",
+                handler=f"ramprobe.{handler}",
                 runtime="python3.10",
                 role=role_arn or None,
             )

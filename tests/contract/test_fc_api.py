@@ -23,12 +23,14 @@ from localcloud.fc.runtime import FcRuntime
 sys.path.insert(0, str(Path(__file__).parent))
 from fc_server import ServedApp  # noqa: E402
 
+from tests.fc_handlers import code_location
+
 CREDENTIALS = {
     "access_key_id": "LTAIfcapi",
     "access_key_secret": "fc-secret",
     "security_token": "fc-sts",
 }
-H = "tests.fc_handlers.basic."
+H = "basic."
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ _names = iter(range(10**6))
 def create(client, handler: str, **extra) -> str:
     name = f"fn-{handler.replace('_', '-')}-{next(_names)}"
     body = fc_models.CreateFunctionInput(
-        function_name=name, handler=H + handler, runtime="python3.10", **extra
+        code=code_location(), function_name=name, handler=H + handler, runtime="python3.10", **extra
     )
     client.create_function(fc_models.CreateFunctionRequest(body=body))
     return name
@@ -126,7 +128,10 @@ def test_list_functions_pages_with_next_token(client):
         client.create_function(
             fc_models.CreateFunctionRequest(
                 body=fc_models.CreateFunctionInput(
-                    function_name=f"{prefix}{i}", handler=H + "echo", runtime="python3.10"
+                    code=code_location(),
+                    function_name=f"{prefix}{i}",
+                    handler=H + "echo",
+                    runtime="python3.10",
                 )
             )
         )
@@ -148,7 +153,10 @@ def test_create_function_twice_is_a_conflict(client):
         client.create_function(
             fc_models.CreateFunctionRequest(
                 body=fc_models.CreateFunctionInput(
-                    function_name=name, handler=H + "echo", runtime="python3.10"
+                    code=code_location(),
+                    function_name=name,
+                    handler=H + "echo",
+                    runtime="python3.10",
                 )
             )
         )
@@ -391,3 +399,26 @@ def test_hostile_requests_get_fc_json_errors(fc):
     assert garbage.status_code == 403 and garbage.json()["RequestId"]
     nowhere = requests.get(f"{url}/nowhere")
     assert nowhere.status_code in (400, 403)
+
+
+@pytest.mark.parametrize("handler", ["handlers.copy.handler", "pkg.mod.fn", "index", "index."])
+def test_only_the_documented_file_dot_method_handler_form_is_accepted(client, handler):
+    # FC documents Python handlers as <file>.<method> at the code root (doc-detail/74756)
+    with pytest.raises(ClientException) as caught:
+        client.create_function(
+            fc_models.CreateFunctionRequest(
+                body=fc_models.CreateFunctionInput(
+                    code=code_location(),
+                    function_name=f"form-{next(_names)}",
+                    handler=handler,
+                    runtime="python3.10",
+                )
+            )
+        )
+    assert (caught.value.status_code, caught.value.code) == (400, "InvalidArgument")
+    assert "<file>.<method>" in caught.value.message
+
+
+def test_a_file_dot_method_handler_runs_from_the_code_root(client):
+    name = create(client, "echo")
+    assert invoke(client, name, b"root").body.read() == b"root"

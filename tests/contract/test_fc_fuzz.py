@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from localcloud.fc import auth
 from localcloud.fc.api import build_app
 from localcloud.fc.runtime import FcRuntime
+from tests.fc_handlers import CODE_ROOT
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fc_server import ServedApp  # noqa: E402
@@ -26,8 +27,10 @@ CREDENTIALS = {"access_key_id": "LTAIfcfuzz", "access_key_secret": "fuzz", "secu
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    runtime = FcRuntime(None, CREDENTIALS, data_dir=tmp_path_factory.mktemp("fc-fuzz"))
-    runtime.create_function({"name": "target", "handler": "tests.fc_handlers.basic.echo"})
+    runtime = FcRuntime(
+        None, CREDENTIALS, data_dir=tmp_path_factory.mktemp("fc-fuzz"), code_root=CODE_ROOT
+    )
+    runtime.create_function({"name": "target", "handler": "basic.echo"})
     served = ServedApp(build_app(runtime))
     yield served
     served.stop()

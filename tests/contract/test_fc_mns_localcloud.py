@@ -16,8 +16,9 @@ from mns.account import Account
 from mns.queue import Message, QueueMeta
 
 from localcloud import launcher
+from tests.fc_handlers import code_location
 
-H = "tests.fc_handlers.basic."
+H = "basic."
 
 
 @pytest.fixture
@@ -81,6 +82,7 @@ def test_oss_upload_fires_the_trigger_and_a_failure_is_delivered_again(cloud, tm
     fc.create_function(
         fc_models.CreateFunctionRequest(
             body=fc_models.CreateFunctionInput(
+                code=code_location(),
                 function_name="on-upload",
                 handler=H + "record_attempt",
                 runtime="python3.10",
@@ -131,6 +133,7 @@ def test_functions_and_triggers_survive_a_restart(cloud, tmp_path):
     fc.create_function(
         fc_models.CreateFunctionRequest(
             body=fc_models.CreateFunctionInput(
+                code=code_location(),
                 function_name="kept",
                 handler=H + "record_attempt",
                 runtime="python3.10",

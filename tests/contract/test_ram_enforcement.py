@@ -26,6 +26,7 @@ from tests.contract.ramkit import (
     run_flow,
     task_flow,
 )
+from tests.fc_handlers import code_location
 
 
 def _id() -> str:
@@ -250,7 +251,7 @@ def _echo_function(cloud) -> str:
     fc_client(cloud).create_function(
         fc_models.CreateFunctionRequest(
             body=fc_models.CreateFunctionInput(
-                function_name=name, handler="tests.fc_handlers.basic.echo", runtime="python3.10"
+                code=code_location(), function_name=name, handler="basic.echo", runtime="python3.10"
             )
         )
     )

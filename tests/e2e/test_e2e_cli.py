@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 
+import oss2
 import pytest
 from typer.testing import CliRunner
 
@@ -157,6 +158,14 @@ def test_zip_upload_is_extracted_by_the_trigger_and_notified(local):
             message = body
     assert message is not None and message["status"] == "succeeded"
     assert message["entries"] == 40
+    # entries land in the extraction bucket, the only one the fc-worker role may write to
+    extraction = conn.oss_bucket(conn.buckets["extraction"])
+    extracted = {
+        obj.key: extraction.get_object(obj.key).read()
+        for obj in oss2.ObjectIterator(extraction, prefix="extracted/e2e/")
+    }
+    assert extracted == {f"extracted/e2e/{name}": data for name, data in expected.items()}
+    assert not list(oss2.ObjectIterator(packages, prefix="extracted/"))
 
 
 def test_watching_a_job_shows_its_progress_bar_until_it_ends(local):

@@ -28,9 +28,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FLOWS = PROJECT_ROOT / "flows"
 REGION, ACCOUNT = "cn-hangzhou", "1000000000000001"
 HANDLERS = {
-    "copy": "handlers.copy.handler",
-    "restore": "handlers.restore.handler",
-    "unzip": "handlers.unzip.handler",
+    "copy": "index.copy",
+    "restore": "index.restore",
+    "unzip": "index.unzip",
 }
 
 

@@ -73,7 +73,7 @@ def test_fc_timeout_kills_the_page_workers_with_the_instance(stack):
     stack.fc.create_function(
         FunctionSpec(
             name="copy-short",
-            handler="handlers.copy.handler",
+            handler="index.copy",
             timeout=4,
             environment_variables=stack.fc.get_function("ossbatch-copy").environment_variables,
         )

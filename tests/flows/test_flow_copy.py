@@ -163,9 +163,7 @@ def test_throttling_is_retried_with_backoff_until_retries_are_exhausted(stack):
 
     # a copy function that can never run (no instance slot): FC answers ResourceThrottled
     stack.fc.create_function(
-        FunctionSpec(
-            name="ossbatch-copy-throttled", handler="handlers.copy.handler", reserved_concurrency=0
-        )
+        FunctionSpec(name="ossbatch-copy-throttled", handler="index.copy", reserved_concurrency=0)
     )
     seed(stack, 2, "throttled.csv")
     doc = copy_doc(stack, "throttled.csv", "throttled/")

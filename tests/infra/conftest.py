@@ -11,7 +11,6 @@ import pytest
 import infra  # noqa: F401  (silences the node banner before cdktf loads)
 from infra import package as code_package
 from infra.stack import OssbatchStack
-from infra.validation import flow_files
 from ossbatch.config import PROJECT_ROOT, Environment, load_environment
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
@@ -31,11 +30,11 @@ class Synthesized:
         return self.tf.get("resource", {}).get(rtype, {})
 
 
-def synth(env: Environment, flows: list[Path], package) -> Synthesized:
+def synth(env: Environment, flows_dir: Path, package) -> Synthesized:
     import cdktf
 
     app = cdktf.Testing.app()
-    stack = OssbatchStack(app, env, flow_files=flows, package=package)
+    stack = OssbatchStack(app, env, package=package, flows_dir=flows_dir)
     return Synthesized(env, stack, cdktf.Testing.synth(stack))
 
 
@@ -48,6 +47,10 @@ def make_handlers(root: Path) -> Path:
         "import json\n\n\ndef handler(event, context):\n"
         "    return json.dumps({'echo': json.loads(event)})\n"
     )
+    (root / "index.py").write_text(
+        "from handlers import echo\n\n\ndef echo_entry(event, context):\n"
+        "    return echo.handler(event, context)\n"
+    )
     return root
 
 
@@ -59,13 +62,13 @@ def tiny_package(tmp_path_factory) -> code_package.CodePackage:
 
 @pytest.fixture(scope="session")
 def stacks(tiny_package, tmp_path_factory) -> dict[str, Synthesized]:
-    flows = flow_files(PROJECT_ROOT / "flows")
+    flows = PROJECT_ROOT / "flows"
     return {name: synth(load_environment(name), flows, tiny_package) for name in ENVIRONMENTS}
 
 
 @pytest.fixture(scope="session")
 def synth_stack():
-    """`synth(env, flow_files, package)` for tests that need their own variant."""
+    """`synth(env, flows_dir, package)` for tests that need their own variant."""
     return synth
 
 

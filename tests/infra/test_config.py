@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,6 @@ from hypothesis import strategies as st
 
 from ossbatch.config import (
     ENVIRONMENTS_DIR,
-    JOBS,
-    PROJECT_ROOT,
     EnvironmentFileError,
     load_environment,
 )
@@ -148,14 +145,6 @@ def test_cpu_follows_the_fc_rules_and_names_the_function(tmp_path, function, com
     assert complaint in str(err.value)
 
 
-def test_copy_processes_come_from_the_whole_vcpus():
-    assert load_environment("prod").handler_environment("copy")["OSSBATCH_PROCESSES"] == "2"
-    # no cpu configured: FC picks a fraction of a vCPU from memory, one process is all it has
-    assert load_environment("dev").handler_environment("copy")["OSSBATCH_PROCESSES"] == "1"
-    assert load_environment("prod").handler_environment("unzip")["OSSBATCH_PROCESSES"] == "2"
-    assert "OSSBATCH_PROCESSES" not in load_environment("prod").handler_environment("restore")
-
-
 def test_page_budget_must_leave_time_to_save_the_marker(tmp_path):
     path = write_variant(tmp_path, unzip__page_budget_s=900)
     with pytest.raises(EnvironmentFileError, match="page_budget_s"):
@@ -187,21 +176,6 @@ def test_localcloud_section_only_in_local(tmp_path):
     path = write_variant(tmp_path, localcloud={"data_dir": ".lc"})
     with pytest.raises(EnvironmentFileError, match="localcloud"):
         load_environment(path)
-
-
-def test_handler_environment_uses_the_names_fixed_in_internals():
-    table = (PROJECT_ROOT / "docs" / "internals.md").read_text()
-    documented = set(re.findall(r"`(OSSBATCH_[A-Z_]+)`", table))
-    env = load_environment("dev")
-    given_names = set()
-    for job in JOBS:
-        variables = env.handler_environment(job)
-        given_names |= set(variables)
-        assert all(isinstance(v, str) and v for v in variables.values()), job
-    assert documented <= given_names
-    trigger = env.handler_environment("trigger")
-    assert trigger["OSSBATCH_UNZIP_FLOW"] == "ossbatch-dev-unzip"
-    assert trigger["OSSBATCH_OUTPUT_PREFIX"] == env.unzip.output_prefix
 
 
 def test_a_checked_in_file_must_carry_its_own_name(tmp_path):

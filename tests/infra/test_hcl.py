@@ -36,7 +36,9 @@ def normalize_json(value, block: dict | None):
     for key, item in value.items():
         if key == "//":
             continue
-        if key in block_types or key == "lifecycle":
+        if key == "depends_on":  # JSON names addresses; HCL references them (parsed as ${..})
+            out[key] = [f"${{{address}}}" for address in item]
+        elif key in block_types or key == "lifecycle":
             nested = block_types.get(key, {}).get("block")
             items = item if isinstance(item, list) else [item]
             out[key] = [normalize_json(i, nested) for i in items]

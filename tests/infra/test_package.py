@@ -15,7 +15,8 @@ import pytest
 from infra import package as code_package
 from ossbatch.config import PROJECT_ROOT
 
-RUN_ECHO = "import json, handlers.echo as h; print(h.handler(json.dumps({'n': 1}).encode(), None))"
+# through the handler string `index.echo`, as FC loads it from the code root
+RUN_ECHO = "import json, index; print(index.echo(json.dumps({'n': 1}).encode(), None))"
 
 
 def make_project(root: Path) -> Path:
@@ -27,6 +28,10 @@ def make_project(root: Path) -> Path:
         "    return json.dumps({'echo': json.loads(event)})\n"
     )
     (handlers / "__pycache__" / "echo.cpython-311.pyc").write_bytes(b"\x00junk")
+    (root / "index.py").write_text(
+        "from handlers import echo as _echo\n\n\ndef echo(event, context):\n"
+        "    return _echo.handler(event, context)\n"
+    )
     return root
 
 
@@ -60,7 +65,7 @@ def test_entries_are_sorted_dated_1980_and_free_of_bytecode(tmp_path):
     with zipfile.ZipFile(built.path) as archive:
         infos = archive.infolist()
     names = [i.filename for i in infos]
-    assert names == sorted(names) == ["handlers/__init__.py", "handlers/echo.py"]
+    assert names == sorted(names) == ["handlers/__init__.py", "handlers/echo.py", "index.py"]
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
 
@@ -90,6 +95,13 @@ def test_manifest_records_the_last_build(tmp_path):
 def test_missing_handlers_is_a_clear_error(tmp_path):
     with pytest.raises(code_package.PackageError, match="handlers/__init__.py"):
         code_package.build(tmp_path, with_dependencies=False)
+
+
+def test_a_package_without_the_root_entry_module_is_a_clear_error(tmp_path):
+    root = make_project(tmp_path / "p")
+    (root / "index.py").unlink()
+    with pytest.raises(code_package.PackageError, match=r"index\.py: no entry module"):
+        code_package.build(root, tmp_path / "out", with_dependencies=False)
 
 
 def test_native_parts_of_locally_built_sdists_are_dropped(tmp_path):
@@ -137,14 +149,54 @@ def _fc_python() -> tuple[str, str]:
     return sys.executable, f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+# each function's handler string, run from the extracted zip in a clean venv with the
+# variables the deployment gives it (endpoints: a localcloud) and a real small event
+HANDLER_RUN = """
+import json, sys, types, importlib
+handler, event, key_id, secret = sys.argv[1:5]
+module, _, method = handler.partition(".")
+fn = getattr(importlib.import_module(module), method)
+ctx = types.SimpleNamespace(request_id="r-1", region="cn-hangzhou", account_id="1",
+    credentials=types.SimpleNamespace(access_key_id=key_id, access_key_secret=secret,
+    security_token=None), function=types.SimpleNamespace(name="f", memory=512, timeout=60))
+print(fn(event.encode(), ctx))
+"""
+
+
+def _events(bucket: str) -> dict[str, dict]:
+    listing = {"bucket": bucket, "prefix": "empty/"}
+    return {
+        "copy": {"job_id": "p1", "listing": listing, "dest": {"bucket": bucket, "prefix": "c/"}},
+        "restore": {"job_id": "p2", "listing": listing},
+        "unzip": {"job_id": "p3", "package": {"bucket": bucket, "key": "incoming/p.zip"}},
+        "trigger": {
+            "events": [
+                {
+                    "eventName": "ObjectCreated:PutObject",
+                    "oss": {
+                        "bucket": {"name": bucket},
+                        "object": {"key": "elsewhere/x", "eTag": "e"},
+                    },
+                }
+            ]
+        },
+    }
+
+
 @pytest.mark.slow
-def test_make_package_twice_is_byte_identical_and_runs_the_trigger_handler(tmp_path):
+def test_make_package_twice_is_byte_identical_and_runs_every_handler_string(
+    tmp_path, localcloud, oss_auth
+):
     """Full package with pinned wheels (downloaded once into build/package-cache)."""
-    if not (PROJECT_ROOT / "handlers" / "trigger.py").is_file():
-        pytest.skip("handlers/trigger.py not written yet")
+    import oss2
+
+    from ossbatch.config import load_environment
+    from ossbatch.deployment import deployment, local_target
+
     python, version = _fc_python()
     source = tmp_path / "source"  # a snapshot: handlers/ may be edited while this runs
     shutil.copytree(PROJECT_ROOT / "handlers", source / "handlers")
+    shutil.copy(PROJECT_ROOT / "index.py", source / "index.py")
     outs = []
     for n in (1, 2):
         done = subprocess.run(
@@ -163,29 +215,37 @@ def test_make_package_twice_is_byte_identical_and_runs_the_trigger_handler(tmp_p
     code = tmp_path / "code"
     zipfile.ZipFile(io.BytesIO(outs[0].read_bytes())).extractall(code)
     venv_python = clean_venv(python, tmp_path / "venv")
-    script = (
-        "import json, types\n"
-        "from handlers.trigger import handler\n"
-        "ctx = types.SimpleNamespace(request_id='r-1', region='cn-hangzhou',\n"
-        "    credentials=types.SimpleNamespace(access_key_id='ak', access_key_secret='sk',\n"
-        "    security_token=None))\n"
-        "event = {'events': [{'eventName': 'ObjectCreated:PutObject', 'eventSource': 'acs:oss',\n"
-        "    'region': 'cn-hangzhou', 'oss': {'bucket': {'name': 'b'},\n"
-        "    'object': {'key': 'elsewhere/readme.txt', 'size': 3, 'eTag': 'e'}}}]}\n"
-        "print(handler(json.dumps(event).encode(), ctx))\n"
+    env = load_environment("local")
+    plan = deployment(
+        env, local_target(localcloud.account_id, localcloud.oss_endpoint, localcloud.fnf_endpoint)
     )
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "OSSBATCH_UNZIP_FLOW": "ossbatch-test-unzip",
-        "OSSBATCH_FNF_ENDPOINT": "https://cn-hangzhou.fnf.aliyuncs.com",
-        "OSSBATCH_WATCH_PREFIX": "incoming/",
-        "OSSBATCH_WATCH_SUFFIX": ".zip",
-        "OSSBATCH_OUTPUT_PREFIX": "extracted/",
-    }
-    done = subprocess.run(
-        [str(venv_python), "-c", script], cwd=code, env=env, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result and not result.get("started"), result
+    for spec in plan.buckets:
+        try:
+            oss2.Bucket(oss_auth, localcloud.oss_endpoint, spec.name).create_bucket()
+        except oss2.exceptions.BucketAlreadyExists:
+            pass
+    packages = oss2.Bucket(oss_auth, localcloud.oss_endpoint, env.buckets.packages.name)
+    packages.put_object("incoming/p.zip", _one_entry_zip())
+    events = _events(env.buckets.packages.name)
+    results = {}
+    for fn in plan.functions:
+        done = subprocess.run(
+            [str(venv_python), "-c", HANDLER_RUN, fn.handler, json.dumps(events[fn.kind]),
+             localcloud.access_key_id, localcloud.access_key_secret],
+            cwd=code, env={"PATH": "/usr/bin:/bin", **fn.environment}, capture_output=True,
+            text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, (fn.handler, done.stderr[-3000:])
+        results[fn.kind] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results["copy"]["done"] and results["restore"]["done"]
+    assert results["unzip"]["all_succeeded"] and results["unzip"]["entries_total"] == 1
+    assert not results["trigger"]["started"] and results["trigger"]["ignored"]
+    extraction = oss2.Bucket(oss_auth, localcloud.oss_endpoint, env.buckets.extraction.name)
+    assert extraction.get_object("extracted/p/hello.txt").read() == b"hello\n"
+
+
+def _one_entry_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("hello.txt", b"hello\n")
+    return buffer.getvalue()

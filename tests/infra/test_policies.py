@@ -39,8 +39,9 @@ def test_no_wildcard_actions_and_no_wildcard_resources(synthesized):
             for action in actions:
                 assert "*" not in action, (kind, action)
                 assert action != "oss:*"
-            # no service here needs Resource "*" (policies.Statement.wildcard_reason would say why)
-            assert "*" not in resources, (kind, resources)
+            # only StartExecution needs Resource "*" (its API page: "All Resource")
+            if "*" in resources:
+                assert actions == ["fnf:StartExecution"] and resources == ["*"], (kind, actions)
 
 
 def test_every_oss_resource_is_inside_the_environments_buckets(synthesized):
@@ -118,11 +119,24 @@ def test_flow_role_sends_only_to_the_notification_queue(synthesized):
             ]
 
 
-def test_trigger_function_may_start_only_the_unzip_flow(synthesized):
-    env = synthesized.env
-    for actions, resources in statements(documents(synthesized)["fc-trigger"]):
-        if "fnf:StartExecution" in actions:
-            assert all(f"flow/{env.flow_name('unzip')}" in arn for arn in resources)
+def test_start_execution_is_granted_on_all_resources_as_its_api_page_documents(synthesized):
+    # StartExecution lists its resource as "All Resource"; a flow ARN makes the grant
+    # ineffective, so the trigger could not start unzip and long jobs could not continue
+    docs = documents(synthesized)
+    for kind in ("fc-trigger", "flow"):
+        starts = [res for actions, res in statements(docs[kind]) if "fnf:StartExecution" in actions]
+        assert starts == [["*"]], (kind, starts)
+    for actions, _ in statements(docs["fc-worker"]):
+        assert "fnf:StartExecution" not in actions
+
+
+def test_the_wildcard_start_execution_carries_its_documented_reason(stacks):
+    from ossbatch.config import load_environment
+    from ossbatch.policies import Arns, fc_trigger_policy
+
+    document = fc_trigger_policy(load_environment("dev"), Arns("cn-hangzhou", "1"))
+    (start,) = [s for s in document.statements if "fnf:StartExecution" in s.actions]
+    assert start.resources == ("*",) and "122628" in start.wildcard_reason
 
 
 @pytest.mark.parametrize(
@@ -142,7 +156,7 @@ def test_roles_trust_exactly_one_service(stacks, kind, service):
 
 
 def test_statements_refuse_wildcards_unless_a_reason_is_given():
-    from infra.policies import PolicyError, Statement
+    from ossbatch.policies import PolicyError, Statement
 
     with pytest.raises(PolicyError, match="wildcard actions"):
         Statement("S", ("oss:*",), ("acs:oss:*:1:b/*",), "why")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import cdktf
 import pytest
 
 from infra.alicloud import PROVIDER_SOURCE, PROVIDER_VERSION_CONSTRAINT
-from infra.validation import flow_files
+from infra.validation import StackValidationError, flow_files
 from ossbatch.config import BUCKET_ROLES, JOBS, PROJECT_ROOT
+
+ACCOUNT = r"(\$\{data\.alicloud_account\.current\.id\}|[0-9]{16})"
 
 has = cdktf.Testing.to_have_resource_with_properties
 
@@ -97,18 +100,34 @@ def test_functions_take_memory_timeout_env_and_logs_from_the_environment(synthes
             "alicloud_fcv3_function",
             {
                 "function_name": env.function_name(job),
-                "handler": f"handlers.{job}.handler",
+                "handler": f"index.{job}",
                 "runtime": env.runtime,
                 "memory_size": settings[job].memory_mb,
                 "timeout": settings[job].timeout_s,
                 "disk_size": settings[job].disk_mb,
                 **({"cpu": settings[job].cpu} if settings[job].cpu else {}),
-                "environment_variables": env.handler_environment(job),
+                "environment_variables": synthesized.stack.deployment.function(job).environment,
             },
         ), job
     for fn in functions.values():  # references order creation after the log project/store
         assert fn["log_config"]["project"].startswith("${alicloud_log_project.")
         assert fn["log_config"]["logstore"].startswith("${alicloud_log_store.")
+
+
+def test_policies_rotate_and_everything_acting_as_a_role_waits_for_its_attachment(synthesized):
+    # RAM keeps 5 policy versions: without rotation the 6th change fails at apply
+    for policy in synthesized.resources("alicloud_ram_policy").values():
+        assert policy["rotate_strategy"] == "DeleteOldestNonDefaultVersionWhenLimitExceeded"
+    attach = "alicloud_ram_role_policy_attachment.attach_"
+    functions = synthesized.resources("alicloud_fcv3_function")
+    for name, fn in functions.items():
+        role = "fc_trigger" if name == "function_trigger" else "fc_worker"
+        assert fn["depends_on"] == [attach + role], name
+        assert fn["role"].endswith(f":role/{synthesized.env.name_prefix}-{role.replace('_', '-')}")
+    (trigger,) = synthesized.resources("alicloud_fcv3_trigger").values()
+    assert attach + "oss_trigger" in trigger["depends_on"]
+    for flow in synthesized.resources("alicloud_fnf_flow").values():
+        assert flow["depends_on"] == [attach + "flow"]
 
 
 def test_functions_run_the_hashed_code_package_with_its_checksum(synthesized, tiny_package):
@@ -132,6 +151,7 @@ def test_oss_trigger_watches_the_packages_prefix_and_suffix(synthesized):
     env = synthesized.env
     (trigger,) = synthesized.resources("alicloud_fcv3_trigger").values()
     assert trigger["trigger_type"] == "oss" and trigger["qualifier"] == "LATEST"
+    assert trigger["trigger_name"] == f"{env.name_prefix}-unzip-upload"
     config = json.loads(trigger["trigger_config"])
     assert config["filter"]["key"] == {
         "prefix": env.unzip.watch_prefix,
@@ -139,8 +159,11 @@ def test_oss_trigger_watches_the_packages_prefix_and_suffix(synthesized):
     }
     assert "oss:ObjectCreated:CompleteMultipartUpload" in config["events"]
     assert trigger["source_arn"].startswith(f"acs:oss:{env.region}:")
-    assert trigger["source_arn"].endswith(":${alicloud_oss_bucket.bucket_packages.bucket}")
-    assert trigger["invocation_role"] == "${alicloud_ram_role.role_oss_trigger.arn}"
+    assert trigger["source_arn"].endswith(f":{env.buckets.packages.name}")
+    assert "alicloud_oss_bucket.bucket_packages" in trigger["depends_on"]
+    assert re.fullmatch(
+        rf"acs:ram::{ACCOUNT}:role/{env.name_prefix}-oss-trigger", trigger["invocation_role"]
+    )
 
 
 def test_notification_queue_has_a_dead_letter_policy(synthesized):
@@ -213,41 +236,54 @@ def test_account_comes_from_the_data_source_unless_configured(stacks):
     assert "1234567890123456" in json.dumps(stacks["local"].tf["resource"])
 
 
-def test_zero_flow_files_make_no_flows(tmp_path, tiny_package, stacks, synth_stack):
-    env = stacks["dev"].env
-    result = synth_stack(env, [], tiny_package)
-    assert result.resources("alicloud_fnf_flow") == {}
-    statements = json.loads(
-        next(
-            p["policy_document"]
-            for p in result.resources("alicloud_ram_policy").values()
-            if p["policy_name"].endswith("-flow-policy")
-        )
-    )["Statement"]
-    assert all("fnf:StartExecution" not in s["Action"] for s in statements)
-
-
-def test_flow_definitions_are_deployed_verbatim_with_interpolation_escaped(
+def test_a_job_kind_without_its_flow_file_cannot_synthesize(
     tmp_path, tiny_package, stacks, synth_stack
 ):
     flows = tmp_path / "flows"
     flows.mkdir()
-    (flows / "alpha.yaml").write_text("Type: StateMachine\nName: alpha\nStartAt: A\n")
-    (flows / "beta.yaml").write_text('Type: StateMachine\nComment: "${not.terraform}"\n')
-    result = synth_stack(stacks["dev"].env, flow_files(flows), tiny_package)
+    (flows / "copy.yaml").write_text("Type: StateMachine\nName: x\n")
+    with pytest.raises(StackValidationError, match=r"restore\.yaml: no flow file"):
+        synth_stack(stacks["dev"].env, flows, tiny_package)
+
+
+def test_flow_definitions_are_deployed_with_their_name_and_interpolation_escaped(
+    tmp_path, tiny_package, stacks, synth_stack
+):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for stem in ("copy", "restore"):
+        (flows / f"{stem}.yaml").write_text(
+            f"# {stem}\nType: StateMachine\nName: {stem}\nStartAt: A\n"
+        )
+    (flows / "unzip.yaml").write_text('Type: StateMachine\nComment: "${not.terraform}"\n')
+    result = synth_stack(stacks["dev"].env, flows, tiny_package)
     definitions = {
         f["name"]: f["definition"] for f in result.resources("alicloud_fnf_flow").values()
     }
-    assert definitions["ossbatch-dev-alpha"] == "Type: StateMachine\nName: alpha\nStartAt: A\n"
-    assert definitions["ossbatch-dev-beta"] == 'Type: StateMachine\nComment: "$${not.terraform}"\n'
+    assert definitions["ossbatch-dev-copy"] == (
+        "# copy\nType: StateMachine\nName: ossbatch-dev-copy\nStartAt: A\n"
+    )
+    assert definitions["ossbatch-dev-unzip"] == (
+        'Type: StateMachine\nName: ossbatch-dev-unzip\nComment: "$${not.terraform}"\n'
+    )
     for flow in result.resources("alicloud_fnf_flow").values():
-        assert flow["type"] == "FDL" and flow["role_arn"] == "${alicloud_ram_role.role_flow.arn}"
+        assert flow["type"] == "FDL"
+        assert re.fullmatch(rf"acs:ram::{ACCOUNT}:role/ossbatch-dev-flow", flow["role_arn"])
 
 
 @pytest.mark.parametrize("job", JOBS)
-def test_handler_modules_exist_for_every_function(job):
-    # the function handler strings point at modules of handlers/ (another helper writes them)
-    module = PROJECT_ROOT / "handlers" / f"{job}.py"
-    if not module.exists():
-        pytest.skip(f"handlers/{job}.py not written yet")
-    assert "def handler(" in module.read_text()
+def test_every_function_handler_is_a_method_of_the_root_index_module(job):
+    # FC's documented form: <file>.<method>, the file at the code package root
+    import index
+
+    handler = next(f.handler for f in _deployment().functions if f.kind == job)
+    assert handler == f"index.{job}"
+    assert callable(getattr(index, job))
+
+
+def _deployment():
+    from ossbatch.config import load_environment
+    from ossbatch.deployment import cloud_target, deployment
+
+    env = load_environment("prod")
+    return deployment(env, cloud_target(env, "1" * 16))

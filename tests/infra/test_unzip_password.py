@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from infra.validation import flow_files
 from ossbatch import provision
 from ossbatch.cloud import ConfigError
 from ossbatch.config import PROJECT_ROOT, UnzipPassword
@@ -20,7 +19,7 @@ def test_the_cloud_password_is_a_sensitive_variable_only_the_unzip_function_read
     stacks, tiny_package, synth_stack
 ):
     env = with_password(stacks["prod"].env)
-    result = synth_stack(env, flow_files(PROJECT_ROOT / "flows"), tiny_package)
+    result = synth_stack(env, PROJECT_ROOT / "flows", tiny_package)
     variable = result.tf["variable"]["unzip_password"]
     assert variable["sensitive"] is True and variable["type"] == "string"
     functions = {f["function_name"]: f for f in result.resources("alicloud_fcv3_function").values()}
@@ -40,7 +39,7 @@ def test_environments_without_a_password_declare_no_variable(stacks):
 def test_local_up_copies_the_shell_variable_and_names_it_when_missing(stacks, monkeypatch):
     env = with_password(stacks["local"].env)
     monkeypatch.delenv("OSSBATCH_UNZIP_PASSWORD", raising=False)
-    with pytest.raises(ConfigError, match=r"\$OSSBATCH_UNZIP_PASSWORD, which is not set"):
+    with pytest.raises(ConfigError, match=r"from \$OSSBATCH_UNZIP_PASSWORD, which is not set"):
         provision.password_environment(env)
     monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD", "from-the-shell")
     assert provision.password_environment(env) == {"OSSBATCH_UNZIP_PASSWORD": "from-the-shell"}

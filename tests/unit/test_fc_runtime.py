@@ -18,13 +18,14 @@ from localcloud.fc.errors import (
     InvalidArgument,
 )
 from localcloud.fc.runtime import FcRuntime
+from tests.fc_handlers import CODE_ROOT
 
 CREDENTIALS = {
     "access_key_id": "LTAIlocal",
     "access_key_secret": "s3cret",
     "security_token": "sts-token",
 }
-H = "tests.fc_handlers.basic."
+H = "basic."
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def runtime(tmp_path):
         account_id="1888",
         data_dir=tmp_path,
         async_retry_base_delay=0.01,
+        code_root=CODE_ROOT,
     )
     yield rt
     rt.close()
@@ -328,7 +330,9 @@ def test_async_invocations_wait_for_a_slot_instead_of_failing(runtime):
 def test_functions_and_pending_async_invocations_survive_restart(tmp_path):
     record = tmp_path / "record"
     record.mkdir()
-    first = FcRuntime(None, CREDENTIALS, data_dir=tmp_path / "d", async_retry_base_delay=0.01)
+    first = FcRuntime(
+        None, CREDENTIALS, data_dir=tmp_path / "d", async_retry_base_delay=0.01, code_root=CODE_ROOT
+    )
     first.create_function(
         fn(
             "kept",
@@ -340,7 +344,9 @@ def test_functions_and_pending_async_invocations_survive_restart(tmp_path):
     request_id = first.invoke_async("kept", b"queued")
     time.sleep(0.2)
     first.close()
-    second = FcRuntime(None, CREDENTIALS, data_dir=tmp_path / "d", async_retry_base_delay=0.01)
+    second = FcRuntime(
+        None, CREDENTIALS, data_dir=tmp_path / "d", async_retry_base_delay=0.01, code_root=CODE_ROOT
+    )
     try:
         assert second.get_function("kept").handler == H + "record_attempt"
         assert second.async_task(request_id).status == "Enqueued"

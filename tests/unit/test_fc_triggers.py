@@ -11,8 +11,9 @@ import pytest
 from localcloud.fc.errors import InvalidArgument, TriggerAlreadyExists
 from localcloud.fc.runtime import FcRuntime
 from localcloud.oss.notifications import NotificationHub
+from tests.fc_handlers import CODE_ROOT
 
-H = "tests.fc_handlers.basic."
+H = "basic."
 CONFIG = {
     "events": ["oss:ObjectCreated:PutObject", "oss:ObjectCreated:CompleteMultipartUpload"],
     "filter": {"key": {"prefix": "incoming/", "suffix": ".zip"}},
@@ -34,6 +35,7 @@ def make_runtime(hub, data_dir) -> FcRuntime:
         account_id="1777",
         data_dir=data_dir,
         async_retry_base_delay=0.01,
+        code_root=CODE_ROOT,
     )
 
 

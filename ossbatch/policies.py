@@ -8,7 +8,11 @@
 | oss-trigger | oss.aliyuncs.com | invoke the trigger function, nothing else |
 
 Every statement names exact resources; `Resource: "*"` is allowed only with a
-`wildcard_reason` (a service that cannot scope the action) and none is needed today.
+`wildcard_reason`: fnf:StartExecution is the one action here whose API page lists its
+resource as "All Resource" (any other form makes the policy ineffective).
+
+infra renders these documents as Terraform and `ossbatch local up` creates them on
+localcloud: both take them from `ossbatch.deployment`, so the JSON is the same.
 """
 
 from __future__ import annotations
@@ -16,11 +20,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from infra.alicloud.base import multiline
-from ossbatch.config import Environment
+from ossbatch.config import FUNCTION_KINDS, JOB_KINDS, Environment
 
 OSS_READ = ("oss:GetObject",)  # also covers HeadObject / GetObjectMeta
 OSS_WRITE = ("oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts")
+
+
+# StartExecution's API page: resource "All Resource"; a scoped ARN makes the grant ineffective
+START_EXECUTION_REASON = (
+    "fnf:StartExecution authorizes only Resource '*' (API reference: StartExecution, "
+    "help.aliyun.com/document_detail/122628)"
+)
+
+
+def multiline(text: str) -> str:
+    """Terraform heredoc-friendly: exactly one trailing newline (as infra writes it)."""
+    return text.rstrip("\n") + "\n"
 
 
 class PolicyError(ValueError):
@@ -195,22 +210,24 @@ def fc_trigger_policy(env: Environment, arns: Arns) -> PolicyDocument:
             Statement(
                 "StartUnzipExecutions",
                 ("fnf:StartExecution",),
-                arns.flow(env.flow_name("unzip")),
+                ("*",),
                 "the trigger starts one unzip execution per uploaded package",
+                wildcard_reason=START_EXECUTION_REASON,
             ),
             _logs(env, arns),
         )
     )
 
 
-def flow_policy(env: Environment, arns: Arns, flow_names: list[str]) -> PolicyDocument:
-    functions = [env.function_name(job) for job in ("copy", "restore", "unzip")]
+def flow_policy(env: Environment, arns: Arns) -> PolicyDocument:
+    functions = [env.function_name(kind.function) for kind in JOB_KINDS.values()]
+    flow_names = [env.flow_name(kind.flow) for kind in JOB_KINDS.values()]
     statements = [
         Statement(
             "InvokeWorkers",
             ("fc:InvokeFunction",),
             tuple(arn for fn in functions for arn in arns.function(fn)),
-            "flow tasks call the copy/restore/unzip functions (not the trigger)",
+            "flow tasks call the job functions (not the trigger)",
         ),
         Statement(
             "NotifyUnzipResult",
@@ -220,14 +237,21 @@ def flow_policy(env: Environment, arns: Arns, flow_names: list[str]) -> PolicyDo
         ),
     ]
     if flow_names:
-        statements.append(
+        statements += [
             Statement(
                 "ContinueOwnFlows",
-                ("fnf:StartExecution", "fnf:DescribeExecution", "fnf:StopExecution"),
-                tuple(arn for name in flow_names for arn in arns.flow(name)),
+                ("fnf:StartExecution",),
+                ("*",),
                 "long jobs continue in a fresh execution of their own flow before the event limit",
-            )
-        )
+                wildcard_reason=START_EXECUTION_REASON,
+            ),
+            Statement(
+                "FollowOwnExecutions",
+                ("fnf:DescribeExecution", "fnf:StopExecution"),
+                tuple(arn for name in flow_names for arn in arns.flow(name)),
+                "a continuation is followed and stopped only inside the job's own flows",
+            ),
+        ]
     return PolicyDocument(tuple(statements))
 
 
@@ -237,8 +261,36 @@ def oss_trigger_policy(env: Environment, arns: Arns) -> PolicyDocument:
             Statement(
                 "InvokeTriggerFunction",
                 ("fc:InvokeFunction",),
-                arns.function(env.function_name("trigger")),
+                tuple(
+                    arn
+                    for kind in FUNCTION_KINDS.values()
+                    if kind.role == "fc-trigger"
+                    for arn in arns.function(env.function_name(kind.name))
+                ),
                 "OSS delivers upload events to the trigger function only",
             ),
         )
     )
+
+
+# role key -> the one service principal it trusts (FC functions, CloudFlow, the OSS trigger)
+TRUSTED_SERVICE = {
+    "fc-worker": "fc.aliyuncs.com",
+    "fc-trigger": "fc.aliyuncs.com",
+    "flow": "fnf.aliyuncs.com",
+    "oss-trigger": "oss.aliyuncs.com",
+}
+
+
+def role_name(env: Environment, key: str) -> str:
+    return f"{env.name_prefix}-{key}"
+
+
+def role_documents(env: Environment, arns: Arns) -> dict[str, PolicyDocument]:
+    """role key -> its one custom policy."""
+    return {
+        "fc-worker": fc_worker_policy(env, arns),
+        "fc-trigger": fc_trigger_policy(env, arns),
+        "flow": flow_policy(env, arns),
+        "oss-trigger": oss_trigger_policy(env, arns),
+    }

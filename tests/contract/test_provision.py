@@ -1,0 +1,123 @@
+"""`ossbatch local up` creates exactly the Deployment's objects on localcloud through the
+real SDKs (RAM, OSS, MNS, FC, FnF), and a second run converges instead of failing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import yaml
+from alibabacloud_fc20230330 import models as fc_models
+from alibabacloud_fnf20190315 import models as fnf_models
+from alibabacloud_ram20150501 import models as ram_models
+
+from ossbatch import provision
+from ossbatch.cloud import Connection
+from ossbatch.config import PROJECT_ROOT, load_environment
+
+
+def variant(tmp_path, **changes):
+    """environments/local.yaml with its own names (the session's localcloud is shared)."""
+    data = yaml.safe_load((PROJECT_ROOT / "environments" / "local.yaml").read_text())
+    tag = uuid.uuid4().hex[:8]
+    data["name_prefix"] = f"pv-{tag}"
+    for role, spec in data["buckets"].items():
+        spec["name"] = f"pv-{tag}-{role}"
+    data["unzip"]["notification_queue"] = f"pv-{tag}-done"
+    data["unzip"]["dead_letter_queue"] = f"pv-{tag}-dead"
+    data.update(changes)
+    path = tmp_path / f"local-{tag}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_environment(path)
+
+
+def connection(cloud) -> Connection:
+    return Connection(
+        region=cloud.region,
+        account_id=str(cloud.account_id),
+        access_key_id=cloud.access_key_id,
+        access_key_secret=cloud.access_key_secret,
+        oss_endpoint=cloud.oss_endpoint,
+        mns_endpoint=cloud.mns_endpoint,
+        fc_endpoint=cloud.fc_endpoint,
+        fnf_endpoint=cloud.fnf_endpoint,
+        ram_endpoint=cloud.ram_endpoint,
+    )
+
+
+@pytest.fixture
+def provisioned(localcloud, tmp_path):
+    env = variant(tmp_path, report_prefix="audit/ossbatch/")
+    conn = connection(localcloud)
+    provision.provision(env, conn)
+    return env, conn, provision.local_deployment(env, conn)
+
+
+def test_roles_carry_the_trust_and_policy_documents_infra_synthesizes(provisioned):
+    _, conn, plan = provisioned
+    ram = conn.ram()
+    for role in plan.roles:
+        got = ram.get_role(ram_models.GetRoleRequest(role_name=role.name)).body.role
+        assert got.arn == role.arn
+        assert json.loads(got.assume_role_policy_document) == json.loads(role.trust_policy)
+        policy = ram.get_policy(
+            ram_models.GetPolicyRequest(policy_name=role.policy_name, policy_type="Custom")
+        ).body
+        document = policy.default_policy_version.policy_document
+        assert json.loads(document) == json.loads(role.policy_document)
+        attached = ram.list_policies_for_role(
+            ram_models.ListPoliciesForRoleRequest(role_name=role.name)
+        ).body.policies.policy
+        assert [p.policy_name for p in attached] == [role.policy_name]
+
+
+def test_functions_get_their_role_and_only_their_own_variables(provisioned):
+    env, conn, plan = provisioned
+    client = conn.fc()
+    for fn in plan.functions:
+        got = client.get_function(fn.name, fc_models.GetFunctionRequest()).body
+        assert (got.handler, got.role, got.memory_size, got.timeout) == (
+            fn.handler,
+            fn.role_arn,
+            fn.memory_mb,
+            fn.timeout_s,
+        )
+        assert got.environment_variables == fn.environment
+    copy = plan.function("copy").environment
+    assert copy["OSSBATCH_REPORT_PREFIX"] == "audit/ossbatch/"  # the file's, not "reports/"
+    assert "OSSBATCH_UNZIP_FLOW" not in copy and "OSSBATCH_OUTPUT_BUCKET" not in copy
+    unzip = plan.function("unzip").environment
+    assert unzip["OSSBATCH_OUTPUT_BUCKET"] == env.buckets.extraction.name
+
+
+def test_the_trigger_and_the_flows_are_the_models(provisioned):
+    env, conn, plan = provisioned
+    trigger = conn.fc().get_trigger(plan.trigger.function, plan.trigger.name).body
+    assert trigger.trigger_name == f"{env.name_prefix}-unzip-upload"
+    assert trigger.invocation_role == plan.role("oss-trigger").arn
+    assert json.loads(trigger.trigger_config)["events"] == list(plan.trigger.events)
+    for flow in plan.flows:
+        got = conn.fnf().describe_flow(fnf_models.DescribeFlowRequest(name=flow.name)).body
+        assert got.definition == flow.definition and got.role_arn == flow.role_arn
+        assert f"\nName: {flow.name}\n" in got.definition
+
+
+def test_a_second_run_converges_and_a_changed_policy_becomes_a_new_default_version(
+    provisioned, tmp_path
+):
+    env, conn, plan = provisioned
+    changed = env.model_copy(update={"report_prefix": "audit/v2/"})
+    assert provision.provision(changed, conn)["buckets"] == []  # nothing created twice
+    worker = plan.role("fc-worker")
+    policy = (
+        conn.ram()
+        .get_policy(
+            ram_models.GetPolicyRequest(policy_name=worker.policy_name, policy_type="Custom")
+        )
+        .body
+    )
+    assert policy.default_policy_version.version_id == "v2"
+    assert "audit/v2/*" in policy.default_policy_version.policy_document
+    got = conn.fc().get_function(plan.function("copy").name, fc_models.GetFunctionRequest())
+    assert got.body.environment_variables["OSSBATCH_REPORT_PREFIX"] == "audit/v2/"
