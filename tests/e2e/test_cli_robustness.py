@@ -298,18 +298,25 @@ def test_an_unreachable_localcloud_is_exit_3_and_local_up_restarts_it(tmp_path):
 
 def test_allow_nested_copies_the_source_once_and_never_its_own_output(local):
     data_dir, conn = local
-    src = conn.buckets["sources"]
+    # the extraction bucket's output prefix: the fc-worker role may read and write there
+    # (RAM is enforced; sources are read-only to it, the archive bucket is Archive class)
+    src = conn.buckets["extraction"]
     bucket = conn.oss_bucket(src)
     for i in range(5):
-        bucket.put_object(f"nest/{i}.txt", b"n")
-    args = ["copy", "start", "--source", f"oss://{src}/nest/", "--dest", f"oss://{src}/nest/zz/"]
+        bucket.put_object(f"extracted/nest/{i}.txt", b"n")
+    args = [
+        "copy", "start", "--source", f"oss://{src}/extracted/nest/",
+        "--dest", f"oss://{src}/extracted/nest/zz/",
+    ]  # fmt: skip
     result = invoke(
         data_dir, *args, "--allow-nested", "--max-items-per-page", "2", "--wait", "--json"
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["state"] == "succeeded" and doc["done"] + doc["skipped"] == 5
-    listed = [o.key for o in bucket.list_objects(prefix="nest/", max_keys=100).object_list]
-    assert sorted(k for k in listed if k.startswith("nest/zz/")) == [
-        f"nest/zz/nest/{i}.txt" for i in range(5)
+    listed = [
+        o.key for o in bucket.list_objects(prefix="extracted/nest/", max_keys=100).object_list
+    ]
+    assert sorted(k for k in listed if k.startswith("extracted/nest/zz/")) == [
+        f"extracted/nest/zz/extracted/nest/{i}.txt" for i in range(5)
     ]
