@@ -7,6 +7,7 @@ import time
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ossbatch.jobs import Jobs, JobStatus
+from ossbatch.output import WIDE_ENOUGH
 
 SCALE = 10_000  # bar resolution when only a fraction is known
 
@@ -32,15 +33,14 @@ class Watcher:
         self.interval = interval
 
     def run(self, console=None, timeout: float | None = None) -> dict[str, JobStatus]:
-        progress = Progress(
-            TextColumn("[bold]{task.fields[job]}[/] {task.fields[state]}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>5.1f}%"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[info]}"),
-            console=console,
-            transient=False,
-        )
+        wide = console is None or (console.is_terminal and console.width >= WIDE_ENOUGH)
+        columns = [TextColumn("[bold]{task.fields[job]}[/] {task.fields[state]}")]
+        if wide:  # 80 columns, pipes and CI: no bar, so the job id and counts are never cut
+            columns += [BarColumn(), TextColumn("{task.percentage:>5.1f}%"), TimeRemainingColumn()]
+        else:
+            columns += [TextColumn("{task.percentage:>5.1f}%")]
+        columns.append(TextColumn("{task.fields[info]}"))
+        progress = Progress(*columns, console=console, transient=False)
         tasks = {
             job: progress.add_task("", total=SCALE, job=job, state="", info="")
             for job in self.job_ids

@@ -266,6 +266,9 @@ def test_at_80_columns_ids_and_urls_are_not_cut(local):
     ]
     listed = json.loads(invoke(data_dir, "jobs", "list", "--json").stdout)
     assert ids and ids == [row["job_id"] for row in listed]
+    watched = invoke(data_dir, *copy_args(conn, "--wait"), env={"COLUMNS": "80"})
+    assert watched.exit_code == 0, watched.output
+    assert "…" not in watched.stdout and "succeeded" in watched.stdout
     status = invoke(data_dir, "local", "status", env={"COLUMNS": "80"})
     assert f"oss_endpoint: {conn.oss_endpoint}" in status.stdout
     assert "…" not in status.stdout
