@@ -26,6 +26,7 @@ from .errors import InvalidEvent, PackageRejected
 from .events import UnzipEvent, parse_event
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
+from .packagesource import PackageSource, locate
 from .pool import BoundedPool
 from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
@@ -39,7 +40,7 @@ from .unzipsink import (
 )
 from .zipdir import CentralDirectory, read_central_directory
 from .zipextract import PageExtraction
-from .zipio import EntrySizes, PackageReader, raise_package_error
+from .zipio import EntrySizes, PackageReader
 from .zipnames import check_encoding
 from .zipplan import PlannedEntry, PlanRules, plan_entries
 from .zipreads import ReadLayout
@@ -85,6 +86,7 @@ class PackagePlan:
     etag: str
     size: int
     reader: PackageReader
+    source: PackageSource
     directory: CentralDirectory
     limits: Limits
     plan: list
@@ -98,10 +100,13 @@ class PackagePlan:
 
     @property
     def package_id(self) -> str:
+        # the uploaded key (a symlink's own name) with the ETag of the bytes extracted
         pkg = self.reader
         return hashlib.sha256(
-            f"{pkg.bucket.bucket_name}\0{pkg.key}\0{self.etag}".encode()
+            f"{pkg.bucket.bucket_name}\0{self.package_key}\0{self.etag}".encode()
         ).hexdigest()[:16]
+
+    package_key: str = ""
 
 
 def plan_package(
@@ -112,23 +117,17 @@ def plan_package(
     pkg = event.package
     package_bucket = clients.bucket(pkg.bucket)
     try:
-        head = retry.call(
-            package_bucket.head_object,
-            pkg.key,
-            headers={"If-Match": f'"{pkg.etag}"'} if pkg.etag else None,
-        )
-    except oss2.exceptions.OssError as exc:
-        if exc.status == 404 and not clients.bucket_exists(pkg.bucket):
+        source = locate(package_bucket, pkg, retry)
+    except PackageRejected as exc:
+        if exc.reason == "PackageMissing" and not clients.bucket_exists(pkg.bucket):
             raise_if_systemic(
                 oss2.exceptions.NoSuchBucket(404, {}, b"", {"Code": "NoSuchBucket"}),
                 pkg.bucket,
                 role="source",
             )
-        raise_package_error(exc, pkg.bucket, pkg.key)
         raise
-    etag = (head.etag or "").strip('"').upper()
-    size = head.content_length
-    reader = PackageReader(package_bucket, pkg.key, etag, retry)
+    etag, size = source.etag, source.size
+    reader = PackageReader(package_bucket, source.read_key, etag, retry, source.read_params())
 
     limits = Limits(**event.limits.model_dump())
     directory: CentralDirectory = read_central_directory(
@@ -157,7 +156,17 @@ def plan_package(
     )
     plan = plan_entries(directory.entries, rules)
     return PackagePlan(
-        etag, size, reader, directory, limits, plan, prefix, pdir, event.output_bucket or pkg.bucket
+        etag,
+        size,
+        reader,
+        source,
+        directory,
+        limits,
+        plan,
+        prefix,
+        pdir,
+        event.output_bucket or pkg.bucket,
+        package_key=pkg.key,
     )
 
 
@@ -246,7 +255,14 @@ def _page_result(event, clients, planned: PackagePlan, sink: PageSink, marker, f
         tally,
         add_counters(event.totals, tally.as_dict()),
         report_key,
-        {"bucket": pkg.bucket, "key": pkg.key, "etag": planned.etag, "size": planned.size},
+        {
+            "bucket": pkg.bucket,
+            "key": pkg.key,
+            "etag": planned.etag,
+            "size": planned.size,
+            "version_id": planned.source.version_id,
+            "target_key": planned.source.target_key,
+        },
         planned.prefix,
         package_prefix=planned.package_prefix,
         first_page_at=first_page_at,
@@ -286,40 +302,38 @@ def delete_package(
     """Delete the package, but only the version that was extracted (its ETag, when known)
     and only when every extractable entry is in the output with its size.
 
-    OSS DeleteObject has no If-Match, so the ETag is compared with a HEAD first: a package
-    re-uploaded after the extraction is kept (PackageRejected: PackageChanged); so is one
-    whose output is incomplete (PackageRejected: ExtractionIncomplete).
+    OSS DeleteObject has no If-Match: on an unversioned bucket the ETag is compared with a
+    HEAD first, and a package re-uploaded after the extraction is kept (PackageRejected:
+    PackageChanged). On a versioned bucket the extracted version is deleted by its versionId:
+    a newer upload stays current and no delete marker is added. A symlinked package deletes
+    the link, never its target. An incomplete output keeps the package (ExtractionIncomplete).
     """
     pkg = event.package
     bucket = clients.bucket(pkg.bucket)
     try:
-        head = clients.retry.call(bucket.head_object, pkg.key)
-    except oss2.exceptions.NotFound:
+        planned = plan_package(event, clients, password)
+    except PackageRejected as exc:
+        if exc.reason != "PackageMissing":
+            raise
         log.info("package_already_gone", package=pkg.key)
         return {"deleted": True, "package": pkg.model_dump(), "already_gone": True}
-    except oss2.exceptions.OssError as exc:
-        raise_package_error(exc, pkg.bucket, pkg.key)
-        raise
-    etag = (head.etag or "").strip('"').upper()
-    if pkg.etag and etag != pkg.etag.strip('"').upper():
-        raise PackageRejected(
-            "PackageChanged",
-            f"oss://{pkg.bucket}/{pkg.key} is now version {etag}, not the extracted {pkg.etag}: kept",
-        )
-    missing = missing_output(plan_package(event, clients, password), clients)
+    etag, version_id = planned.etag, planned.source.own_version_id
+    missing = missing_output(planned, clients)
     if missing:
         raise PackageRejected(
             "ExtractionIncomplete",
             f"oss://{pkg.bucket}/{pkg.key}: {len(missing)} extracted entries are missing or "
             f"differ in size (first: {missing[0]!r}): package kept; extract it again",
         )
+    params = {"versionId": version_id} if version_id else None
     try:
-        clients.retry.call(bucket.delete_object, pkg.key)
+        clients.retry.call(bucket.delete_object, pkg.key, params=params)
     except oss2.exceptions.OssError as exc:
         raise_if_systemic(exc, pkg.bucket, role="source")
         raise
-    log.info("package_deleted", package=pkg.key, etag=etag)
-    return {"deleted": True, "package": {**pkg.model_dump(), "etag": etag}, "already_gone": False}
+    log.info("package_deleted", package=pkg.key, etag=etag, version_id=version_id)
+    deleted = {**pkg.model_dump(), "etag": etag, "version_id": version_id}
+    return {"deleted": True, "package": deleted, "already_gone": False}
 
 
 def run(

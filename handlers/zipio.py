@@ -35,8 +35,9 @@ def stream_error_code(exc: BaseException) -> str:
 class PackageReader:
     """Ranged GETs on one pinned package version, counting every byte read."""
 
-    def __init__(self, bucket: oss2.Bucket, key: str, etag: str, retry: RetryPolicy):
+    def __init__(self, bucket: oss2.Bucket, key: str, etag: str, retry: RetryPolicy, params=None):
         self.bucket, self.key, self.etag, self.retry = bucket, key, etag, retry
+        self.params = params  # {"versionId": ...}: the pinned version of a versioned bucket
         self.bytes_read = 0
 
     def _headers(self) -> dict:
@@ -49,6 +50,7 @@ class PackageReader:
                 self.key,
                 byte_range=(start, end - 1),
                 headers=self._headers(),
+                params=self.params,
             )
         except oss2.exceptions.OssError as exc:
             raise_package_error(exc, self.bucket.bucket_name, self.key)
