@@ -27,6 +27,7 @@ from .events import CopyEvent, parse_event
 from .index import normalise_etag
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
+from .pacing import pace_config, start_pace
 from .paging import WorkItem, iter_index, iter_prefix, run_page
 from .pool import BoundedPool
 from .processes import PageWorkers, make_spec, usable_cpus
@@ -283,7 +284,15 @@ class ObjectCopier:
 
 def worker_copier(event_json: str, clients: OssClients, report: ReportPart, tally: Tally):
     """The item processor of a page worker process (handlers.processes)."""
-    return ObjectCopier(parse_event(CopyEvent, event_json), clients, report, tally)
+    event = parse_event(CopyEvent, event_json)
+    start_pace(clients, copy_pace(event), divisor=event.tuning.pace_divisor)
+    return ObjectCopier(event, clients, report, tally)
+
+
+def copy_pace(event: CopyEvent):
+    bound = event.index.end if event.index is not None else event.listing.end_marker
+    kind = "index" if event.index is not None else "listing"
+    return pace_config(event, event.resolved_report_bucket(event.dest.bucket), bound, kind)
 
 
 def _version_params(ref) -> dict | None:
@@ -319,9 +328,13 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
         start, position = event.listing.marker, f"listing-{event.listing.marker}"
     report = ReportPart(part_key(event.resolved_report_prefix(), event.job_id, "copy", position))
     tally = Tally()
+    pace = start_pace(clients, copy_pace(event))
     copier = ObjectCopier(event, clients, report, tally)
     tuning = event.tuning
     processes = tuning.processes or usable_cpus()
+    worker_event = event.model_copy(
+        update={"tuning": tuning.model_copy(update={"pace_divisor": processes})}
+    )
 
     def merge(deltas: dict, lines: list[bytes]) -> None:
         tally.add(**deltas)
@@ -330,16 +343,21 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
     with BoundedPool(tuning.concurrency, tuning.max_buffered_mb * 1024 * 1024) as local:
         workers = PageWorkers(
             local,
-            make_spec("handlers.copy:worker_copier", event, clients) if processes > 1 else None,
+            make_spec("handlers.copy:worker_copier", worker_event, clients)
+            if processes > 1
+            else None,
             processes=processes,
             fanout_after=tuning.fanout_after_items,
             on_result=merge,
             log=log,
         )
+        workers.on_fanout = pace.set_divisor if pace is not None else None
         try:
             page = run_page(items, copier, workers, budget, start=start, max_items=tuning.max_items)
         finally:
             workers.close()
+    if pace is not None:
+        pace.finish(page.done)
     report_bucket = clients.bucket(event.resolved_report_bucket(event.dest.bucket))
     report_key = report.write(report_bucket, clients.retry)
     counters = dict(tally.values)

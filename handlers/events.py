@@ -55,6 +55,14 @@ class Tuning(Strict):
     max_items: int | None = Field(
         None, ge=1, description="stop after this many items (tests, tiny pages)"
     )
+    max_qps: float | None = Field(
+        None,
+        gt=0,
+        description="the job's OSS request budget (--max-qps); a page takes its shard's share",
+    )
+    pace_divisor: int = Field(
+        1, ge=1, le=64, description="set by a page for its worker processes: they split its share"
+    )
 
 
 class JobEvent(Strict):

@@ -189,6 +189,8 @@ class PageWorkers:
         on_result: Callable[[dict, list[bytes]], None],
         log=None,
     ):
+        # told how many worker processes start (request pacing splits the page's share)
+        self.on_fanout: Callable[[int], None] | None = None
         self.local = local
         self.spec = spec
         self.processes = processes if spec is not None else 1
@@ -212,6 +214,8 @@ class PageWorkers:
         self._submitted += 1
         if self.processes > 1 and not self.workers and self._submitted > self.fanout_after:
             self.workers = [RemoteWorker(self.spec, self.on_result) for _ in range(self.processes)]
+            if self.on_fanout is not None:
+                self.on_fanout(self.processes)
             if self.log is not None:
                 self.log.info(
                     "page_workers_started",

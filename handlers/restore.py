@@ -23,6 +23,7 @@ from .errors import SourceBucketMissing
 from .events import ARCHIVED_CLASSES, RestoreEvent, parse_event
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
+from .pacing import pace_config, start_pace
 from .paging import WorkItem, iter_index, iter_keys, iter_prefix, run_page
 from .pool import BoundedPool
 from .report import ReportPart, part_key
@@ -204,6 +205,21 @@ def _carry_versions(result: dict, pending, found: dict[str, str]) -> None:
             result[name]["version_ids"] = versions
 
 
+def source_bucket(event: RestoreEvent) -> str:
+    return event.pending.bucket if event.pending else (event.index or event.listing).bucket
+
+
+def restore_pace(event: RestoreEvent, report_bucket: str):
+    """A lease per shard and mode: submit pages and poll pages pace separately."""
+    if event.index is not None:
+        bound = event.index.end
+    elif event.listing is not None:
+        bound = event.listing.end_marker
+    else:
+        bound = event.pending.keys[-1] if event.pending.keys else ""
+    return pace_config(event, report_bucket, bound, f"restore-{event.mode}")
+
+
 def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) -> dict:
     if event.index is not None:
         items, start = iter_index(event.index, clients), event.index.offset
@@ -219,16 +235,16 @@ def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) 
     report = ReportPart(
         part_key(event.resolved_report_prefix(), event.job_id, f"restore-{event.mode}", position)
     )
+    report_bucket_name = event.resolved_report_bucket(source_bucket(event))
+    pace = start_pace(clients, restore_pace(event, report_bucket_name))
     restorer = Restorer(event, clients, report)
     tuning = event.tuning
     max_items = tuning.max_items
     with BoundedPool(tuning.concurrency, tuning.max_buffered_mb * 1024 * 1024) as pool:
         page = run_page(items, restorer, pool, budget, start=start, max_items=max_items)
-    report_bucket = clients.bucket(
-        event.resolved_report_bucket(
-            event.pending.bucket if event.pending else (event.index or event.listing).bucket
-        )
-    )
+    if pace is not None:
+        pace.finish(page.done)
+    report_bucket = clients.bucket(report_bucket_name)
     report_key = report.write(report_bucket, clients.retry)
     counters = {
         k: restorer.counters.get(k, 0)

@@ -185,6 +185,14 @@ def copy_start(
         int, typer.Option(min=0, help="failed items tolerated before exit code 1")
     ] = 0,
     notify_queue: Annotated[str, typer.Option(help="MNS queue to tell when the job finished")] = "",
+    max_qps: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=100_000,
+            help="OSS requests per second for the whole job (default: environment's requests.max_qps)",
+        ),
+    ] = None,
     max_items_per_page: Annotated[int | None, typer.Option(hidden=True)] = None,
     event_limit: Annotated[
         int, typer.Option(hidden=True, help="CloudFlow's per-execution event limit")
@@ -225,6 +233,7 @@ def copy_start(
         tolerated_failures=tolerate,
         max_items_per_page=max_items_per_page,
         event_limit=event_limit,
+        max_qps=max_qps or env.requests.max_qps,
     )
     _start_and_maybe_wait(ctx, conn, "copy", doc, wait, json_out, timeout)
 
@@ -278,6 +287,14 @@ def restore_start(
     ] = 72.0,
     tolerate: Annotated[int, typer.Option(min=0)] = 0,
     notify_queue: Annotated[str, typer.Option()] = "",
+    max_qps: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=100_000,
+            help="OSS requests per second for the whole job (default: environment's requests.max_qps)",
+        ),
+    ] = None,
     max_items_per_page: Annotated[int | None, typer.Option(hidden=True)] = None,
     event_limit: Annotated[int, typer.Option(hidden=True)] = 5000,
     wait: Annotated[bool, typer.Option("--wait")] = False,
@@ -315,6 +332,7 @@ def restore_start(
         max_items_per_page=max_items_per_page,
         event_limit=event_limit,
         local_restore_seconds=env.localcloud.restore_seconds if env.localcloud else None,
+        max_qps=max_qps or env.requests.max_qps,
     )
     preflight.restore_days(doc["request"]["days"], doc.get("sampled_storage_class"))
     _start_and_maybe_wait(ctx, conn, "restore", doc, wait, json_out, timeout)

@@ -378,6 +378,26 @@ class RestoreSettings(Strict):
         return self
 
 
+class RequestBudget(Strict):
+    """OSS requests per second: the account's ceiling and what one job may take by default.
+
+    OSS throttles an account at about 10,000 QPS (503 SlowDown past it); a job's default
+    --max-qps leaves the rest to the account's other workloads.
+    """
+
+    account_qps: int = Field(default=10_000, ge=1)
+    max_qps: int | None = Field(default=None, ge=1, description="None: jobs are not paced")
+
+    @model_validator(mode="after")
+    def _within_account(self) -> RequestBudget:
+        if self.max_qps is not None and self.max_qps > self.account_qps:
+            raise ValueError(
+                f"requests.max_qps {self.max_qps} exceeds requests.account_qps "
+                f"{self.account_qps}: a job would be throttled by OSS instead of paced"
+            )
+        return self
+
+
 class LogSettings(Strict):
     project: LogProjectName
     store: LogStoreName
@@ -433,6 +453,7 @@ class Environment(Strict):
     unzip: UnzipSettings
     copy_job: CopySettings = Field(default=CopySettings(), alias="copy")
     restore: RestoreSettings = RestoreSettings()
+    requests: RequestBudget = RequestBudget()
     log: LogSettings
     report_prefix: ObjectPrefix = "reports/"
     state: StateBackend | None = None  # None: local state (synth-only environments)

@@ -145,6 +145,16 @@ def base_document(
     }
 
 
+def page_tuning(page_budget_s: float, max_items: int | None, max_qps: int | None) -> dict:
+    """The handlers' tuning every page of the job gets (max_qps: the job's whole budget)."""
+    tuning: dict = {"time_budget_seconds": page_budget_s}
+    if max_items:
+        tuning["max_items"] = max_items
+    if max_qps:
+        tuning["max_qps"] = max_qps
+    return tuning
+
+
 def report_location(conn: Connection) -> tuple[str, str]:
     return conn.buckets.get("reports", ""), conn.settings.get("report_prefix", "reports/")
 
@@ -165,6 +175,7 @@ def copy_document(
     tolerated_failures: int = 0,
     max_items_per_page: int | None = None,
     event_limit: int = 5000,
+    max_qps: int | None = None,
 ) -> dict:
     if (index is None) == (source is None):
         raise ConfigError(
@@ -176,9 +187,7 @@ def copy_document(
     else:
         shards = listing_shards(conn, OssUrl.parse(source, "--source"), concurrency)
     report_bucket, report_prefix = report_location(conn)
-    tuning = {"time_budget_seconds": page_budget_s}
-    if max_items_per_page:
-        tuning["max_items"] = max_items_per_page
+    tuning = page_tuning(page_budget_s, max_items_per_page, max_qps)
     request = {
         "job_id": job_id,
         "dest": {

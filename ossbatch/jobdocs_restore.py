@@ -16,6 +16,7 @@ from ossbatch.jobdocs import (
     base_document,
     index_shards,
     listing_shards,
+    page_tuning,
     report_location,
 )
 from ossbatch.retrying import call
@@ -101,6 +102,7 @@ def restore_document(
     max_items_per_page: int | None = None,
     event_limit: int = 5000,
     local_restore_seconds: dict | None = None,
+    max_qps: int | None = None,
 ) -> dict:
     if (index is None) == (source is None):
         raise ConfigError(
@@ -134,9 +136,7 @@ def restore_document(
             }
         )
     report_bucket, report_prefix = report_location(conn)
-    tuning = {"time_budget_seconds": page_budget_s}
-    if max_items_per_page:
-        tuning["max_items"] = max_items_per_page
+    tuning = page_tuning(page_budget_s, max_items_per_page, max_qps)
     request = {
         "job_id": job_id,
         "days": days,
