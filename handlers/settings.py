@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -47,7 +47,7 @@ class Settings(BaseModel):
         return {
             PREFIX + name.upper()
             for name, field in cls.model_fields.items()
-            if "SecretStr" in str(field.annotation)
+            if SecretStr in (field.annotation, *get_args(field.annotation))
         }
 
     @classmethod

@@ -32,10 +32,9 @@ def new_job_id(kind: str) -> str:
 
 def kind_of(job_id: str) -> str:
     kind = job_id.split("-", 1)[0]
-    if kind not in KINDS:
-        raise ConfigError(
-            f"{job_id!r} is not an ossbatch job id (expected copy-..., restore-... or unzip-...)"
-        )
+    if kind not in JOB_KINDS:
+        expected = ", ".join(f"{name}-..." for name in JOB_KINDS)
+        raise ConfigError(f"{job_id!r} is not an ossbatch job id (expected {expected})")
     return kind
 
 

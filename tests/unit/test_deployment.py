@@ -228,3 +228,38 @@ def test_the_granted_notification_queue_passes_the_check():
     assert notify_queue_refusal(env, env.unzip.notification_queue) is None
     assert notify_queue_refusal(env, "") is None
     assert "unzip.notification_queue" in notify_queue_refusal(env, env.unzip.dead_letter_queue)
+
+
+# the registry is the one list ------------------------------------------------------
+
+
+def test_a_kind_added_to_the_registry_is_deployed_with_its_flow_and_grants(monkeypatch, tmp_path):
+    import shutil
+
+    from ossbatch import jobs
+    from ossbatch.config import FunctionKind, JobKind
+
+    # what adding a kind means (docs/internals.md): registry entries, handler, index entry,
+    # flow file; here the new kind reuses copy's settings section
+    monkeypatch.setitem(
+        FUNCTION_KINDS, "scan", FunctionKind("scan", "copy_job.function", "fc-worker", ("objects",))
+    )
+    monkeypatch.setitem(JOB_KINDS, "scan", JobKind("scan", "scan", "scan"))
+    flows = tmp_path / "flows"
+    shutil.copytree(PROJECT_ROOT / "flows", flows)
+    (flows / "scan.yaml").write_text("Type: StateMachine\nName: scan\nSpecVersion: v1\n")
+    env = load_environment("dev")
+    plan = deployment(env, cloud_target(env, CLOUD_ACCOUNT), flows)
+    scan = plan.function("scan")
+    assert (scan.name, scan.handler) == ("ossbatch-dev-scan", "index.scan")
+    assert scan.role_arn == plan.role("fc-worker").arn
+    (flow,) = [f for f in plan.flows if f.kind == "scan"]
+    assert yaml.safe_load(flow.definition)["Name"] == "ossbatch-dev-scan"
+    invoke = next(
+        s["Resource"]
+        for s in json.loads(plan.role("flow").policy_document)["Statement"]
+        if "fc:InvokeFunction" in s["Action"]
+    )
+    assert f"acs:fc:{env.region}:{CLOUD_ACCOUNT}:functions/ossbatch-dev-scan" in invoke
+    assert plan.names()["flows"]["scan"] == "ossbatch-dev-scan"
+    assert jobs.kind_of("scan-20261201-000000-abcd") == "scan"
