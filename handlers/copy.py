@@ -24,6 +24,7 @@ from .clients import OssClients, drained, error_code, error_message, raise_if_sy
 from .destview import DestinationView
 from .errors import DestinationBucketMissing, SourceBucketMissing
 from .events import CopyEvent, parse_event
+from .filters import item_rejection
 from .index import normalise_etag
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
@@ -77,6 +78,10 @@ class ObjectCopier:
             self._fail(item, *refusal, 0)
             return
         try:
+            reason = item_rejection(self.event.filters, item, self.head_for_filters)
+            if reason is not None:
+                self.tally.add(**{"skipped": 1, f"skipped_{reason}": 1})
+                return
             outcome, nbytes = self.copy(item)
         except oss2.exceptions.OssError as exc:
             if self._classify_systemic(exc, item):
@@ -167,6 +172,10 @@ class ObjectCopier:
         else:
             tags = {}
         return {"x-oss-tagging": tagging_header(tags)} if tags else {}
+
+    def head_for_filters(self, ref):
+        bucket = self.clients.bucket(ref.bucket)
+        return self.retry.call(bucket.head_object, ref.key, params=_version_params(ref))
 
     def head_source(self, ref) -> SourceFacts:
         head = self.retry.call(

@@ -45,6 +45,36 @@ class ListingSource(Strict):
     end_marker: str | None = Field(None, description="stop before keys > end_marker (shards)")
 
 
+class ObjectFilter(Strict):
+    """Which listed/indexed objects a job touches (handlers.filters); the rest are skipped."""
+
+    storage_classes: list[StorageClass] | None = Field(None, min_length=1)
+    modified_after: float | None = Field(None, description="epoch seconds, inclusive")
+    modified_before: float | None = Field(None, description="epoch seconds, exclusive")
+    min_size: int | None = Field(None, ge=0)
+    max_size: int | None = Field(None, ge=0)
+    key_regex: str | None = Field(None, description="Python regex searched in the key")
+    include: list[str] = Field(default_factory=list, description="rclone-style globs")
+    exclude: list[str] = Field(default_factory=list, description="rclone-style globs")
+
+    @model_validator(mode="after")
+    def _compilable(self):
+        import re
+
+        from .filters import glob_regex
+
+        if self.key_regex is not None:
+            try:
+                re.compile(self.key_regex)
+            except re.error as exc:
+                raise ValueError(f"key_regex {self.key_regex!r}: {exc}") from None
+        for pattern in [*self.include, *self.exclude]:
+            glob_regex(pattern)
+        if None not in (self.min_size, self.max_size) and self.min_size > self.max_size:
+            raise ValueError(f"min_size {self.min_size} is above max_size {self.max_size}")
+        return self
+
+
 class Tuning(Strict):
     concurrency: int = Field(32, ge=1, le=512)
     max_buffered_mb: int = Field(32, ge=1, le=16384)
@@ -84,6 +114,7 @@ class JobEvent(Strict):
 class SourcedEvent(JobEvent):
     index: IndexSource | None = None
     listing: ListingSource | None = None
+    filters: ObjectFilter | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -159,6 +190,7 @@ class RestoreEvent(JobEvent):
     mode: Literal["submit", "poll"] = "submit"
     index: IndexSource | None = None
     listing: ListingSource | None = None
+    filters: ObjectFilter | None = None
     pending: PendingKeys | None = None
     days: int = Field(1, ge=1, le=365)
     tier: Literal["Expedited", "Standard", "Bulk"] = "Standard"

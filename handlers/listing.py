@@ -12,6 +12,7 @@ class ListedObject:
     size: int
     etag: str | None
     storage_class: str | None
+    last_modified: float | None = None  # epoch seconds
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,13 @@ def oss_list_page(bucket, retry) -> ListPage:
     def list_page(prefix: str, marker: str, max_keys: int) -> ListingPage:
         result = retry.call(bucket.list_objects, prefix=prefix, marker=marker, max_keys=max_keys)
         objects = [
-            ListedObject(o.key, o.size, (o.etag or "").strip('"').upper() or None, o.storage_class)
+            ListedObject(
+                o.key,
+                o.size,
+                (o.etag or "").strip('"').upper() or None,
+                o.storage_class,
+                o.last_modified,
+            )
             for o in result.object_list
         ]
         return ListingPage(objects, bool(result.is_truncated), result.next_marker or "")

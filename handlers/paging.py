@@ -27,6 +27,8 @@ class WorkItem:
     where: str  # for reports: "line@123" or the key
     error: str | None = None
     storage_class: str | None = None  # known from a listing
+    last_modified: float | None = None  # known from a listing
+    relative_key: str | None = None  # the key below a listing's prefix (filters)
 
 
 def iter_index(source: IndexSource, clients: OssClients) -> Iterator[WorkItem]:
@@ -69,7 +71,14 @@ def iter_prefix(
                 yield WorkItem(None, obj.key, obj.key)
                 continue
             ref = ObjectRef(source.bucket, obj.key, obj.size, obj.etag)
-            yield WorkItem(ref, obj.key, obj.key, storage_class=obj.storage_class)
+            yield WorkItem(
+                ref,
+                obj.key,
+                obj.key,
+                storage_class=obj.storage_class,
+                last_modified=obj.last_modified,
+                relative_key=obj.key[len(source.prefix) :],
+            )
     except oss2.exceptions.OssError as exc:
         raise_if_systemic(exc, source.bucket, role="source")
         raise

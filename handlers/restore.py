@@ -21,6 +21,7 @@ from oss2.models import RestoreConfiguration, RestoreJobParameters
 from .clients import OssClients, error_code, error_message, raise_if_systemic
 from .errors import SourceBucketMissing
 from .events import ARCHIVED_CLASSES, RestoreEvent, parse_event
+from .filters import item_rejection
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .pacing import pace_config, start_pace
@@ -99,6 +100,11 @@ class Restorer:
             return
         bucket = self.clients.bucket(item.ref.bucket)
         try:
+            reason = item_rejection(self.event.filters, item, self.head_for_filters)
+            if reason is not None:
+                self.count("skipped")
+                self.count(f"skipped_{reason}")
+                return
             if self.event.mode != "poll" and self.can_submit_blind(item):
                 self.post_restore(item, bucket, item.storage_class)
                 return
@@ -126,6 +132,10 @@ class Restorer:
                 )
                 return
             self.fail(item, code, error_message(exc), getattr(exc, "attempts", 1))
+
+    def head_for_filters(self, ref):
+        bucket = self.clients.bucket(ref.bucket)
+        return self.retry.call(bucket.head_object, ref.key, params=_version(ref))
 
     def can_submit_blind(self, item: WorkItem) -> bool:
         """True when the POST alone decides the outcome, so the HEAD can be saved.
@@ -220,6 +230,14 @@ def restore_pace(event: RestoreEvent, report_bucket: str):
     return pace_config(event, report_bucket, bound, f"restore-{event.mode}")
 
 
+def page_counters(counted: dict[str, int]) -> dict[str, int]:
+    """Every counter the flow reads (0 when none), plus the filters' skip reasons."""
+    names = ("done", "submitted", "restored", "skipped", "failed", "pending", "not_submitted")
+    counters = {k: counted.get(k, 0) for k in names}
+    counters.update({k: v for k, v in counted.items() if k.startswith("skipped_")})
+    return counters
+
+
 def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) -> dict:
     if event.index is not None:
         items, start = iter_index(event.index, clients), event.index.offset
@@ -246,10 +264,7 @@ def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) 
         pace.finish(page.done)
     report_bucket = clients.bucket(report_bucket_name)
     report_key = report.write(report_bucket, clients.retry)
-    counters = {
-        k: restorer.counters.get(k, 0)
-        for k in ("done", "submitted", "restored", "skipped", "failed", "pending", "not_submitted")
-    }
+    counters = page_counters(restorer.counters)
     result = {
         "done": page.done,
         "next_offset": page.after if event.index is not None else None,

@@ -185,6 +185,26 @@ def copy_start(
         int, typer.Option(min=0, help="failed items tolerated before exit code 1")
     ] = 0,
     notify_queue: Annotated[str, typer.Option(help="MNS queue to tell when the job finished")] = "",
+    include: Annotated[
+        list[str] | None, typer.Option(help="rclone-style glob of keys to take (repeatable)")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="rclone-style glob of keys to leave (repeatable)")
+    ] = None,
+    only_class: Annotated[
+        list[str] | None, typer.Option(help="only objects in this storage class (repeatable)")
+    ] = None,
+    modified_after: Annotated[
+        str | None, typer.Option(help="only objects last modified at/after (ISO 8601)")
+    ] = None,
+    modified_before: Annotated[
+        str | None, typer.Option(help="only objects last modified before (ISO 8601)")
+    ] = None,
+    min_size: Annotated[int | None, typer.Option(min=0, help="only objects of >= bytes")] = None,
+    max_size: Annotated[int | None, typer.Option(min=0, help="only objects of <= bytes")] = None,
+    key_regex: Annotated[
+        str | None, typer.Option(help="only keys a Python regex finds a match in")
+    ] = None,
     max_qps: Annotated[
         int | None,
         typer.Option(
@@ -202,7 +222,7 @@ def copy_start(
     json_out: JsonOption = False,
 ):
     """Copy the objects of an index or a prefix listing to --dest (optionally changing class)."""
-    from ossbatch import jobdocs
+    from ossbatch import jobdocs, jobfilters
     from ossbatch.jobs import new_job_id
 
     preflight.exactly_one_source(index, source)
@@ -234,6 +254,15 @@ def copy_start(
         max_items_per_page=max_items_per_page,
         event_limit=event_limit,
         max_qps=max_qps or env.requests.max_qps,
+        filters=jobfilters.object_filter(
+            include=include,
+            exclude=exclude,
+            only_class=only_class,
+            modified_after=modified_after,
+            modified_before=modified_before,
+            size_range=(min_size, max_size),
+            key_regex=key_regex,
+        ),
     )
     _start_and_maybe_wait(ctx, conn, "copy", doc, wait, json_out, timeout)
 
@@ -287,6 +316,26 @@ def restore_start(
     ] = 72.0,
     tolerate: Annotated[int, typer.Option(min=0)] = 0,
     notify_queue: Annotated[str, typer.Option()] = "",
+    include: Annotated[
+        list[str] | None, typer.Option(help="rclone-style glob of keys to take (repeatable)")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="rclone-style glob of keys to leave (repeatable)")
+    ] = None,
+    only_class: Annotated[
+        list[str] | None, typer.Option(help="only objects in this storage class (repeatable)")
+    ] = None,
+    modified_after: Annotated[
+        str | None, typer.Option(help="only objects last modified at/after (ISO 8601)")
+    ] = None,
+    modified_before: Annotated[
+        str | None, typer.Option(help="only objects last modified before (ISO 8601)")
+    ] = None,
+    min_size: Annotated[int | None, typer.Option(min=0, help="only objects of >= bytes")] = None,
+    max_size: Annotated[int | None, typer.Option(min=0, help="only objects of <= bytes")] = None,
+    key_regex: Annotated[
+        str | None, typer.Option(help="only keys a Python regex finds a match in")
+    ] = None,
     max_qps: Annotated[
         int | None,
         typer.Option(
@@ -302,7 +351,7 @@ def restore_start(
     json_out: JsonOption = False,
 ):
     """Restore archived objects and follow them until every one is readable."""
-    from ossbatch import jobdocs_restore
+    from ossbatch import jobdocs_restore, jobfilters
     from ossbatch.jobs import new_job_id
 
     preflight.exactly_one_source(index, source)
@@ -333,6 +382,15 @@ def restore_start(
         event_limit=event_limit,
         local_restore_seconds=env.localcloud.restore_seconds if env.localcloud else None,
         max_qps=max_qps or env.requests.max_qps,
+        filters=jobfilters.object_filter(
+            include=include,
+            exclude=exclude,
+            only_class=only_class,
+            modified_after=modified_after,
+            modified_before=modified_before,
+            size_range=(min_size, max_size),
+            key_regex=key_regex,
+        ),
     )
     preflight.restore_days(doc["request"]["days"], doc.get("sampled_storage_class"))
     _start_and_maybe_wait(ctx, conn, "restore", doc, wait, json_out, timeout)

@@ -176,6 +176,7 @@ def copy_document(
     max_items_per_page: int | None = None,
     event_limit: int = 5000,
     max_qps: int | None = None,
+    filters: dict | None = None,
 ) -> dict:
     if (index is None) == (source is None):
         raise ConfigError(
@@ -201,6 +202,8 @@ def copy_document(
         "report_prefix": report_prefix,
         "tuning": tuning,
     }
+    if filters:
+        request["filters"] = filters
     return base_document(
         conn,
         "copy",

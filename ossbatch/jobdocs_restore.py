@@ -103,6 +103,7 @@ def restore_document(
     event_limit: int = 5000,
     local_restore_seconds: dict | None = None,
     max_qps: int | None = None,
+    filters: dict | None = None,
 ) -> dict:
     if (index is None) == (source is None):
         raise ConfigError(
@@ -145,6 +146,8 @@ def restore_document(
         "report_prefix": report_prefix,
         "tuning": tuning,
     }
+    if filters:
+        request["filters"] = filters
     return base_document(
         conn,
         "restore",
