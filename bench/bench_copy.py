@@ -16,6 +16,7 @@ import json
 import os
 import tempfile
 import time
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
@@ -89,6 +90,46 @@ def copy_rate(
     }
 
 
+REQUEST_OBJECTS = int(os.environ.get("BENCH_COPY_REQUEST_OBJECTS", "2000"))
+
+
+def oss_requests(cloud) -> int:
+    with urllib.request.urlopen(f"{cloud.admin_endpoint}/counters", timeout=10) as resp:
+        return sum(json.loads(resp.read()).get("oss", {}).values())
+
+
+def requests_per_object(cloud, bucket) -> dict:
+    """OSS requests per object (localcloud's counters) per source, fresh and re-run."""
+    keys = [f"req/{i:06d}.dat" for i in range(REQUEST_OBJECTS)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda k: bucket.put_object(k, k.encode()), keys))
+    etags = {o.key: o.etag for o in oss2.ObjectIterator(bucket, prefix="req/")}
+    indexes = {
+        "index_sizes_etags": [{"key": k, "size": len(k), "etag": etags[k]} for k in keys],
+        "index_sizes": [{"key": k, "size": len(k)} for k in keys],
+        "index_keys_only": [{"key": k} for k in keys],
+    }
+    sources = {"listing": {"listing": {"bucket": bucket.bucket_name, "prefix": "req/"}}}
+    for name, lines in indexes.items():
+        bucket.put_object(f"{name}.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
+        sources[name] = {"index": {"bucket": bucket.bucket_name, "key": f"{name}.jsonl"}}
+    out = {}
+    for name, source in sources.items():
+        event = {"job_id": "req", "dest": {"bucket": bucket.bucket_name, "prefix": f"rq-{name}/"}}
+        runs = {}
+        for run in ("fresh", "rerun"):
+            before = oss_requests(cloud)
+            result = copy_handler.run(parse_event(CopyEvent, {**event, **source}), context(cloud))
+            made = oss_requests(cloud) - before
+            runs[run] = {
+                "requests_per_object": round(made / REQUEST_OBJECTS, 4),
+                "copied": result["counters"]["done"],
+                "skipped": result["counters"]["skipped"],
+            }
+        out[name] = runs
+    return {"objects": REQUEST_OBJECTS, "sources": out}
+
+
 def main() -> int:
     os.environ["OSSBATCH_REPORT_PREFIX"] = "reports/"
     with tempfile.TemporaryDirectory(prefix="bench-copy-") as tmp:
@@ -117,6 +158,7 @@ def main() -> int:
             par_rate, par = copy_rate(cloud, bucket, "par/", concurrency=None, max_items=None)
             cloud.set_faults(latency_ms=0)
             cpu_rate, cpu = copy_rate(cloud, bucket, "cpu/", concurrency=None, max_items=None)
+            requests = requests_per_object(cloud, bucket)
         finally:
             cloud.stop()
     ratio = par_rate / seq_rate
@@ -132,6 +174,7 @@ def main() -> int:
         "target_ratio": TARGET_RATIO,
         "cpu_bound_objects_per_s_at_0ms": round(cpu_rate, 1),
         "cpu_bound_run": cpu,
+        "requests_per_object": requests,
     }
     write("copy", figures)
     print(json.dumps(figures, indent=2))

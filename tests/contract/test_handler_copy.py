@@ -232,6 +232,31 @@ def test_an_object_too_large_for_copy_object_switches_to_multipart_on_osss_answe
         cloud.stop()
 
 
+def test_in_place_conversion_keeps_metadata_and_tags_and_a_rerun_rewrites_nothing(
+    env, localcloud, bucket
+):
+    bucket.put_object(
+        "t/a.bin",
+        b"payload",
+        headers={"x-oss-meta-owner": "team-a", "Content-Type": "image/png", "x-oss-tagging": "k=v"},
+    )
+    ev = {
+        "job_id": "conv-tags",
+        "listing": {"bucket": bucket.bucket_name, "prefix": "t/"},
+        "dest": {"bucket": bucket.bucket_name, "storage_class": "Archive"},
+    }
+    assert run(ev, localcloud)["counters"]["done"] == 1
+    head = bucket.head_object("t/a.bin")
+    assert head.headers["x-oss-storage-class"] == "Archive"
+    assert head.headers["x-oss-meta-owner"] == "team-a" and head.content_type == "image/png"
+    assert bucket.get_object_tagging("t/a.bin").tag_set.tagging_rule == {"k": "v"}
+    before = oss_counters(localcloud)
+    again = run(ev, localcloud)
+    delta = counter_delta(before, oss_counters(localcloud))
+    # already Archive: skipped from the listing alone, never copied onto itself again
+    assert again["counters"]["skipped"] == 1 and delta.get("CopyObject", 0) == 0, delta
+
+
 def test_in_place_storage_class_conversion(env, localcloud, bucket):
     put_objects(bucket, 3, prefix="c/")
     ev = {
