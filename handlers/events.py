@@ -222,6 +222,9 @@ class UnzipTuning(WorkerTuning):
         ge=0,
         description="small entries left in the page that make worker processes worth starting",
     )
+    version_check_seconds: float = Field(
+        1.0, ge=0, description="HEAD the package before a write at most this often (0: every write)"
+    )
 
 
 class UnzipEvent(JobEvent):
@@ -238,8 +241,17 @@ class UnzipEvent(JobEvent):
 
     tuning: UnzipTuning = UnzipTuning()
     package: PackageRef
-    action: Literal["extract", "delete_package"] = Field(
-        "extract", description="delete_package: remove the package once the flow saw a clean run"
+    action: Literal["extract", "confirm", "delete_package", "release"] = Field(
+        "extract",
+        description="confirm: still this version and its lease (before the notification); "
+        "delete_package: remove the package once the flow saw a clean run; release: the lease",
+    )
+    on_existing: Literal["overwrite", "skip", "fail"] | None = Field(
+        None,
+        description="another writer's object at an entry's key; default: the environment's unzip.on_existing, else fail",
+    )
+    lease_seconds: float = Field(
+        1200, gt=0, description="a crashed run's package lease expires after this long"
     )
     output_bucket: str | None = Field(
         None,

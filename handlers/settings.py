@@ -116,11 +116,13 @@ class UnzipSettings(WorkerSettings):
     output_bucket: str | None = None  # None: the package's own bucket
     output_prefix: str = ""
     watch_prefix: str = ""  # stripped from the package's directory name under the output
-    name_encoding: str | None = None  # None: UTF-8 unless the zip says otherwise
+    name_encoding: str | None = None  # None: auto (docs/decisions/zip-name-decoding.md)
     unzip_max_entries: int = Field(ZipLimits().max_entries, ge=1)
     unzip_max_entry_bytes: int = Field(ZipLimits().max_entry_bytes, ge=1)
     unzip_max_total_bytes: int = Field(ZipLimits().max_total_bytes, ge=1)
     unzip_max_ratio: float = Field(ZipLimits().max_ratio, gt=1)
+    # an object another writer made at an entry's key (docs/decisions/unzip-output-ownership.md)
+    on_existing: Literal["overwrite", "skip", "fail"] = "fail"
     # encrypted packages (env unzip.password): kept here, never put into the event
     unzip_password: SecretStr | None = None
 
@@ -158,6 +160,7 @@ class UnzipSettings(WorkerSettings):
                 if event.watch_prefix is None
                 else event.watch_prefix,
                 "name_encoding": event.name_encoding or self.name_encoding,
+                "on_existing": event.on_existing or self.on_existing,
                 "limits": limits,
             }
         )

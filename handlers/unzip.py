@@ -26,6 +26,7 @@ from .errors import InvalidEvent, PackageRejected
 from .events import UnzipEvent, parse_event
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
+from .packagelease import PackageLease, VersionGuard, lease_key
 from .packagesource import PackageSource, locate
 from .pool import BoundedPool
 from .processes import PageWorkers, make_spec, usable_cpus
@@ -40,8 +41,9 @@ from .unzipsink import (
 )
 from .zipdir import CentralDirectory, read_central_directory
 from .zipextract import PageExtraction
-from .zipio import EntrySizes, PackageReader
+from .zipio import EntrySizes, OutputTarget, PackageReader
 from .zipnames import check_encoding
+from .zipoutput import OutputOwner
 from .zipplan import PlannedEntry, PlanRules, plan_entries
 from .zipreads import ReadLayout
 from .zipsafety import Limits, output_key, package_dir_name
@@ -177,16 +179,41 @@ def extract(
     log: JobLog,
     password: bytes | None = None,  # settings.unzip_password: never in the event
 ) -> UnzipResult:
-    first_page_at = event.first_page_at or time.time()
-    planned = plan_package(event, clients, password)
+    if event.first_page_at is None:  # the extraction's first page starts now
+        event = event.model_copy(update={"first_page_at": time.time()})
+    pinned = (event.package.etag or "").strip('"').upper()
+    lease = package_lease(event, clients, pinned, event.output_bucket or event.package.bucket)
+    try:
+        planned = plan_package(event, clients, password)
+        lease.etag = planned.etag
+        lease.acquire()
+        guard = version_guard(event, clients, planned.etag, lease)
+        return _extract_page(event, clients, ExtractionInput(planned, guard, password), budget, log)
+    except PackageRejected:
+        if lease.etag:
+            lease.release()  # a newer version (or nothing) follows: let it start now
+        raise
+
+
+@dataclass(frozen=True)
+class ExtractionInput:
+    planned: PackagePlan
+    guard: VersionGuard
+    password: bytes | None
+
+
+def _extract_page(event, clients, given: ExtractionInput, budget, log):
+    planned, guard = given.planned, given.guard
+    first_page_at = event.first_page_at
     sink = _page_sink(event, clients, planned, log)
+    sink.before_write = guard
     page = PageExtraction(
         planned.plan,
         planned.reader,
         ReadLayout(planned.directory.cd_offset, planned.size, event.small_entry_bytes),
         sink,
         PageStop(budget, event.marker, event.tuning.max_items),
-        password,
+        given.password,
     )
     try:
         marker = page.run()
@@ -194,6 +221,7 @@ def extract(
     finally:
         sink.remote.close()
         sink.pool.close()
+    guard.check()  # every write of this page landed while the package was this version
     sink.tally.bytes_read = planned.reader.bytes_read
     result = _page_result(event, clients, planned, sink, marker, first_page_at)
     log.info(
@@ -213,7 +241,9 @@ def _page_sink(event: UnzipEvent, clients: OssClients, planned: PackagePlan, log
     results: list[tuple[dict, list[bytes]]] = []  # the workers' counters and report lines
     remote = PageWorkers(
         pool,
-        make_spec("handlers.unzip:worker_uploader", event, clients) if processes > 1 else None,
+        make_spec("handlers.unzip:worker_uploader", _pinned(event, planned.etag), clients)
+        if processes > 1
+        else None,
         processes=processes,
         fanout_after=event.tuning.fanout_after_items,
         on_result=lambda deltas, lines: results.append((deltas, lines)),
@@ -221,15 +251,56 @@ def _page_sink(event: UnzipEvent, clients: OssClients, planned: PackagePlan, log
     )
     position = f"{planned.package_id}-{event.marker:08d}"
     return PageSink(
-        clients.bucket(planned.out_bucket_name),
+        output_target(event, clients, planned.etag),
         pool,
-        clients.retry,
         planned.limits,
-        EntrySizes(event.small_entry_bytes, event.part_size, event.read_chunk_bytes),
         ReportPart(part_key(event.resolved_report_prefix(), event.job_id, "unzip", position)),
         remote,
         remote_results=results,
     )
+
+
+def output_target(event: UnzipEvent, clients: OssClients, etag: str) -> OutputTarget:
+    """The output bucket, entry sizes, and the owner metadata / on_existing of every write."""
+    mode = event.on_existing or "fail"  # UnzipSettings.fill sets the environment's
+    pkg = event.package
+    return OutputTarget(
+        clients.bucket(event.output_bucket or pkg.bucket),
+        clients.retry,
+        EntrySizes(event.small_entry_bytes, event.part_size, event.read_chunk_bytes),
+        OutputOwner.of(pkg.bucket, pkg.key, etag, mode),
+    )
+
+
+def package_lease(event: UnzipEvent, clients: OssClients, etag: str, out_bucket: str):
+    pkg = event.package
+    return PackageLease(
+        clients.bucket(event.resolved_report_bucket(out_bucket)),
+        lease_key(event.resolved_report_prefix(), pkg.bucket, pkg.key),
+        clients.retry,
+        f"oss://{pkg.bucket}/{pkg.key}",
+        etag,
+        event.job_id,
+        event.lease_seconds,
+    )
+
+
+def version_guard(event: UnzipEvent, clients, etag: str, lease, interval=None) -> VersionGuard:
+    """What the package key holds now (the newest upload, through a symlink) vs ``etag``."""
+    pkg = event.package
+    bucket, latest = clients.bucket(pkg.bucket), pkg.model_copy(update={"etag": None})
+    return VersionGuard(
+        lambda: locate(bucket, latest, clients.retry).etag,
+        f"oss://{pkg.bucket}/{pkg.key}",
+        etag,
+        event.tuning.version_check_seconds if interval is None else interval,
+        lease,
+    )
+
+
+def _pinned(event: UnzipEvent, etag: str) -> UnzipEvent:
+    """The event a page worker gets: the package pinned to the version being extracted."""
+    return event.model_copy(update={"package": event.package.model_copy(update={"etag": etag})})
 
 
 def _page_processes(event: UnzipEvent, plan: list[PlannedEntry]) -> int:
@@ -272,8 +343,8 @@ def _page_result(event, clients, planned: PackagePlan, sink: PageSink, marker, f
 def worker_uploader(event_json: str, clients: OssClients, report: ReportPart, tally):
     """The item processor of a page worker process (handlers.processes): one small entry's PUT."""
     event = parse_event(UnzipEvent, event_json)
-    bucket = clients.bucket(event.output_bucket or event.package.bucket)
-    return functools.partial(worker_upload, report, tally, bucket, clients.retry)
+    target = output_target(event, clients, event.package.etag or "")
+    return functools.partial(worker_upload, report, tally, target)
 
 
 def missing_output(planned: PackagePlan, clients: OssClients) -> list[str]:
@@ -355,7 +426,31 @@ def run(
     clients = clients_for(event, context)
     if event.action == "delete_package":
         return delete_package(event, clients, log, settings.password)
+    if event.action in ("confirm", "release"):
+        return lease_action(event, clients, log)
     return extract(event, clients, budget, log, settings.password).as_dict()
+
+
+def lease_action(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:
+    """confirm: the package is still this version and its lease ours (before the flow
+    announces success); release: the flow is done with this version."""
+    etag = (event.package.etag or "").strip('"').upper()
+    if not etag:
+        raise InvalidEvent(f"package.etag: {event.action} needs the extracted version's ETag")
+    lease = package_lease(event, clients, etag, event.output_bucket or event.package.bucket)
+    if event.action == "release":
+        released = lease.release()
+        log.info("package_lease_released", package=event.package.key, released=released)
+        return {"released": released}
+    version_guard(event, clients, etag, lease, interval=0).check()
+    held = lease.current()
+    if held is None or held.get("etag") != etag:
+        raise PackageRejected(
+            "PackageChanged",
+            f"oss://{event.package.bucket}/{event.package.key}: the lease of version {etag} "
+            "expired or was taken over while the flow ran: not announced as extracted",
+        )
+    return {"confirmed": True}
 
 
 def handler(event: bytes, context):

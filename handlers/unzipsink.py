@@ -8,6 +8,7 @@ skip) hands its entries to one ``PageSink``; failures are classified in one plac
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import oss2
@@ -15,13 +16,14 @@ import requests
 import stream_unzip
 
 from .budget import TimeBudget
-from .clients import error_code, error_message, put_verified, raise_if_systemic
+from .clients import error_code, error_message, raise_if_systemic
 from .paging import settle_done
 from .pool import BoundedPool
 from .processes import PageWorkers
 from .report import ReportPart
-from .retrying import RetryPolicy, attempts_of
-from .zipio import EntrySizes, EntryWriter, stream_error_code
+from .retrying import attempts_of
+from .zipio import EntrySizes, EntryWriter, OutputTarget, stream_error_code
+from .zipoutput import OutputExists
 from .zipplan import PlannedEntry
 from .zipsafety import InflationGuard, Limits, UnsafeEntry
 
@@ -34,6 +36,7 @@ class UnzipTally:
     extracted: int = 0
     skipped: int = 0
     failed: int = 0
+    duplicates: int = 0  # of the failed: later entries with an earlier entry's name
     bytes_out: int = 0
     bytes_read: int = 0
 
@@ -73,13 +76,12 @@ class PageStop:
 
 @dataclass
 class PageSink:
-    out_bucket: oss2.Bucket
+    target: OutputTarget  # output bucket, retry, entry sizes, owner metadata and on_existing
     pool: BoundedPool
-    retry: RetryPolicy
     limits: Limits
-    sizes: EntrySizes
     report: ReportPart
     remote: PageWorkers
+    before_write: Callable[[], None] = lambda: None  # the package-version check
     tally: UnzipTally = field(default_factory=UnzipTally)
     pending: list = field(default_factory=list)  # (planned, upload future, bytes written)
     remote_futures: list = field(default_factory=list)
@@ -87,20 +89,18 @@ class PageSink:
 
     @property
     def bucket_name(self) -> str:
-        return self.out_bucket.bucket_name
+        return self.target.bucket.bucket_name
+
+    @property
+    def sizes(self) -> EntrySizes:
+        return self.target.sizes
 
     def writer(self, p: PlannedEntry) -> EntryWriter:
         """An entry's uploader, once the memory budget has room for its first part."""
         size = p.entry.uncompressed_size
         self.pool.reserve_wait(min(size, self.sizes.small_entry_bytes))
-        return EntryWriter(
-            self.out_bucket,
-            p.key,
-            size,
-            self.sizes,
-            self.pool,
-            self.retry,
-        )
+        self.before_write()
+        return EntryWriter(self.target, p.key, size, self.pool)
 
     def guard(self, p: PlannedEntry) -> InflationGuard:
         return InflationGuard(
@@ -128,7 +128,9 @@ class PageSink:
                 self.pending[:] = self._settle_finished()
 
     def directory_marker(self, p: PlannedEntry) -> None:
-        future = self.pool.submit(put_verified, self.out_bucket, self.retry, p.key, b"")
+        self.before_write()
+        t = self.target
+        future = self.pool.submit(t.owner.put, t.bucket, t.retry, p.key, b"")
         self.pending.append((p, future, 0))
         self.tally.entries += 1
 
@@ -142,6 +144,10 @@ class PageSink:
         """Record why an entry failed; errors that doom the whole page are raised instead."""
         if writer is not None:
             writer.abort()
+        if isinstance(exc, OutputExists):
+            self.tally.entries += 1
+            record_exists(self.report, self.tally, p, exc)
+            return
         if isinstance(exc, oss2.exceptions.OssError):
             raise_if_systemic(exc, self.bucket_name, role="output")
             code, message = error_code(exc), error_message(exc)
@@ -197,6 +203,7 @@ class PageSink:
             )
             return
         self.tally.failed += 1
+        self.tally.duplicates += p.skip_code == "DuplicateName"
         self.report.add(
             entry=p.entry.index,
             name=p.name,
@@ -216,6 +223,9 @@ def record_upload(report, tally, bucket_name: str, p: PlannedEntry, upload, writ
     """Run (or wait for) an entry's upload and record it; systemic errors fail the page."""
     try:
         upload()
+    except OutputExists as exc:
+        record_exists(report, tally, p, exc)
+        return
     except oss2.exceptions.OssError as exc:
         raise_if_systemic(exc, bucket_name, role="output")
         # the entry was counted when its bytes were read: only the failure is new
@@ -223,6 +233,16 @@ def record_upload(report, tally, bucket_name: str, p: PlannedEntry, upload, writ
         _fail_line(report, p, error_code(exc), error_message(exc), attempts_of(exc))
         return
     record_ok(report, tally, p, written)
+
+
+def record_exists(report, tally, p: PlannedEntry, exc: OutputExists) -> None:
+    """An entry whose key holds another writer's object: skipped or failed, as configured."""
+    if exc.mode == "skip":
+        tally.add(skipped=1)
+        report.add(entry=p.entry.index, name=p.name, key=p.key, status="skipped", code=exc.code)
+        return
+    tally.add(failed=1)
+    _fail_line(report, p, exc.code, str(exc), 1)
 
 
 def record_ok(report, tally, p: PlannedEntry, written: int) -> None:
@@ -251,7 +271,9 @@ def _transport_error(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | TimeoutError | requests.RequestException)
 
 
-def worker_upload(report, tally, bucket, retry, item: RemoteEntry) -> None:
+def worker_upload(report, tally, target: OutputTarget, item: RemoteEntry) -> None:
     """A page worker's PUT of one small entry, recorded in the worker's report and tally."""
-    put = functools.partial(put_verified, bucket, retry, item.planned.key, item.data)
-    record_upload(report, tally, bucket.bucket_name, item.planned, put, len(item.data))
+    put = functools.partial(
+        target.owner.put, target.bucket, target.retry, item.planned.key, item.data
+    )
+    record_upload(report, tally, target.bucket.bucket_name, item.planned, put, len(item.data))

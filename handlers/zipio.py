@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import oss2
 import stream_unzip
 
-from .clients import drained, error_code, put_verified, raise_if_systemic, upload_headers
+from .clients import drained, error_code, raise_if_systemic, upload_headers
 from .errors import PackageRejected
 from .pool import BoundedPool
-from .retrying import RetryPolicy
+from .retrying import RetryPolicy, attempts_of
+from .zipoutput import PACKAGE_META, OutputOwner
 
 STREAM_ERRORS = [
     (stream_unzip.CRC32IntegrityError, "CrcMismatch"),
@@ -95,21 +96,24 @@ class EntrySizes:
     read_chunk_bytes: int
 
 
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where entries are written, by whom (metadata, on_existing) and in what sizes."""
+
+    bucket: oss2.Bucket
+    retry: RetryPolicy
+    sizes: EntrySizes
+    owner: OutputOwner
+
+
 class EntryWriter:
     """Uploads one entry: a single PUT when small, a multipart upload when large."""
 
-    def __init__(
-        self,
-        bucket,
-        key: str,
-        declared: int,
-        sizes: EntrySizes,
-        pool: BoundedPool,
-        retry: RetryPolicy,
-    ):
-        self.bucket, self.key, self.pool, self.retry = bucket, key, pool, retry
-        self.small = declared <= sizes.small_entry_bytes
-        self.part_size = sizes.part_size
+    def __init__(self, target: OutputTarget, key: str, declared: int, pool: BoundedPool):
+        self.target = target
+        self.bucket, self.key, self.pool, self.retry = target.bucket, key, pool, target.retry
+        self.small = declared <= target.sizes.small_entry_bytes
+        self.part_size = target.sizes.part_size
         self.chunks: list[bytes] = []  # joined once per part/object: no growing buffer copies
         self.buffered = 0
         self.upload_id: str | None = None
@@ -132,7 +136,11 @@ class EntryWriter:
 
     def _flush_part(self, data: bytes) -> None:
         if self.upload_id is None:
-            self.upload_id = self.retry.call(self.bucket.init_multipart_upload, self.key).upload_id
+            owner = self.target.owner
+            owner.check_replaceable(self.bucket, self.retry, self.key)
+            self.upload_id = self.retry.call(
+                self.bucket.init_multipart_upload, self.key, headers=owner.headers()
+            ).upload_id
         self.part_number += 1
         number = self.part_number
         self.part_futures.append(
@@ -165,14 +173,24 @@ class EntryWriter:
         if data:
             self._flush_part(data)
         parts = [f.result() for f in self.part_futures]
-        self.retry.call(
-            drained(self.bucket.complete_multipart_upload), self.key, self.upload_id, parts
-        )
+        try:
+            self.retry.call(
+                drained(self.bucket.complete_multipart_upload), self.key, self.upload_id, parts
+            )
+        except oss2.exceptions.NoSuchUpload as exc:
+            # a retried complete whose first attempt landed (its answer was lost) finds the
+            # upload gone: the object, with our metadata and size, is the proof
+            if attempts_of(exc) < 2 or not self._completed():
+                raise
         return None
 
+    def _completed(self) -> bool:
+        head = self.retry.call(self.bucket.head_object, self.key)
+        owner = head.headers.get(PACKAGE_META)
+        return head.content_length == self.written and owner == self.target.owner.package
+
     def _put(self, data: bytes) -> None:
-        # drop the response: 100k entries
-        put_verified(self.bucket, self.retry, self.key, data)
+        self.target.owner.put(self.bucket, self.retry, self.key, data)
 
     def abort(self) -> None:
         for f in self.part_futures:

@@ -316,6 +316,8 @@ class UnzipSettings(Strict):
     page_budget_s: int = Field(default=540, ge=10)
     limits: UnzipLimits = UnzipLimits()
     password: UnzipPassword | None = None
+    # an object another writer made at an entry's key (docs/decisions/unzip-output-ownership.md)
+    on_existing: Literal["overwrite", "skip", "fail"] = "fail"
     function: FunctionSettings = FunctionSettings(memory_mb=2048, timeout_s=600, disk_mb=512)
     trigger_function: FunctionSettings = FunctionSettings(memory_mb=256, timeout_s=60)
 

@@ -316,6 +316,7 @@ def function_environment(env: Environment, target: Target, kind: FunctionKind) -
             "OSSBATCH_OUTPUT_PREFIX": u.output_prefix,
             "OSSBATCH_WATCH_PREFIX": u.watch_prefix,
             "OSSBATCH_NAME_ENCODING": u.name_encoding,
+            "OSSBATCH_ON_EXISTING": u.on_existing,
             "OSSBATCH_UNZIP_MAX_ENTRIES": str(u.limits.max_entries),
             "OSSBATCH_UNZIP_MAX_ENTRY_BYTES": str(u.limits.max_entry_bytes),
             "OSSBATCH_UNZIP_MAX_TOTAL_BYTES": str(u.limits.max_total_bytes),

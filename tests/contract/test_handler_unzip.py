@@ -243,7 +243,9 @@ def test_entry_larger_than_4_gib_is_streamed_without_holding_it(
         localcloud,
     )
     rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
-    assert result["all_succeeded"] and result["counters"]["bytes_out"] == size
+    assert result["all_succeeded"] and result["counters"]["bytes_out"] == size, read_report(
+        bucket, result["report_key"]
+    )
     assert bucket.head_object("out/pkg/huge.bin").content_length == size
     assert rss_growth_mb < 600
 
@@ -397,6 +399,7 @@ def test_delete_package_removes_only_the_extracted_version(env, localcloud, buck
     with pytest.raises(PackageRejected, match="PackageChanged"):
         run({**pinned, "action": "delete_package"}, localcloud)
     assert bucket.object_exists("in/pkg.zip")
+    assert run({**pinned, "action": "release"}, localcloud)["released"]  # the flow's last step
     current = run(ev, localcloud)["package"]
     deleted = run(
         {

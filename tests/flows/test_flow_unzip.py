@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import oss2
 import pytest
 from jobkit import ACCOUNT, REGION, start_stack
 from zipcorpus import encrypted_without_password, not_a_zip
@@ -123,3 +124,58 @@ def test_execution_without_resources_fails_with_a_named_error(stack):
     record = stack.engine.wait("ossbatch-unzip", "bare", 30)
     assert record.status == "Failed"
     assert record.error_code == "UnzipFlowNotConfigured"
+
+
+def test_duplicate_names_are_counted_in_the_notification(stack):
+    from zipcorpus import duplicate_names
+
+    packages, key, record, message = extract(stack, duplicate_names(), delete=True)
+    assert message["status"] == "partial"
+    assert message["duplicate_names"] == 1 and message["failed_entries"] == 1
+    assert packages.object_exists(key)
+
+
+def test_a_newer_upload_wins_over_the_extraction_of_the_older_one(stack):
+    import zipfile
+
+    from zipcorpus import build
+
+    packages = stack.bucket("pkg")
+    key = f"incoming/{uuid.uuid4().hex[:6]}.zip"
+    old = build(
+        [(f"big/{i:05d}.bin", b"old" * 500) for i in range(3000)], method=zipfile.ZIP_STORED
+    )
+    new_bytes = b"the newer version" * 64
+    old_etag = packages.put_object(key, old).etag.strip('"').upper()
+    first = unzip_input(stack, key, old_etag, delete=True)
+    # pages of 150, 4 PUTs in flight of >= 20 ms each: the old run takes >= 15 s in all,
+    # so the newer upload always lands while it runs (its first page is what we wait for)
+    first["settings"]["tuning"] = {"max_items": 150, "concurrency": 4}
+    stack.oss.set_faults(latency_ms=20, ops=["PutObject"])
+    stack.engine.start_execution("ossbatch-unzip", first["job_id"], json.dumps(first))
+    try:
+        prefix = f"extracted/{package_dir_name(key)}/big/"
+        while not list(oss2.ObjectIterator(packages, prefix=prefix, max_keys=1)):
+            # waiting for output that must appear (the old run's first page), not for a race
+            assert (
+                stack.engine.describe_execution("ossbatch-unzip", first["job_id"]).status
+                == "Running"
+            )
+        new = build([("big/02999.bin", new_bytes)], method=zipfile.ZIP_STORED)
+        new_etag = packages.put_object(key, new).etag.strip('"').upper()
+    finally:
+        stack.oss.set_faults(latency_ms=0)
+    second = unzip_input(stack, key, new_etag, delete=True)
+    stack.engine.start_execution("ossbatch-unzip", second["job_id"], json.dumps(second))
+    stale = stack.engine.wait("ossbatch-unzip", first["job_id"], 120)
+    newest = stack.engine.wait("ossbatch-unzip", second["job_id"], 180)
+    messages = {
+        m["job_id"]: m for m in map(json.loads, (x.body for x in stack.mns.receive("notify", 16)))
+    }
+    assert stale.status == "Failed" and messages[first["job_id"]]["status"] == "failed", (
+        messages,
+        stale,
+    )
+    assert "PackageChanged" in messages[first["job_id"]]["detail"]
+    assert newest.status == "Succeeded" and messages[second["job_id"]]["status"] == "succeeded"
+    assert packages.get_object(prefix + "02999.bin").read() == new_bytes
