@@ -286,11 +286,13 @@ def package_lease(event: UnzipEvent, clients: OssClients, etag: str, out_bucket:
 
 
 def version_guard(event: UnzipEvent, clients, etag: str, lease, interval=None) -> VersionGuard:
-    """What the package key holds now (the newest upload, through a symlink) vs ``etag``."""
+    """Whether the pinned upload is still what this run may extract (packagesource.locate):
+    on an unversioned bucket a newer upload replaced it (PackageChanged); on a versioned one
+    the pinned version stays readable, and the lease makes the newer run wait for this one."""
     pkg = event.package
-    bucket, latest = clients.bucket(pkg.bucket), pkg.model_copy(update={"etag": None})
+    bucket, pinned = clients.bucket(pkg.bucket), pkg.model_copy(update={"etag": etag})
     return VersionGuard(
-        lambda: locate(bucket, latest, clients.retry).etag,
+        lambda: locate(bucket, pinned, clients.retry).etag,
         f"oss://{pkg.bucket}/{pkg.key}",
         etag,
         event.tuning.version_check_seconds if interval is None else interval,
