@@ -465,11 +465,12 @@ def _report_location(doc: dict) -> str:
 
 
 def _unzip_progress(out: dict) -> Progress:
+    # unzip's counters (handlers/unzipsink.UnzipTally): entries extracted, bytes written
     totals = out.get("totals") or {}
     return Progress(
-        done=int(totals.get("done", 0)),
+        done=int(totals.get("extracted", 0)),
         skipped=int(totals.get("skipped", 0)),
         failed=int(totals.get("failed", 0)),
-        bytes=int(totals.get("bytes", 0)),
+        bytes=int(totals.get("bytes_out", 0)),
         fraction=1.0,
     )

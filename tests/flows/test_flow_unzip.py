@@ -179,3 +179,14 @@ def test_a_newer_upload_wins_over_the_extraction_of_the_older_one(stack):
     assert "PackageChanged" in messages[first["job_id"]]["detail"]
     assert newest.status == "Succeeded" and messages[second["job_id"]]["status"] == "succeeded"
     assert packages.get_object(prefix + "02999.bin").read() == new_bytes
+
+
+def test_jobs_status_reads_the_counters_a_finished_unzip_emits(stack):
+    from ossbatch.jobs import _unzip_progress
+
+    payload, expected = sampledata.build_zip(12)
+    _packages, _key, record, message = extract(stack, payload, delete=False)
+    progress = _unzip_progress(json.loads(record.output))  # what `jobs status` shows
+    assert progress.done == message["extracted"] == 12
+    assert progress.bytes == message["bytes"] == sum(len(v) for v in expected.values())
+    assert progress.failed == 0 and progress.items == message["entries"]
