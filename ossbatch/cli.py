@@ -121,6 +121,12 @@ def _finish(statuses, as_json: bool, extra: dict | None = None) -> None:
         raise typer.Exit(EXIT_FAILED_ITEMS)
 
 
+def _emit_dry_run(conn, env, kind: str, doc: dict, as_json: bool, tier: str | None = None):
+    from ossbatch.dryrun import dry_run
+
+    output.emit(dry_run(conn, env, kind, doc, tier=tier), as_json, title=f"{kind} dry run")
+
+
 def _start_and_maybe_wait(
     ctx, conn, kind: str, doc: dict, wait: bool, as_json: bool, timeout: float | None = None
 ) -> None:
@@ -205,6 +211,9 @@ def copy_start(
     key_regex: Annotated[
         str | None, typer.Option(help="only keys a Python regex finds a match in")
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print what the job would do and cost; change nothing")
+    ] = False,
     max_qps: Annotated[
         int | None,
         typer.Option(
@@ -264,6 +273,9 @@ def copy_start(
             key_regex=key_regex,
         ),
     )
+    if dry_run:
+        _emit_dry_run(conn, env, "copy", doc, json_out)
+        return
     _start_and_maybe_wait(ctx, conn, "copy", doc, wait, json_out, timeout)
 
 
@@ -336,6 +348,9 @@ def restore_start(
     key_regex: Annotated[
         str | None, typer.Option(help="only keys a Python regex finds a match in")
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print what the job would do and cost; change nothing")
+    ] = False,
     max_qps: Annotated[
         int | None,
         typer.Option(
@@ -393,6 +408,9 @@ def restore_start(
         ),
     )
     preflight.restore_days(doc["request"]["days"], doc.get("sampled_storage_class"))
+    if dry_run:
+        _emit_dry_run(conn, env, "restore", doc, json_out, tier=doc["request"]["tier"])
+        return
     _start_and_maybe_wait(ctx, conn, "restore", doc, wait, json_out, timeout)
 
 

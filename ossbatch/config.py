@@ -400,6 +400,22 @@ class RequestBudget(Strict):
         return self
 
 
+class PriceTable(Strict):
+    """Unit prices for --dry-run's cost estimate, in the account's currency.
+
+    No defaults are shipped: list prices differ by region, currency and date, and the
+    pricing pages were not available to check them; set what your bill says.
+    """
+
+    oss_put_per_10k: float | None = Field(default=None, ge=0)  # CopyObject/PUT-type requests
+    oss_get_per_10k: float | None = Field(default=None, ge=0)
+    fc_per_gb_second: float | None = Field(default=None, ge=0)
+    fc_per_million_invocations: float | None = Field(default=None, ge=0)
+    flow_per_1k_transitions: float | None = Field(default=None, ge=0)
+    # {"ColdArchive": {"Expedited": x, "Standard": y, "Bulk": z}, "Archive": {...}, ...}
+    restore_per_gb: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
 class LogSettings(Strict):
     project: LogProjectName
     store: LogStoreName
@@ -456,6 +472,7 @@ class Environment(Strict):
     copy_job: CopySettings = Field(default=CopySettings(), alias="copy")
     restore: RestoreSettings = RestoreSettings()
     requests: RequestBudget = RequestBudget()
+    prices: PriceTable | None = None
     log: LogSettings
     report_prefix: ObjectPrefix = "reports/"
     state: StateBackend | None = None  # None: local state (synth-only environments)

@@ -79,6 +79,11 @@ def split_bounds(size: int, count: int, min_shard_bytes: int = 1024) -> list[int
 
 def listing_shards(conn: Connection, source: OssUrl, count: int) -> list[dict]:
     """Up to ``count`` key ranges of the prefix (ossbatch.keysplit), each listed by one shard."""
+    return listing_split(conn, source, count)[0]
+
+
+def listing_split(conn: Connection, source: OssUrl, count: int):
+    """(shards, KeySplit): the split also says how many keys it saw or estimates."""
     import oss2
 
     from handlers.listing import oss_list_page
@@ -92,7 +97,7 @@ def listing_shards(conn: Connection, source: OssUrl, count: int) -> list[dict]:
         split = split_key_space(list_page, source.key, min(count, MAX_SHARDS))
     except oss2.exceptions.NoSuchBucket as exc:
         raise ConfigError(f"source bucket {source.bucket!r} does not exist") from exc
-    return [
+    shards = [
         _shard(
             i,
             listing={
@@ -104,6 +109,7 @@ def listing_shards(conn: Connection, source: OssUrl, count: int) -> list[dict]:
         )
         for i, r in enumerate(split.ranges)
     ]
+    return shards, split
 
 
 def _shard(i: int, index: dict | None = None, listing: dict | None = None, start=None) -> dict:

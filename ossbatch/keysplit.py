@@ -71,6 +71,8 @@ class Sampler:
     requests: int = 0
     children_of: dict[str, list[Node]] = field(default_factory=dict)
     first_pages: dict[str, ListingPage] = field(default_factory=dict)
+    runless: set[str] = field(default_factory=set)  # nodes whose shared run is known: none
+    beyond: dict[str, str] = field(default_factory=dict)  # run -> last key a probe found past it
 
     def probe(self, prefix: str, marker: str) -> ListingPage:
         if not marker and prefix in self.first_pages:
@@ -89,7 +91,10 @@ class Sampler:
         page = self.probe(prefix, "")
         shared = self.shared_run(prefix, page)
         if shared:
-            # every key continues with the same run of characters: one node, any depth
+            # every key continues with the same run of characters: one node, any depth;
+            # its first page is this one and every longer run was already ruled out
+            self.first_pages[shared] = page
+            self.runless.add(shared)
             self.children_of[prefix] = [Node(shared, len(page.objects), closed=False)]
             return self.children_of[prefix]
         while True:
@@ -118,14 +123,17 @@ class Sampler:
         Each probe after ``run + TOP`` either finds nothing (the run is shared) or a key
         that shortens the run; a few probes skip a deep common prefix of any length.
         """
-        if not first.truncated or not first.objects:
+        if not first.truncated or not first.objects or prefix in self.runless:
             return ""
         run = _common_prefix([first.objects[0].key, first.objects[-1].key])
         while len(run) > len(prefix) + 1 and self.requests < self.budget:
-            beyond = self.probe(prefix, run + TOP).objects
-            if not beyond:
-                return run
-            shorter = _common_prefix([run, beyond[-1].key])
+            found = self.beyond.get(run)
+            if found is None or not found.startswith(prefix):  # a parent's probe answers too
+                beyond = self.probe(prefix, run + TOP).objects
+                if not beyond:
+                    return run
+                found = self.beyond[run] = beyond[-1].key
+            shorter = _common_prefix([run, found])
             if shorter == run:  # keys past run + TOP (U+10FFFF in names): enumerate instead
                 return ""
             run = shorter
@@ -141,14 +149,20 @@ class Sampler:
         # at the first branchings, two samples (first and last open child) tame uneven fan-outs
         picks = {len(open_nodes) // 2} if depth >= 3 else {0, len(open_nodes) - 1}
         below = depth + (len(open_nodes) > 1)
-        weights = []
-        for i in sorted(picks):
-            node = open_nodes[i]
+
+        def sample(node: Node) -> float:
             if self.requests < self.budget:
                 node.weight = max(float(node.seen), self.weigh(node.prefix, below))
             else:
                 node.weight = float(node.seen)
-            weights.append(node.weight)
+            return node.weight
+
+        chosen = [open_nodes[i] for i in sorted(picks)]
+        if len(chosen) > 1:  # the two descents are independent: their probes overlap in time
+            with ThreadPoolExecutor(len(chosen)) as pool:
+                weights = list(pool.map(sample, chosen))
+        else:
+            weights = [sample(chosen[0])]
         like = sum(weights) / len(weights)
         return exact + sum(max(float(n.seen), like) for n in open_nodes)
 
