@@ -35,6 +35,7 @@ UPLOAD_EVENTS = (
     "oss:ObjectCreated:PutObject",
     "oss:ObjectCreated:PostObject",
     "oss:ObjectCreated:CompleteMultipartUpload",
+    "oss:ObjectCreated:PutSymlink",  # a symlink .zip is a package too (its target is extracted)
 )
 MAX_RETENTION_S = 604_800  # 7 days, the MNS maximum: keep failed notifications for inspection
 _NAME_LINE = re.compile(r"^Name:.*$", re.MULTILINE)

@@ -24,6 +24,8 @@ from ossbatch.config import FUNCTION_KINDS, JOB_KINDS, Environment
 
 OSS_READ = ("oss:GetObject",)  # also covers HeadObject / GetObjectMeta
 OSS_WRITE = ("oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts")
+# a named version (?versionId=) and object tags are separate RAM actions
+OSS_READ_VERSIONS = ("oss:GetObjectVersion", "oss:GetObjectTagging", "oss:GetObjectVersionTagging")
 
 
 # StartExecution's API page: resource "All Resource"; a scoped ARN makes the grant ineffective
@@ -164,28 +166,37 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
             "(a one-key listing) before they report a missing bucket",
         ),
         Statement(
+            "ListPackageVersions",
+            ("oss:ListObjectVersions",),
+            (arns.bucket(b.packages.name),),
+            "unzip finds the pinned upload among a versioned package key's versions",
+        ),
+        Statement(
             "ReadSources",
-            OSS_READ + ("oss:RestoreObject",),
+            OSS_READ + OSS_READ_VERSIONS + ("oss:RestoreObject", "oss:RestoreObjectVersion"),
             tuple(sorted({arns.objects(b.sources.name), arns.objects(b.archive.name)})),
-            "copy reads sources (and index files kept there); restore restores and polls",
+            "copy reads sources (and index files kept there), the versions an index names and "
+            "their tags; restore restores and polls (a named version too)",
         ),
         Statement(
             "WriteArchive",
-            OSS_WRITE,
+            OSS_WRITE + ("oss:PutObjectTagging",),
             (arns.objects(b.archive.name),),
-            "copy writes (multipart for > 1 GB) into the archive destination",
+            "copy writes (multipart for > 1 GB) into the archive destination, with tags",
         ),
         Statement(
             "ReadPackages",
-            OSS_READ,
+            OSS_READ + ("oss:GetObjectVersion",),
             (arns.objects(b.packages.name, unzip.watch_prefix),),
-            "unzip reads the uploaded package with ranged GETs",
+            "unzip reads the uploaded package (its pinned version; a symlink's target, which "
+            "must lie under the watched prefix too) with ranged GETs",
         ),
         Statement(
             "DeleteExtractedPackages",
-            ("oss:DeleteObject",),
+            ("oss:DeleteObject", "oss:DeleteObjectVersion"),
             (arns.objects(b.packages.name, unzip.watch_prefix),),
-            "unzip deletes a package after every entry succeeded (only under the watched prefix)",
+            "unzip deletes a package after every entry succeeded (only under the watched "
+            "prefix; on a versioned bucket exactly the extracted version)",
         ),
         Statement(
             "WriteExtraction",

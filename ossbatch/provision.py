@@ -171,7 +171,8 @@ def ensure_buckets(plan: Deployment, conn: Connection) -> list[str]:
     for spec in plan.buckets:
         bucket = conn.oss_bucket(spec.name)
         try:
-            call(bucket.get_bucket_info)
+            info = call(bucket.get_bucket_info)
+            _ensure_versioning(bucket, spec, info.versioning_status)
             continue
         except oss2.exceptions.NoSuchBucket:
             pass
@@ -185,8 +186,20 @@ def ensure_buckets(plan: Deployment, conn: Connection) -> list[str]:
             # a retried create whose first answer was lost finds its own bucket
             if exc.code != "BucketAlreadyExists":
                 raise
+        _ensure_versioning(bucket, spec, None)
         made.append(spec.name)
     return made
+
+
+def _ensure_versioning(bucket, spec, status: str | None) -> None:
+    """Versioning on where the environment asks for it, as the stack does in the cloud (an
+    existing bucket's versioning is never turned off: OSS can only suspend it)."""
+    import oss2
+
+    if spec.versioning and status != "Enabled":
+        config = oss2.models.BucketVersioningConfig()
+        config.status = oss2.BUCKET_VERSIONING_ENABLE
+        call(bucket.put_bucket_versioning, config)
 
 
 def ensure_queues(plan: Deployment, conn: Connection) -> list[str]:

@@ -187,3 +187,102 @@ def test_watching_a_job_shows_its_progress_bar_until_it_ends(local):
     code, text = ossbatch(data_dir, "jobs", "status", doc["job_id"], "--watch", "--interval", "0.3")
     assert code == 0
     assert doc["job_id"] in text and "succeeded" in text and "50 done" in text
+
+
+def _enable_versioning(bucket) -> None:
+    config = oss2.models.BucketVersioningConfig()
+    config.status = "Enabled"
+    bucket.put_bucket_versioning(config)
+
+
+def _messages_for(conn, keys: set[str], timeout: float = 30) -> dict[str, dict]:
+    """The unzip notifications of these package keys (the queue is shared: others are kept)."""
+    queue = conn.mns().get_queue(conn.queues["notifications"])
+    found: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and set(found) != keys:
+        try:
+            msg, body = notifications.receive(queue, wait_seconds=3)
+        except Exception:
+            continue
+        if body.get("key") in keys:
+            queue.delete_message(msg.receipt_handle)
+            found[body["key"]] = body
+    return found
+
+
+def test_copy_of_a_versioned_tagged_source_keeps_version_tags_metadata_and_reruns_to_nothing(
+    local,
+):
+    data_dir, conn = local
+    name = conn.buckets["sources"]
+    sources = conn.oss_bucket(name)
+    _enable_versioning(sources)
+    old = sources.put_object(
+        "ver/k.txt", b"old", headers={"x-oss-tagging": "stage=old", "x-oss-meta-origin": "v1"}
+    ).versionid
+    sources.put_object("ver/k.txt", b"newer", headers={"x-oss-tagging": "stage=new"})
+    sources.put_object("ver/plain.txt", b"plain", headers={"x-oss-tagging": "p=1"})
+    sources.put_object("ver-index.csv", f"{name},ver/k.txt,{old}\n{name},ver/plain.txt\n".encode())
+    archive = conn.oss_bucket(conn.buckets["archive"])
+
+    def copy(*extra):
+        return ossbatch(
+            data_dir, "copy", "start", "--index", f"oss://{name}/ver-index.csv",
+            "--dest", f"oss://{conn.buckets['archive']}/ver/", "--storage-class", "IA",
+            *extra, "--wait", "--json",
+        )  # fmt: skip
+
+    code, doc = copy()
+    assert code == 0 and doc["done"] == 2 and doc["failed"] == 0, doc
+    got = archive.get_object("ver/ver/k.txt")
+    assert got.read() == b"old" and got.headers["x-oss-meta-origin"] == "v1"
+    assert got.headers["x-oss-storage-class"] == "IA"
+    assert archive.get_object_tagging("ver/ver/k.txt").tag_set.tagging_rule == {"stage": "old"}
+    code, again = copy()
+    assert code == 0 and again["done"] == 0 and again["skipped"] == 2, again
+
+    code, doc = ossbatch(
+        data_dir, "copy", "start", "--index", f"oss://{name}/ver-index.csv",
+        "--dest", f"oss://{conn.buckets['archive']}/tagged/", "--tags", "job=e2e,owner=ops",
+        "--wait", "--json",
+    )  # fmt: skip
+    assert code == 0 and doc["done"] == 2, doc
+    for key in ("tagged/ver/k.txt", "tagged/ver/plain.txt"):
+        assert archive.get_object_tagging(key).tag_set.tagging_rule == {
+            "job": "e2e",
+            "owner": "ops",
+        }
+
+
+def test_unzip_deletes_exactly_the_extracted_version_and_a_symlinked_package_extracts(local):
+    _, conn = local
+    packages = conn.oss_bucket(conn.buckets["packages"])
+    _enable_versioning(packages)
+    payload, expected = sampledata.build_zip(5)
+    first = packages.put_object("incoming/ver.zip", payload).versionid
+    newer = packages.put_object("incoming/ver.zip", b"not a zip: this upload fails").versionid
+    # the target lies under the watched prefix (the unzip role reads only there), not a .zip
+    packages.put_object("incoming/store/real.bin", payload)
+    packages.put_symlink("incoming/store/real.bin", "incoming/linked.zip")
+
+    found = _messages_for(conn, {"incoming/ver.zip", "incoming/linked.zip"})
+    assert found["incoming/linked.zip"]["status"] == "succeeded"
+    assert found["incoming/linked.zip"]["target_key"] == "incoming/store/real.bin"
+    extraction = conn.oss_bucket(conn.buckets["extraction"])
+    linked = {
+        o.key: extraction.get_object(o.key).read()
+        for o in oss2.ObjectIterator(extraction, prefix="extracted/linked/")
+    }
+    assert linked == {f"extracted/linked/{n}": d for n, d in expected.items()}
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        versions = packages.list_object_versions(prefix="incoming/ver.zip")
+        if first not in {v.versionid for v in versions.versions}:
+            break
+        time.sleep(0.5)
+    # the extracted version went by its versionId; the newer (failed) upload is current
+    assert [v.versionid for v in versions.versions] == [newer] and versions.delete_marker == []
+    assert packages.get_object("incoming/ver.zip").read().startswith(b"not a zip")
+    assert packages.get_object("incoming/store/real.bin").read() == payload  # target is kept
