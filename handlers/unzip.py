@@ -439,6 +439,14 @@ def lease_action(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:
     etag = (event.package.etag or "").strip('"').upper()
     if not etag:
         raise InvalidEvent(f"package.etag: {event.action} needs the extracted version's ETag")
+    try:
+        # the pin may be a symlink's own ETag (its PutSymlink event's): the run extracted,
+        # and leased, the target's ETag
+        etag = locate(clients.bucket(event.package.bucket), event.package, clients.retry).etag
+    except PackageRejected:
+        if event.action == "confirm":
+            raise
+        # release after the package is gone: the pin is all there is (a symlink's lease expires)
     lease = package_lease(event, clients, etag, event.output_bucket or event.package.bucket)
     if event.action == "release":
         released = lease.release()

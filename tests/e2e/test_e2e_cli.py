@@ -267,7 +267,7 @@ def test_unzip_deletes_exactly_the_extracted_version_and_a_symlinked_package_ext
     packages.put_symlink("incoming/store/real.bin", "incoming/linked.zip")
 
     found = _messages_for(conn, {"incoming/ver.zip", "incoming/linked.zip"})
-    assert found["incoming/linked.zip"]["status"] == "succeeded"
+    assert found["incoming/linked.zip"]["status"] == "succeeded", json.dumps(found)
     assert found["incoming/linked.zip"]["target_key"] == "incoming/store/real.bin"
     extraction = conn.oss_bucket(conn.buckets["extraction"])
     linked = {
