@@ -51,6 +51,11 @@ peer-sdist: setup
 test-peer: peer-sdist
 	$(BIN)/python -m peer
 
+# the flows as every environment deploys them, through the strict CloudFlow parser
+# (tests/unit/test_flows_check.py runs the same command in `make test`)
+check-flows: setup
+	$(BIN)/ossbatch flows check
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.record import write
 from ossbatch import cloud, jobdocs, sampledata
 from ossbatch.config import load_environment
-from ossbatch.eventbudget import COSTS, pages_per_execution
+from ossbatch.eventbudget import COSTS, EVENTS_PER_TASK_ATTEMPT, headroom, pages_per_execution
 from ossbatch.jobs import Jobs, new_job_id
 from ossbatch.local import bring_down, bring_up
 
@@ -100,6 +100,7 @@ def main() -> int:
     overhead_per_invocation = (fixed + shards * per_shard) / invocations_per_execution
     invocations_per_million = 1_000_000 / objects_per_invocation
     per_million = invocations_per_million * (per_page + overhead_per_invocation)
+    room = headroom("copy", shards)
     one_job_of_a_million = (
         fixed + shards * per_shard + invocations_per_million * per_page
     )  # a job so small that each shard runs less than one page
@@ -114,6 +115,9 @@ def main() -> int:
         f"overhead per invocation = ({fixed:.0f} + {shards} x {per_shard:.0f}) / {invocations_per_execution} = {overhead_per_invocation:.2f}",
         f"events per million objects = 1e6 / {objects_per_invocation:,.0f} x ({per_page:.1f} + {overhead_per_invocation:.2f}) = {per_million:.1f}  (target <= {TARGET:.0f})",
         f"(a job of only 1 M objects on {shards} shards pays the shard overhead once: {one_job_of_a_million:.0f} events)",
+        f"headroom for retries: 5000 - {5000 - room.events} = {room.events} events = "
+        f"{room.retried_attempts} retried task attempts at {EVENTS_PER_TASK_ATTEMPT} events each "
+        f"({room.fraction_of_tasks:.0%} of the execution's {invocations_per_execution} page tasks)",
         "public sample for comparison: 1 MB index pages ~ 4,000 objects/page -> ~250-300 events per million",
     ]
     for line in lines:
@@ -131,6 +135,9 @@ def main() -> int:
             "prod_shards": shards,
             "prod_pages_per_execution": pages,
             "one_million_object_job_events": round(one_job_of_a_million),
+            "events_per_task_attempt": EVENTS_PER_TASK_ATTEMPT,
+            "headroom_events": room.events,
+            "headroom_retried_attempts": room.retried_attempts,
             "arithmetic": lines,
         },
     )

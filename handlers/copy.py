@@ -35,6 +35,7 @@ from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
 from .retrying import attempts_of
 from .settings import WorkerSettings
+from .shards import CopyCounters, CopyPageResult, CopyShard
 from .tags import tagging_header
 from .tally import Tally
 
@@ -369,17 +370,30 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
         pace.finish(page.done)
     report_bucket = clients.bucket(event.resolved_report_bucket(event.dest.bucket))
     report_key = report.write(report_bucket, clients.retry)
-    counters = dict(tally.values)
-    result = {
-        "done": page.done,
-        "next_offset": page.after if event.index is not None else None,
-        "next_marker": page.after if event.listing is not None else None,
-        "counters": counters,
-        "totals": add_counters(event.totals, counters),
-        "report_key": report_key,
-    }
-    log.info("copy_page", **{k: v for k, v in result.items() if k != "totals"})
-    return result
+    counters = CopyCounters(**tally.values)
+    result = CopyPageResult(
+        done=page.done,
+        next_offset=page.after if event.index is not None else None,
+        next_marker=page.after if event.listing is not None else None,
+        counters=counters,
+        totals=CopyCounters(**add_counters(event.totals, counters.model_dump())),
+        report_key=report_key,
+    )
+    if event.shard is not None:
+        result.shard = advanced_shard(event.shard, result)
+        result.pages_left = (event.pages_left or 1) - 1
+    log.info("copy_page", done=page.done, counters=counters.model_dump(), report_key=report_key)
+    return result.model_dump(mode="json")
+
+
+def advanced_shard(shard: CopyShard, page: CopyPageResult) -> CopyShard:
+    """The shard after this page: next position, done, one more page, cumulative totals."""
+    update: dict = {"done": page.done, "pages": shard.pages + 1, "totals": page.totals}
+    if shard.index is not None:
+        update["index"] = shard.index.model_copy(update={"offset": page.next_offset})
+    else:
+        update["listing"] = shard.listing.model_copy(update={"marker": page.next_marker})
+    return shard.model_copy(update=update)
 
 
 def run(

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InvalidEvent
+from .shards import CopyShard, RestoreShard
 from .tags import check_tags
 
 JOB_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
@@ -168,14 +169,39 @@ class CopyTuning(WorkerTuning):
     concurrency: int = Field(48, ge=1, le=512)
 
 
+def place_shard(event):
+    """A flow page names its shard: the job's index/listing location + the shard's range."""
+    shard = event.shard
+    if shard is None:
+        return event
+    if shard.index is not None:
+        if event.index is None:
+            raise ValueError("shard.index needs the job's index location in 'index'")
+        event.index = event.index.model_copy(update=shard.index.model_dump())
+    elif shard.listing is not None:
+        if event.listing is None:
+            raise ValueError("shard.listing needs the job's listing location in 'listing'")
+        event.listing = event.listing.model_copy(update=shard.listing.model_dump())
+    else:
+        raise ValueError("a shard needs 'index' or 'listing'")
+    event.totals = shard.totals.model_dump()
+    return event
+
+
 class CopyEvent(SourcedEvent):
     tuning: CopyTuning = CopyTuning()
+    shard: CopyShard | None = Field(None, description="flow pages: the shard to advance")
+    pages_left: int | None = Field(None, ge=1, description="flow pages: budget incl. this page")
     dest: Destination
     multipart_threshold: int = Field(
         1024**3, ge=1, description="bytes; larger objects use UploadPartCopy"
     )
     part_size: int = Field(64 * 1024**2, ge=100 * 1024, le=5 * 1024**3)
     skip_existing: bool = True
+
+    @model_validator(mode="after")
+    def _shard(self):
+        return place_shard(self)
 
 
 class PendingKeys(Strict):
@@ -187,19 +213,27 @@ class PendingKeys(Strict):
 
 
 class RestoreEvent(JobEvent):
-    mode: Literal["submit", "poll"] = "submit"
+    mode: Literal["submit", "poll", "step"] = Field(
+        "submit", description="step: the flow's next step for `shard` (submit, poll or resubmit)"
+    )
     index: IndexSource | None = None
     listing: ListingSource | None = None
     filters: ObjectFilter | None = None
     pending: PendingKeys | None = None
     days: int = Field(1, ge=1, le=365)
     tier: Literal["Expedited", "Standard", "Bulk"] = "Standard"
+    shard: RestoreShard | None = Field(None, description="mode step: the shard to advance")
+    steps_left: int | None = Field(None, ge=1, description="mode step: budget incl. this step")
+    first_wait_seconds: int = Field(60, ge=1, description="mode step: wait before a first poll")
+    poll_seconds: int = Field(60, ge=1, description="mode step: wait between later polls")
 
     @model_validator(mode="after")
     def _one_source(self):
         given = [n for n in ("index", "listing", "pending") if getattr(self, n) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of 'index', 'listing' or 'pending'")
+        if (self.mode == "step") != (self.shard is not None):
+            raise ValueError("mode 'step' takes a 'shard' (and only it does)")
         return self
 
 

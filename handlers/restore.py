@@ -28,7 +28,9 @@ from .pacing import pace_config, start_pace
 from .paging import WorkItem, iter_index, iter_keys, iter_prefix, run_page
 from .pool import BoundedPool
 from .report import ReportPart, part_key
+from .restorestep import advance
 from .settings import ObjectSettings
+from .shards import RestorePageResult
 
 _ONGOING = re.compile(r'ongoing-request\s*=\s*"?(true|false)"?', re.IGNORECASE)
 _EXPIRY = re.compile(r'expiry-date\s*=\s*"([^"]+)"', re.IGNORECASE)
@@ -294,7 +296,7 @@ def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) 
     log.info(
         "restore_page", mode=event.mode, done=page.done, counters=counters, report_key=report_key
     )
-    return result
+    return RestorePageResult.model_validate(result).model_dump(mode="json")
 
 
 def run(
@@ -307,9 +309,14 @@ def run(
     settings = settings or ObjectSettings.from_environ()
     event = settings.fill(event)
     log = JobLog("restore", event.job_id, request_id_of(context), level=settings.log_level)
-    return restore_page(
-        event, clients_for(event, context), budget_for(event, context, started_at), log
-    )
+    clients, budget = clients_for(event, context), budget_for(event, context, started_at)
+    if event.mode == "step":
+
+        def page(sub: RestoreEvent) -> RestorePageResult:
+            return RestorePageResult.model_validate(restore_page(sub, clients, budget, log))
+
+        return advance(event, page).model_dump(mode="json")
+    return restore_page(event, clients, budget, log)
 
 
 def handler(event: bytes, context):

@@ -18,10 +18,11 @@ from urllib.parse import urlparse
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from .errors import InvalidEvent, StartExecutionFailed
+from .jobinput import JOB_ID_MAX, UnzipJobSettings
 from .logs import JobLog, request_id_of
 from .settings import TriggerSettings
 
-NAME_MAX = 128
+NAME_MAX = JOB_ID_MAX  # the job id; continuations append `--<seq>` within 128 chars
 _NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_-]+")
 CREATED_EVENTS = (
     "ObjectCreated:PutObject",
@@ -92,7 +93,8 @@ def parse_oss_events(doc) -> list[ObjectCreated]:
 def execution_name(bucket: str, key: str, etag: str) -> str:
     """``unzip-<readable stem>-<hash>``: stable per package version, valid for CloudFlow.
 
-    Letters, digits, ``_`` and ``-`` only, starts with a letter, at most 128 chars.
+    Letters, digits, ``_`` and ``-`` only, starts with a letter, at most JOB_ID_MAX (120)
+    chars, so a continuation `--<seq>` stays within the 128 CloudFlow allows.
     The hash covers bucket, key and ETag, so a re-upload with new content is a new run.
     """
     digest = hashlib.sha256(f"{bucket}\0{key}\0{etag}".encode()).hexdigest()[:32]
@@ -225,16 +227,14 @@ def flow_resources(context, flow_name: str, settings: TriggerSettings) -> dict:
     region = getattr(context, "region", None) or settings.region or ""
     account = getattr(context, "account_id", None) or ""
     resources = {
-        "unzip": f"acs:fc:{region}:{account}:functions/{function}/LATEST",
+        "function": f"acs:fc:{region}:{account}:functions/{function}/LATEST",
         "flow": f"acs:fnf:{region}:{account}:flow/{flow_name}",
     }
     queue = settings.notification_queue
     if queue:
         resources["queue"] = f"acs:mns:{region}:{account}:/queues/{queue}/messages"
-    return {
-        "resources": resources,
-        "settings": {"delete_after_success": settings.delete_after_success},
-    }
+    job_settings = UnzipJobSettings(delete_after_success=settings.delete_after_success)
+    return {"resources": resources, "settings": job_settings.model_dump(mode="json")}
 
 
 def handler(event: bytes, context):

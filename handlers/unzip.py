@@ -32,6 +32,7 @@ from .pool import BoundedPool
 from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
 from .settings import UnzipSettings
+from .shards import UnzipPageResult
 from .unzipsink import (
     REMOTE_ENTRY_BYTES,
     PageSink,
@@ -430,7 +431,10 @@ def run(
         return delete_package(event, clients, log, settings.password)
     if event.action in ("confirm", "release"):
         return lease_action(event, clients, log)
-    return extract(event, clients, budget, log, settings.password).as_dict()
+    # the typed page result: the flows and `ossbatch jobs status` read only its fields
+    return UnzipPageResult.model_validate(
+        extract(event, clients, budget, log, settings.password).as_dict()
+    ).model_dump(mode="json")
 
 
 def lease_action(event: UnzipEvent, clients: OssClients, log: JobLog) -> dict:

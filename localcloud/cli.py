@@ -129,6 +129,15 @@ def serve(
         float,
         Opt(help="Seconds a client has to send a request's headers (slow-loris guard).", min=0.05),
     ] = 10.0,
+    flow_compat: Annotated[
+        bool | None,
+        Opt(
+            "--flow-compat/--flow-strict",
+            help="Where the CloudFlow docs leave behaviour open (FC result wrapped as Body or "
+            "passed through, FC.<Name> or bare exception names, the input after a Catch "
+            "without OutputConstructor), use the lenient reading. Default: strict.",
+        ),
+    ] = None,
     log_level: Annotated[
         str, Opt(help="Log level of localcloud's own messages (stderr).")
     ] = "warning",
@@ -180,6 +189,7 @@ def serve(
                 ("flow_max_events", max_events),
                 ("flow_resume", resume_executions),
                 ("fnf_start_execution_resource", fnf_start_execution_resource),
+                ("flow_compat", flow_compat),
             )
             if v is not None
         },
@@ -187,6 +197,28 @@ def serve(
     from localcloud.server import serve as run
 
     raise typer.Exit(run(cfg))
+
+
+@app.command("check-flows")
+def check_flows() -> None:
+    """Read [{"name", "definition"}, ...] (JSON) on stdin; print {name: [problems]} as JSON.
+
+    Exit 0 when the strict engine would accept every definition as that flow, else 1.
+    """
+    import json
+    import sys
+
+    from localcloud.flow.check import problems_of
+
+    try:
+        flows = json.loads(sys.stdin.read())
+        report = {item["name"]: problems_of(item["name"], item["definition"]) for item in flows}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise typer.BadParameter(
+            f"stdin must be a JSON list of {{name, definition}}: {exc}"
+        ) from None
+    print(json.dumps(report))
+    raise typer.Exit(1 if any(report.values()) else 0)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ import typer
 from ossbatch import cloud, local, localproc, output, preflight
 from ossbatch.cloud import ConfigError
 from ossbatch.jobdocs import MAX_SHARDS
-from ossbatch.output import EXIT_FAILED_ITEMS, handles_errors
+from ossbatch.output import EXIT_FAILED_ITEMS, EXIT_USAGE, handles_errors
 
 app = typer.Typer(
     name="ossbatch",
@@ -34,11 +34,13 @@ copy_app = typer.Typer(
 restore_app = typer.Typer(help="Restore archived objects.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Follow, resume, stop and audit jobs.", no_args_is_help=True)
 unzip_app = typer.Typer(help="Extraction runs started by .zip uploads.", no_args_is_help=True)
+flows_app = typer.Typer(help="The CloudFlow definitions as deployed.", no_args_is_help=True)
 app.add_typer(copy_app, name="copy")
 app.add_typer(restore_app, name="restore")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(unzip_app, name="unzip")
 app.add_typer(local.app, name="local")
+app.add_typer(flows_app, name="flows")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 ConcurrencyOption = Annotated[
@@ -141,7 +143,7 @@ def _start_and_maybe_wait(
                 "job_id": job_id,
                 "flow": conn.flow_name(kind),
                 "shards": len(doc.get("shards", [])),
-                "pages_per_execution": doc.get("pages_per_execution"),
+                "pages_per_execution": doc["settings"]["pages_per_execution"],
                 "state": "started",
             },
             as_json,
@@ -407,7 +409,7 @@ def restore_start(
             key_regex=key_regex,
         ),
     )
-    preflight.restore_days(doc["request"]["days"], doc.get("sampled_storage_class"))
+    preflight.restore_days(doc["request"]["days"], doc["settings"].get("sampled_storage_class"))
     if dry_run:
         _emit_dry_run(conn, env, "restore", doc, json_out, tier=doc["request"]["tier"])
         return
@@ -581,6 +583,69 @@ def unzip_status(
     )
     if package and rows and rows[0]["status"] not in ("Succeeded", "Running"):
         raise typer.Exit(EXIT_FAILED_ITEMS)
+
+
+@flows_app.command("check")
+@handles_errors
+def flows_check(
+    environment_names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--environment",
+            "-e",
+            help="check these environments (default: every file in environments/)",
+        ),
+    ] = None,
+    synth: Annotated[
+        Path | None,
+        typer.Option(
+            help="check a synthesized stack's flows instead (cdktf.out/stacks/<s>/cdk.tf.json)"
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+):
+    """Run flows/*.yaml, as each environment deploys them, through the strict CloudFlow parser."""
+    from ossbatch import flowcheck
+
+    if synth is not None:
+        reports = flowcheck.check_synthesized(synth)
+    else:
+        reports = flowcheck.check(environment_names or flowcheck.environment_names())
+    rows = [
+        {
+            "environment": r.environment,
+            "flow": r.name,
+            "result": "ok" if not r.problems else f"{len(r.problems)} problem(s)",
+            "problems": r.problems,
+        }
+        for r in reports
+    ]
+    output.emit_rows(rows, ["environment", "flow", "result"], json_out, title="flows check")
+    bad = [r for r in reports if r.problems]
+    if bad and not json_out:
+        for r in bad:
+            for problem in r.problems:
+                output.console.print(f"{r.name}: {problem}", soft_wrap=True, markup=False)
+    if bad:
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command("probe")
+@handles_errors
+def probe_cmd(
+    ctx: typer.Context,
+    role_arn: Annotated[
+        str, typer.Option(help="RAM role the probe flow runs with (cloud: one that may invoke FC)")
+    ] = "",
+    json_out: JsonOption = False,
+):
+    """Ask this account's CloudFlow what its docs leave open (FC result shape, exception
+    names, duplicate StartExecution) with a tiny flow + function, removed afterwards."""
+    from ossbatch import probe
+
+    env, conn = connect(ctx)
+    result = probe.probe(conn, env.runtime, role_arn)
+    output.emit(result.as_dict(), json_out, title=f"CloudFlow probe ({env.name})")
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m ossbatch.cli`

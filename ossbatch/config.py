@@ -95,23 +95,22 @@ FUNCTION_KINDS: dict[str, FunctionKind] = {
     "trigger": FunctionKind("trigger", "unzip.trigger_function", "fc-trigger", ("trigger",)),
 }
 JOB_KINDS: dict[str, JobKind] = {
-    # copy page: Choice (4) + Task (4 step + 3 task) = 11; shard: iteration 2, budget Pass 4,
-    # last Choice 4, Succeed 4, flag iteration 2 + Pass 4 = 20; fixed: execution 2, two Maps 8,
-    # Choice 4, then continuation Task 7 or notify Choice 4 + MNS Task 7 + Pass 4 = 15
+    # A state costs 4 events, a task attempt 4 more (the limits page's history has
+    # TaskSubmitted). copy page: Choice 4 + Task (4 step + 4 task) = 12; shard: iteration 2,
+    # budget Pass 4, last Choice 4, ShardDone Pass 4, flag iteration 2 + Pass 4 = 20; fixed:
+    # execution 2, two Maps 8, Choice 4, then continuation Task 8 or notify Choice 4 + MNS
+    # Task 8 + Pass 4
     "copy": JobKind(
-        "copy",
-        "copy",
-        "copy",
-        ("CopyIndexPage", "CopyListingPage"),
-        EventCost(fixed=30, per_shard=20, per_page=11),
+        "copy", "copy", "copy", ("CopyPage",), EventCost(fixed=30, per_shard=20, per_page=12)
     ),
-    # restore step: at most Choice 4 + Wait 4 + poll Task 7 = 15; shard adds ShardFinished 4
+    # restore step: at most Choice 4 + WaitThenStep 4 + RestoreStep Task 8 = 16 (a 300 s
+    # WaitLong step: Choice 4 + Wait 4); shard and fixed as copy (expiry: Choice + MNS + Fail)
     "restore": JobKind(
         "restore",
         "restore",
         "restore",
-        ("SubmitIndexPage", "SubmitListingPage", "PollIndexPage", "PollListingPage"),
-        EventCost(fixed=30, per_shard=24, per_page=15),
+        ("RestoreStep",),
+        EventCost(fixed=30, per_shard=20, per_page=16),
     ),
     # started by the trigger per uploaded package; pages loop inside one flow execution
     "unzip": JobKind("unzip", "unzip", "unzip"),

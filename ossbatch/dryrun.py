@@ -138,8 +138,8 @@ def estimate(kind: str, doc: dict, survey: Survey, settings: dict) -> dict:
     seconds = requests / qps if objects else 0.0
     page_s = doc["request"]["tuning"]["time_budget_seconds"]
     pages_per_shard = max(1, math.ceil(seconds / page_s))
-    executions = math.ceil(pages_per_shard / doc["pages_per_execution"])
-    events = executions * events_per_execution(kind, shards, doc["pages_per_execution"])
+    executions = math.ceil(pages_per_shard / doc["settings"]["pages_per_execution"])
+    events = executions * events_per_execution(kind, shards, doc["settings"]["pages_per_execution"])
     gb_seconds = shards * seconds * settings["memory_mb"] / 1024
     return {
         "objects": objects,
@@ -209,12 +209,13 @@ def dry_run(conn, env, kind: str, doc: dict, *, tier: str | None = None) -> dict
     request = doc["request"]
     spec = ObjectFilter.model_validate(request["filters"]) if request.get("filters") else None
     target = (request.get("dest") or {}).get("storage_class")
-    first = doc["shards"][0]["shard"]
-    if first.get("listing"):
-        estimated = _listing_estimate(conn, first["listing"], len(doc["shards"]))
-        survey = survey_listing(conn, first["listing"], estimated, doc["shards"], spec, target)
+    # the source location lives once per job, in the request (ossbatch/jobdocs.py)
+    if request.get("listing"):
+        location = request["listing"]
+        estimated = _listing_estimate(conn, location, len(doc["shards"]))
+        survey = survey_listing(conn, location, estimated, doc["shards"], spec, target)
     else:
-        survey = survey_index(conn, first["index"], spec, target)
+        survey = survey_index(conn, request["index"], spec, target)
     settings = env.copy_job if kind == "copy" else env.restore
     figures = estimate(
         kind,

@@ -1,7 +1,7 @@
 """How many pages each shard may run in one execution before the event limit.
 
-CloudFlow fails an execution at 5,000 history events. One execution of the copy or
-restore flow costs
+CloudFlow fails an execution at 5,000 history events (limits page). One execution of the
+copy or restore flow costs
 
     events = FIXED + shards * (PER_SHARD + pages * PER_PAGE)
 
@@ -13,10 +13,13 @@ them; docs/decisions/flow-continuation.md shows the arithmetic).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ossbatch.cloud import ConfigError
 from ossbatch.config import JOB_KINDS, EventCost
 
-SAFETY = 0.8  # retries add events (each attempt ~3): keep a fifth of the budget for them
+SAFETY = 0.8  # retries add events (4 per task attempt): keep a fifth of the budget for them
+EVENTS_PER_TASK_ATTEMPT = 4  # TaskScheduled, TaskSubmitted, TaskStarted, TaskSucceeded/Failed
 # the kinds whose executions page over shards, from the registry
 COSTS: dict[str, EventCost] = {
     name: kind.event_cost for name, kind in JOB_KINDS.items() if kind.event_cost is not None
@@ -47,3 +50,19 @@ def pages_per_execution(kind: str, shards: int, limit: int = 5000) -> int:
 def events_per_execution(kind: str, shards: int, pages: int) -> int:
     cost = cost_of(kind)
     return cost.fixed + shards * (cost.per_shard + pages * cost.per_page)
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """What is left of the limit after a full execution: room for retried task attempts."""
+
+    events: int
+    retried_attempts: int  # failed attempts the execution absorbs before the limit
+    fraction_of_tasks: float  # ... as a share of the execution's task attempts
+
+
+def headroom(kind: str, shards: int, limit: int = 5000) -> Headroom:
+    pages = pages_per_execution(kind, shards, limit)
+    left = limit - events_per_execution(kind, shards, pages)
+    attempts = left // EVENTS_PER_TASK_ATTEMPT
+    return Headroom(left, attempts, attempts / (shards * pages))

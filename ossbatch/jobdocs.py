@@ -1,14 +1,30 @@
-"""Job documents: the execution input of the copy and restore flows.
+"""Job documents: the typed execution input of the copy and restore flows (the unzip
+flow's input is handlers.jobinput.UnzipJob, built by the trigger).
 
-A job document carries everything an execution needs, so a continuation or a
-resume is just "the same document with new shard positions and seq + 1".
+A job document carries everything an execution needs, so a continuation or a resume is
+just "the same document with new shard positions and seq + 1". The models are the
+contract from the CLI through flow input, continuation, status and resume; their JSON
+Schema is checked in at docs/schemas/ (tests/unit/test_job_schema.py keeps it current).
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from handlers.events import JOB_ID_PATTERN, Destination, ObjectFilter
+from handlers.jobinput import JOB_ID_MAX, Resources, UnzipJob
+from handlers.shards import (
+    CopyShard,
+    CopyShardItem,
+    IndexRange,
+    ListingRange,
+    RestoreShardItem,
+)
 from ossbatch.cloud import ConfigError, Connection
 from ossbatch.eventbudget import pages_per_execution
 from ossbatch.retrying import call
@@ -45,7 +61,130 @@ def queue_arn(conn: Connection, queue: str) -> str:
     return f"acs:mns:{conn.region}:{conn.account_id}:/queues/{queue}/messages" if queue else ""
 
 
-def index_shards(conn: Connection, index: OssUrl, count: int) -> list[dict]:
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndexLocation(Strict):
+    """The job's index object: once per job; shards carry only their byte ranges."""
+
+    bucket: str = Field(min_length=3, max_length=63)
+    key: str = Field(min_length=1, max_length=1023)
+
+
+class ListingLocation(Strict):
+    bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = ""
+
+
+class PageTuning(Strict):
+    time_budget_seconds: float = Field(gt=0)
+    max_items: int | None = Field(None, ge=1)
+    max_qps: float | None = Field(None, gt=0, description="the job's OSS request budget")
+
+
+class JobSettings(Strict):
+    """How the flow runs the job: page budget per execution, notification, tolerance."""
+
+    pages_per_execution: int = Field(ge=1)
+    event_limit: int = Field(5000, ge=100)
+    tolerated_failures: int = Field(0, ge=0)
+    notify: bool = Field(False, description="send the result to resources.queue")
+
+
+class RestoreSettings(JobSettings):
+    deadline_hours: float = Field(gt=0)
+    sampled_storage_class: str | None = None
+
+
+class SourcedRequest(Strict):
+    """What every page of the job passes to its function (with the shard added)."""
+
+    # which listed/indexed objects the job touches (handlers.events.ObjectFilter)
+    filters: ObjectFilter | None = None
+    job_id: str = Field(pattern=JOB_ID_PATTERN, max_length=JOB_ID_MAX)
+    index: IndexLocation | None = None
+    listing: ListingLocation | None = None
+    report_bucket: str | None = None
+    report_prefix: str = "reports/"
+    tuning: PageTuning
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.index is None) == (self.listing is None):
+            raise ValueError("give exactly one of 'index' or 'listing'")
+        return self
+
+
+class CopyRequest(SourcedRequest):
+    dest: Destination
+
+
+class RestoreRequest(SourcedRequest):
+    mode: Literal["step"] = "step"
+    days: int = Field(ge=1, le=365)
+    tier: Literal["Expedited", "Standard", "Bulk"]
+    first_wait_seconds: int = Field(ge=1)
+    poll_seconds: int = Field(ge=1)
+
+
+class JobDocument(Strict):
+    """The execution input of the copy/restore flows; a continuation or resume is the same
+    document with advanced shards and the next seq."""
+
+    job_id: str = Field(pattern=JOB_ID_PATTERN, max_length=JOB_ID_MAX)
+    seq: int = Field(0, ge=0)
+    started_at: float
+    resources: Resources
+
+
+class CopyJob(JobDocument):
+    kind: Literal["copy"] = "copy"
+    settings: JobSettings
+    request: CopyRequest
+    shards: list[CopyShardItem] = Field(min_length=1, max_length=MAX_SHARDS)
+
+
+class RestoreJob(JobDocument):
+    kind: Literal["restore"] = "restore"
+    settings: RestoreSettings
+    request: RestoreRequest
+    shards: list[RestoreShardItem] = Field(min_length=1, max_length=MAX_SHARDS)
+
+
+JOB_MODELS = {"copy": CopyJob, "restore": RestoreJob, "unzip": UnzipJob}
+
+
+def parse_job(doc: dict, kind: str) -> CopyJob | RestoreJob | UnzipJob:
+    """A job document read back (status, resume); a clear error names the bad field."""
+    try:
+        return JOB_MODELS[kind].model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        raise ConfigError(
+            f"{kind} job document {doc.get('job_id', '?')!r} is not valid at {where}: "
+            f"{first['msg']} (started by another ossbatch version? start the job again)"
+        ) from None
+
+
+@contextmanager
+def checked(what: str):
+    """A document the CLI cannot build (e.g. a bucket name OSS refuses) is a usage error."""
+    try:
+        yield
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{what}: {where}: {first['msg']}") from None
+
+
+def dump(job: Strict) -> dict:
+    """The JSON the flow gets: no null fields (the flows never test for null)."""
+    return job.model_dump(mode="json", exclude_none=True)
+
+
+def index_shards(conn: Connection, index: OssUrl, count: int) -> list[CopyShard]:
     """Split the index object into `count` byte ranges; a line belongs to the range of its first byte."""
     import oss2
 
@@ -55,16 +194,7 @@ def index_shards(conn: Connection, index: OssUrl, count: int) -> list[dict]:
         raise ConfigError(f"index oss://{index.bucket}/{index.key} does not exist") from exc
     bounds = split_bounds(size, count)
     return [
-        _shard(
-            i,
-            index={
-                "bucket": index.bucket,
-                "key": index.key,
-                "offset": bounds[i],
-                "end": bounds[i + 1],
-            },
-            start=bounds[i],
-        )
+        CopyShard(id=i, index=IndexRange(offset=bounds[i], end=bounds[i + 1]), start=bounds[i])
         for i in range(len(bounds) - 1)
     ]
 
@@ -77,7 +207,7 @@ def split_bounds(size: int, count: int, min_shard_bytes: int = 1024) -> list[int
     return [size * i // count for i in range(count + 1)]
 
 
-def listing_shards(conn: Connection, source: OssUrl, count: int) -> list[dict]:
+def listing_shards(conn: Connection, source: OssUrl, count: int) -> list[CopyShard]:
     """Up to ``count`` key ranges of the prefix (ossbatch.keysplit), each listed by one shard."""
     return listing_split(conn, source, count)[0]
 
@@ -98,71 +228,35 @@ def listing_split(conn: Connection, source: OssUrl, count: int):
     except oss2.exceptions.NoSuchBucket as exc:
         raise ConfigError(f"source bucket {source.bucket!r} does not exist") from exc
     shards = [
-        _shard(
-            i,
-            listing={
-                "bucket": source.bucket,
-                "prefix": source.key,
-                "marker": r.start_after,
-                "end_marker": r.end,
-            },
-        )
+        CopyShard(id=i, listing=ListingRange(marker=r.start_after, end_marker=r.end))
         for i, r in enumerate(split.ranges)
     ]
     return shards, split
 
 
-def _shard(i: int, index: dict | None = None, listing: dict | None = None, start=None) -> dict:
-    shard = {"id": i, "index": index, "listing": listing, "done": False, "pages": 0, "totals": {}}
-    if start is not None:
-        shard["start"] = start
-    return {"shard": shard}
+def source_locations(index: OssUrl | None, source: OssUrl | None) -> dict:
+    if index is not None:
+        return {"index": IndexLocation(bucket=index.bucket, key=index.key)}
+    return {"listing": ListingLocation(bucket=source.bucket, prefix=source.key)}
 
 
-def base_document(
-    conn: Connection,
-    kind: str,
-    job_id: str,
-    *,
-    shards: list[dict],
-    request: dict,
-    notify_queue: str = "",
-    tolerated_failures: int = 0,
-    event_limit: int = 5000,
-    extra: dict | None = None,
-) -> dict:
-    per_execution = pages_per_execution(kind, len(shards), event_limit)
-    return {
-        "job_id": job_id,
-        "kind": kind,
-        "seq": 0,
-        "started_at": time.time(),
-        "resources": {
-            kind: function_arn(conn, kind),
-            "flow": flow_arn(conn, kind),
-            "queue": queue_arn(conn, notify_queue),
-        },
-        "pages_per_execution": per_execution,
-        "event_limit": event_limit,
-        "tolerated_failures": tolerated_failures,
-        "request": request,
-        "shards": shards,
-        **(extra or {}),
-    }
-
-
-def page_tuning(page_budget_s: float, max_items: int | None, max_qps: int | None) -> dict:
-    """The handlers' tuning every page of the job gets (max_qps: the job's whole budget)."""
-    tuning: dict = {"time_budget_seconds": page_budget_s}
-    if max_items:
-        tuning["max_items"] = max_items
-    if max_qps:
-        tuning["max_qps"] = max_qps
-    return tuning
+def resources(conn: Connection, kind: str, notify_queue: str) -> Resources:
+    return Resources(
+        function=function_arn(conn, kind),
+        flow=flow_arn(conn, kind),
+        queue=queue_arn(conn, notify_queue),
+    )
 
 
 def report_location(conn: Connection) -> tuple[str, str]:
     return conn.buckets.get("reports", ""), conn.settings.get("report_prefix", "reports/")
+
+
+def tuning(page_budget_s: float, max_items: int | None, max_qps: float | None) -> PageTuning:
+    """The handlers' tuning every page of the job gets (max_qps: the job's whole budget)."""
+    return PageTuning(
+        time_budget_seconds=page_budget_s, max_items=max_items or None, max_qps=max_qps or None
+    )
 
 
 def copy_document(
@@ -189,34 +283,39 @@ def copy_document(
             "give exactly one of --index oss://bucket/key or --source oss://bucket/prefix/"
         )
     target = OssUrl.parse(dest, "--dest")
-    if index:
-        shards = index_shards(conn, OssUrl.parse(index, "--index"), concurrency)
+    index_url = OssUrl.parse(index, "--index") if index else None
+    source_url = OssUrl.parse(source, "--source") if source else None
+    if index_url:
+        shards = index_shards(conn, index_url, concurrency)
     else:
-        shards = listing_shards(conn, OssUrl.parse(source, "--source"), concurrency)
+        shards = listing_shards(conn, source_url, concurrency)
     report_bucket, report_prefix = report_location(conn)
-    tuning = page_tuning(page_budget_s, max_items_per_page, max_qps)
-    request = {
-        "job_id": job_id,
-        "dest": {
-            "bucket": target.bucket,
-            "prefix": target.key,
-            "storage_class": storage_class,
-            **({"tags": tags} if tags else {}),
-            **({"tags_directive": tags_directive} if tags_directive != "Copy" else {}),
-        },
-        "report_bucket": report_bucket or None,
-        "report_prefix": report_prefix,
-        "tuning": tuning,
-    }
-    if filters:
-        request["filters"] = filters
-    return base_document(
-        conn,
-        "copy",
-        job_id,
-        shards=shards,
-        request=request,
-        notify_queue=notify_queue,
-        tolerated_failures=tolerated_failures,
-        event_limit=event_limit,
-    )
+    with checked("cannot start the copy job"):
+        job = CopyJob(
+            job_id=job_id,
+            started_at=time.time(),
+            resources=resources(conn, "copy", notify_queue),
+            settings=JobSettings(
+                pages_per_execution=pages_per_execution("copy", len(shards), event_limit),
+                event_limit=event_limit,
+                tolerated_failures=tolerated_failures,
+                notify=bool(notify_queue),
+            ),
+            request=CopyRequest(
+                job_id=job_id,
+                **source_locations(index_url, source_url),
+                dest=Destination(
+                    bucket=target.bucket,
+                    prefix=target.key,
+                    storage_class=storage_class,
+                    tags=tags,
+                    tags_directive=tags_directive,
+                ),
+                report_bucket=report_bucket or None,
+                report_prefix=report_prefix,
+                tuning=tuning(page_budget_s, max_items_per_page, max_qps),
+                filters=filters,
+            ),
+            shards=[CopyShardItem(shard=shard) for shard in shards],
+        )
+    return dump(job)

@@ -9,15 +9,24 @@ of that. Locally the class times are localcloud's `restore_seconds`.
 from __future__ import annotations
 
 import math
+import time
 
+from handlers.shards import RestoreShard, RestoreShardItem
 from ossbatch.cloud import ConfigError, Connection
+from ossbatch.eventbudget import pages_per_execution
 from ossbatch.jobdocs import (
     OssUrl,
-    base_document,
+    RestoreJob,
+    RestoreRequest,
+    RestoreSettings,
+    checked,
+    dump,
     index_shards,
     listing_shards,
-    page_tuning,
     report_location,
+    resources,
+    source_locations,
+    tuning,
 )
 from ossbatch.retrying import call
 
@@ -112,55 +121,45 @@ def restore_document(
     index_url = OssUrl.parse(index, "--index") if index else None
     source_url = OssUrl.parse(source, "--source") if source else None
     if index_url:
-        shards = index_shards(conn, index_url, concurrency)
+        ranges = index_shards(conn, index_url, concurrency)
     else:
-        shards = listing_shards(conn, source_url, concurrency)
+        ranges = listing_shards(conn, source_url, concurrency)
     sampled = sample_storage_class(conn, index_url, source_url)
     first_wait, later = restore_waits(sampled, tier, local_restore_seconds, default_poll_seconds)
     if poll_seconds:
         first_wait = later = poll_seconds
     deadline_s = deadline_hours * 3600
     polls = max(1, math.ceil(max(0.0, deadline_s - first_wait) / later) + 1)
-    for item in shards:
-        item["shard"].update(
-            {
-                "more": True,
-                "to_poll": 0,
-                "poll_complete": True,
-                "resubmit": 0,
-                "pending": 0,
-                "polls": 0,
-                "polls_left": polls,
-                "expired": False,
-                "next_wait": first_wait,
-                "poll": {"index": None, "listing": None},
-            }
-        )
+    shards = [
+        RestoreShard(id=r.id, index=r.index, listing=r.listing, start=r.start, polls_left=polls)
+        for r in ranges
+    ]
     report_bucket, report_prefix = report_location(conn)
-    tuning = page_tuning(page_budget_s, max_items_per_page, max_qps)
-    request = {
-        "job_id": job_id,
-        "days": days,
-        "tier": tier,
-        "report_bucket": report_bucket or None,
-        "report_prefix": report_prefix,
-        "tuning": tuning,
-    }
-    if filters:
-        request["filters"] = filters
-    return base_document(
-        conn,
-        "restore",
-        job_id,
-        shards=shards,
-        request=request,
-        notify_queue=notify_queue,
-        tolerated_failures=tolerated_failures,
-        event_limit=event_limit,
-        extra={
-            "first_wait_seconds": first_wait,
-            "poll_seconds": later,
-            "deadline_hours": deadline_hours,
-            "sampled_storage_class": sampled,
-        },
-    )
+    with checked("cannot start the restore job"):
+        job = RestoreJob(
+            job_id=job_id,
+            started_at=time.time(),
+            resources=resources(conn, "restore", notify_queue),
+            settings=RestoreSettings(
+                pages_per_execution=pages_per_execution("restore", len(shards), event_limit),
+                event_limit=event_limit,
+                tolerated_failures=tolerated_failures,
+                notify=bool(notify_queue),
+                deadline_hours=deadline_hours,
+                sampled_storage_class=sampled,
+            ),
+            request=RestoreRequest(
+                job_id=job_id,
+                **source_locations(index_url, source_url),
+                days=days,
+                tier=tier,
+                first_wait_seconds=first_wait,
+                poll_seconds=later,
+                report_bucket=report_bucket or None,
+                report_prefix=report_prefix,
+                tuning=tuning(page_budget_s, max_items_per_page, max_qps),
+                filters=filters,
+            ),
+            shards=[RestoreShardItem(shard=shard) for shard in shards],
+        )
+    return dump(job)

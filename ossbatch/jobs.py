@@ -13,8 +13,10 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from handlers.shards import CopyShard, RestoreShard, UnzipCounters
 from ossbatch.cloud import ConfigError, Connection
 from ossbatch.config import JOB_KINDS
+from ossbatch.jobdocs import parse_job
 
 KINDS = tuple(JOB_KINDS)
 RUNNING = "Running"
@@ -128,31 +130,31 @@ class JobStatus:
         }
 
 
-def shard_progress(shards: list[dict]) -> Progress:
+SHARD_MODELS = {"copy": CopyShard, "restore": RestoreShard}
+
+
+def shard_progress(shards: list[dict], kind: str = "copy") -> Progress:
     """Sum cumulative shard totals; fraction from index byte positions when every shard has them."""
     p = Progress()
     span = covered = 0
     measurable = bool(shards)
-    for item in shards:
-        shard = item.get("shard", item)
-        totals = shard.get("totals") or {}
-        p.done += int(totals.get("done", 0))
-        p.skipped += int(totals.get("skipped", 0))
-        p.failed += int(totals.get("failed", 0))
-        p.bytes += int(totals.get("bytes", 0))
-        pending = shard.get("pending") or 0  # restore: objects still restoring in the last poll
-        p.pending += pending if isinstance(pending, int) else len(pending.get("keys") or [])
-        index = shard.get("index")
-        start, end = shard.get("start"), (index or {}).get("end")
-        if index and start is not None and end is not None and end > start:
-            span += end - start
-            pos = end if shard.get("done") else min(max(index.get("offset", start), start), end)
+    typed = [SHARD_MODELS[kind].model_validate(item.get("shard", item)) for item in shards]
+    for shard in typed:
+        p.done += shard.totals.done
+        p.skipped += shard.totals.skipped
+        p.failed += shard.totals.failed
+        p.bytes += getattr(shard.totals, "bytes", 0)
+        p.pending += getattr(shard, "pending", 0)  # restore: still restoring at the last poll
+        index, start = shard.index, shard.start
+        if index is not None and start is not None and index.end is not None and index.end > start:
+            span += index.end - start
+            pos = index.end if shard.done else min(max(index.offset, start), index.end)
             covered += pos - start
-        elif not shard.get("done"):
+        elif not shard.done:
             measurable = False
     if measurable and span:
         p.fraction = covered / span
-    elif shards and all(s.get("shard", s).get("done") for s in shards):
+    elif typed and all(shard.done for shard in typed):
         p.fraction = 1.0
     return p
 
@@ -257,25 +259,25 @@ class Jobs:
             executions=chain,
             report=_report_location(doc),
             started_epoch=doc.get("started_at"),
-            tolerated_failures=int(doc.get("tolerated_failures", 0)),
+            tolerated_failures=int((doc.get("settings") or {}).get("tolerated_failures", 0)),
         )
         out = last.output or {}
         if last.running:
             st.state = "running"
-            st.progress = shard_progress(self._live_shards(st.flow, last))
+            st.progress = progress_of(kind, self._live_shards(st.flow, last))
         elif last.status == FINISHED_OK and out.get("continued_as"):
             # continuation started but not visible yet (or it was never started)
             st.state = "continuing"
-            st.progress = shard_progress(out.get("shards") or last.input.get("shards") or [])
+            st.progress = progress_of(kind, out.get("shards") or last.input.get("shards") or [])
         elif last.status == FINISHED_OK:
             st.state = "succeeded"
-            st.progress = shard_progress(out.get("shards") or [])
-            if kind == "unzip":
-                st.progress = _unzip_progress(out)
+            st.progress = (
+                _unzip_progress(out) if kind == "unzip" else shard_progress(out["shards"], kind)
+            )
         else:
             st.state = "stopped" if last.status in ("Stopped", "Aborted") else "failed"
             st.error = _execution_error(self, st.flow, last)
-            st.progress = shard_progress(self._live_shards(st.flow, last))
+            st.progress = progress_of(kind, self._live_shards(st.flow, last))
         return st
 
     def _live_shards(self, flow: str, execution: Execution) -> list[dict]:
@@ -311,6 +313,7 @@ class Jobs:
                 doc["shards"] = self._live_shards(st.flow, last)
         seq = len(st.executions)
         doc["seq"] = seq
+        parse_job(doc, st.kind)  # the contract holds through resume too
         self.start_execution(st.flow, execution_name(job_id, seq), doc)
         return execution_name(job_id, seq)
 
@@ -464,13 +467,18 @@ def _report_location(doc: dict) -> str:
     return f"oss://{bucket}/{prefix}/{job_id}/" if bucket else ""
 
 
+def progress_of(kind: str, shards: list[dict]) -> Progress:
+    """Progress of a running or unfinished job (an unzip run has no shards)."""
+    return Progress() if kind == "unzip" else shard_progress(shards, kind)
+
+
 def _unzip_progress(out: dict) -> Progress:
-    # unzip's counters (handlers/unzipsink.UnzipTally): entries extracted, bytes written
-    totals = out.get("totals") or {}
+    """The unzip flow's result carries the unzip counters (UnzipCounters: extracted, bytes_out)."""
+    totals = UnzipCounters.model_validate(out.get("totals") or {})
     return Progress(
-        done=int(totals.get("extracted", 0)),
-        skipped=int(totals.get("skipped", 0)),
-        failed=int(totals.get("failed", 0)),
-        bytes=int(totals.get("bytes_out", 0)),
+        done=totals.extracted,
+        skipped=totals.skipped,
+        failed=totals.failed,
+        bytes=totals.bytes_out,
         fraction=1.0,
     )

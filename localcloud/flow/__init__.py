@@ -20,6 +20,8 @@ def build(ctx):
     """Service factory for localcloud.server: (FlowEngine, ASGI app of the fnf API).
 
     Settings: config.options["flow_max_events"] (or env LOCALCLOUD_FLOW_MAX_EVENTS),
+    config.options["flow_compat"] (or env LOCALCLOUD_FLOW_COMPAT=1: the other reading of
+    what the CloudFlow docs leave open, docs/decisions/flow-compat.md),
     config.options["flow_resume"] (or env LOCALCLOUD_FLOW_RESUME=0 to fail interrupted
     executions with FnF.ExecutionInterrupted instead of resuming them).
     """
@@ -32,6 +34,9 @@ def build(ctx):
         or os.environ.get("LOCALCLOUD_FLOW_MAX_EVENTS")
         or DEFAULT_MAX_EVENTS
     )
+    compat = options.get("flow_compat")
+    if compat is None:
+        compat = os.environ.get("LOCALCLOUD_FLOW_COMPAT", "0") in ("1", "true", "yes")
     resume = options.get("flow_resume")
     if resume is None:
         resume = os.environ.get("LOCALCLOUD_FLOW_RESUME", "1") not in ("0", "false", "no")
@@ -45,6 +50,7 @@ def build(ctx):
         max_events=max_events,
         resume_unfinished=bool(resume),
         start=False,  # resumed executions must see the role-guarded integrations
+        compat=bool(compat),
     )
     ram = services.get("ram")
     if ram is not None:  # tasks act with the flow's role (localcloud/ram/flow_access.py)

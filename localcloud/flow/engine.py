@@ -22,6 +22,7 @@ from . import history as ev
 from .errors import (
     EXECUTION_INTERRUPTED,
     EventLimitExceeded,
+    ExecutionAborted,
     ExecutionStopped,
     FlowDefinitionError,
     FlowError,
@@ -71,7 +72,10 @@ class FlowEngine:
         max_events: int = 5000,
         resume_unfinished: bool = True,
         start: bool = True,
+        compat: bool = False,
     ):
+        # the other reading of what the docs leave open (docs/decisions/flow-compat.md)
+        self.compat = compat
         self.account_id = account_id
         self.region = region
         self.max_events = max_events
@@ -162,7 +166,7 @@ class FlowEngine:
 
     # --- flows -------------------------------------------------------------------------
 
-    def _parse(self, definition: str) -> FlowDefinition:
+    def _parse(self, definition: str, flow_name: str | None = None) -> FlowDefinition:
         cached = self._definitions.get(definition)
         if cached is None:
             try:
@@ -170,6 +174,12 @@ class FlowEngine:
             except FlowDefinitionError as exc:
                 raise api.InvalidArgument(str(exc)) from None
             self._definitions[definition] = cached
+        if flow_name is not None and cached.name != flow_name:
+            # CreateFlow API: the definition's Name "must be consistent with" the Name parameter
+            raise api.InvalidArgument(
+                f"state '<flow>', field Name: the definition is named {cached.name!r} but the "
+                f"flow is {flow_name!r}; they must be equal (deploy substitutes the name)"
+            )
         return cached
 
     def create_flow(
@@ -184,7 +194,7 @@ class FlowEngine:
         check_name("flow name", name)
         if not definition:
             raise api.MissingRequiredParams("Definition")
-        self._parse(definition)
+        self._parse(definition, name)
         now = ev.utc_timestamp()
         record = FlowRecord(
             name,
@@ -211,7 +221,7 @@ class FlowEngine:
     ) -> FlowRecord:
         record = self.describe_flow(name)
         if definition:
-            self._parse(definition)
+            self._parse(definition, name)
             record.definition = definition
         if description is not None:
             record.description = description
@@ -276,6 +286,11 @@ class FlowEngine:
             if self._shutting_down:
                 raise api.InvalidArgument("localcloud is shutting down")
             if not self.store.insert_execution(record):
+                existing = self.store.get_execution(flow_name, name)
+                # StartExecution API: a RUNNING execution of that name is returned;
+                # ExecutionAlreadyExists only once it has finished (doc-detail/122628)
+                if existing is not None and existing.status == RUNNING:
+                    return existing
                 raise api.ExecutionAlreadyExists(flow_name, name)
         self._launch(record, resume=False)
         self._count("executions_started")
@@ -370,6 +385,7 @@ class FlowEngine:
             history=history,
             integrations=self.integrations,
             role_arn=flow.role_arn if flow else "",
+            compat=self.compat,
         )
         done = threading.Event()
         thread = threading.Thread(
@@ -408,7 +424,7 @@ class FlowEngine:
                         self.store.append_events(record.flow_name, record.name, history.drain())
                     return  # left Running: the next start resumes it from its checkpoint
                 self._finish(record, history, STOPPED, None, env.stop_code, stop.detail)
-            except EventLimitExceeded as exc:
+            except (EventLimitExceeded, ExecutionAborted) as exc:
                 self._finish(record, history, FAILED, None, exc.code, exc.detail)
             except FlowError as exc:
                 self._finish(record, history, FAILED, None, exc.code, exc.detail)

@@ -17,6 +17,9 @@ TOLERATED_FAILURE_EXCEEDED = "FnF.ExceedToleratedFailureThreshold"
 EVENT_LIMIT_EXCEEDED = "FnF.EventLimitExceeded"
 EXECUTION_INTERRUPTED = "FnF.ExecutionInterrupted"
 STOPPED = "FnF.ExecutionStopped"
+DATA_LIMIT_EXCEEDED = "FnF.DataLimitExceeded"
+TASK_TIMEOUT = "FnF.Timeout"
+FAILED = "FnF.Failed"  # a Fail state without Code (the Fail page makes Code optional)
 
 
 class FlowError(Exception):
@@ -48,6 +51,12 @@ class EventLimitExceeded(ExecutionAborted):
 
 class ExecutionStopped(ExecutionAborted):
     code = STOPPED
+
+
+class DataLimitExceeded(ExecutionAborted):
+    """State input/output or event data over 64 KiB (limits page): the execution fails."""
+
+    code = DATA_LIMIT_EXCEEDED
 
 
 class FlowDefinitionError(ValueError):

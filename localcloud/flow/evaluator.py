@@ -15,7 +15,7 @@ from typing import Any
 
 from . import history as ev
 from . import states_flow, states_parallel, states_task
-from .errors import EXPRESSION_ERROR, ExecutionStopped, FlowError
+from .errors import EXPRESSION_ERROR, DataLimitExceeded, ExecutionStopped, FlowError
 from .expressions import Constructor, ExpressionEvaluationError
 from .spec import (
     ChoiceState,
@@ -30,8 +30,7 @@ from .spec import (
     WaitState,
 )
 
-MAX_DATA_BYTES = 64 * 1024
-DATA_LIMIT_EXCEEDED = "FnF.DataLimitExceeded"
+MAX_DATA_BYTES = 64 * 1024  # limits page: state input/output and event data
 
 Integration = Callable[[dict, str, "Environment"], Any]
 
@@ -60,6 +59,8 @@ class Environment:
     stop_code: str = "FnF.ExecutionStopped"
     # True while the state interrupted by a restart runs again (see docs/decisions/flow-resume.md)
     replaying: bool = False
+    # the other reading of what the docs leave open (docs/decisions/flow-compat.md)
+    compat: bool = False
 
     def check_stopped(self) -> None:
         if self.stop_event.is_set():
@@ -146,15 +147,18 @@ def build(constructor: Constructor, scope: dict) -> Any:
         raise FlowError(EXPRESSION_ERROR, str(exc)) from None
 
 
-def _encode(value: Any, state: State, what: str) -> str:
+def encode_limited(value: Any, state: State, what: str) -> str:
+    """JSON of state data or event data; over 64 KiB the execution fails (limits page)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if len(text.encode()) > MAX_DATA_BYTES:
-        raise FlowError(
-            DATA_LIMIT_EXCEEDED,
+        raise DataLimitExceeded(
             f"{what} of state {state.path!r} is {len(text.encode())} bytes; CloudFlow allows "
-            f"{MAX_DATA_BYTES} (pass keys/offsets, keep big data in OSS)",
+            f"{MAX_DATA_BYTES} (pass keys/offsets, keep big data in OSS)"
         )
     return text
+
+
+_encode = encode_limited
 
 
 def run_state(
@@ -200,9 +204,11 @@ def run_state(
         if rule is None:
             raise
         ctx["Current"]["Error"] = error.as_context()
-        output = error.as_context()
         if rule.output is not None:
-            output = build(rule.output, {"Input": raw_input, "Output": output, "Context": ctx})
+            output = build(rule.output, {"Input": raw_input, "Context": ctx})
+        else:
+            # undocumented: strict passes the state's input on, compat the error object
+            output = error.as_context() if env.compat else raw_input
         output_text = _encode(output, state, "output")
         next_name = rule.next
     exited = history.add(ev.STEP_EXITED, state.name, f'{{"output":{output_text}}}', step.last)

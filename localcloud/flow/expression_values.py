@@ -1,14 +1,18 @@
-"""What expressions do to JSON values: operators, field/index access and the built-in
-functions (the documented subset in docs/localcloud-flow.md). Type errors raise
+"""What expressions do to JSON values: comparisons, membership, field/index access and
+the documented built-in functions with their arity. Type errors raise
 ExpressionEvaluationError, surfaced to the flow as `FnF.ExpressionError`.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import random
+import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -16,7 +20,9 @@ class ExpressionEvaluationError(ValueError):
     """The expression is valid but cannot be evaluated on this data (e.g. `"a" < 1`)."""
 
 
-# --- built-in functions (documented subset, docs/localcloud-flow.md) -----------------
+# --- built-in functions: the documented list (built-in functions page,
+# alibabacloud.com/help/en/serverless-workflow/latest/built-in-functions and its newer
+# index at help.aliyun.com/document_detail/2579872.html) with their arity ------------
 
 
 def _length(value):
@@ -50,28 +56,16 @@ def _array_unique(values):
     return out
 
 
-def _array_partition(values, size):
-    values = _need_list(values, "arrayPartition")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-        raise ExpressionEvaluationError("arrayPartition() needs a positive integer size")
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def _array_range(start, end, step=1):
-    for name, value in (("start", start), ("end", end), ("step", step)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ExpressionEvaluationError(f"arrayRange() {name} must be an integer")
-    if step == 0:
-        raise ExpressionEvaluationError("arrayRange() step must not be 0")
-    if abs((end - start) // step) > 1000:
-        raise ExpressionEvaluationError("arrayRange() would produce more than 1000 items")
-    return list(range(start, end, step))
-
-
 def _need_list(values, fn: str) -> list:
     if not isinstance(values, list):
         raise ExpressionEvaluationError(f"{fn}() needs an array, got {json_type(values)}")
     return values
+
+
+def _need_map(value, fn: str) -> dict:
+    if not isinstance(value, dict):
+        raise ExpressionEvaluationError(f"{fn}() needs an object, got {json_type(value)}")
+    return value
 
 
 def _string_to_json(text):
@@ -89,20 +83,95 @@ def _json_merge(left, right):
     return {**left, **right}
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "length": _length,
-    "len": _length,
-    "format": _format,
-    "arrayContains": lambda values, item: item in _need_list(values, "arrayContains"),
-    "arrayUnique": _array_unique,
-    "arrayPartition": _array_partition,
-    "arrayRange": _array_range,
-    "jsonMerge": _json_merge,
-    "stringToJson": _string_to_json,
-    "jsonToString": lambda value: json.dumps(value, separators=(",", ":"), ensure_ascii=False),
-    "toBase64": lambda text: base64.b64encode(str(text).encode()).decode(),
-    "fromBase64": lambda text: base64.b64decode(str(text)).decode(),
-    "uuid": lambda: str(uuid.uuid4()),
+def _int_add(left, right):
+    for value in (left, right):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ExpressionEvaluationError(f"intAdd() needs two integers, got {json_type(value)}")
+    return left + right
+
+
+def _get(container, key):
+    if isinstance(container, list):
+        return get_index(container, key)
+    if isinstance(container, dict):
+        if not isinstance(key, str):
+            raise ExpressionEvaluationError("get() on an object needs a string key")
+        return container.get(key)
+    raise ExpressionEvaluationError(f"get() needs an array or object, got {json_type(container)}")
+
+
+def _split(text, separator):
+    if not isinstance(text, str) or not isinstance(separator, str) or not separator:
+        raise ExpressionEvaluationError("split() needs a string and a non-empty separator")
+    return text.split(separator)
+
+
+def _regex_match(pattern, text):
+    if not isinstance(pattern, str) or not isinstance(text, str):
+        raise ExpressionEvaluationError("regexMatchString() needs a pattern and a string")
+    try:
+        return re.search(pattern, text) is not None
+    except re.error as exc:
+        raise ExpressionEvaluationError(f"regexMatchString(): bad pattern: {exc}") from None
+
+
+def _hash(text, algorithm):
+    names = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}
+    if not isinstance(text, str) or algorithm not in names:
+        raise ExpressionEvaluationError(f"hash() needs a string and one of {sorted(names)}")
+    return hashlib.new(names[algorithm], text.encode()).hexdigest()
+
+
+def _random_int(low, high):
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) or low > high:
+        raise ExpressionEvaluationError("randomInt() needs two integers low <= high")
+    return random.randint(low, high)
+
+
+@dataclass(frozen=True)
+class BuiltIn:
+    fn: Callable[..., Any]
+    min_args: int
+    max_args: int | None  # None: any number
+
+    def accepts(self, count: int) -> bool:
+        return count >= self.min_args and (self.max_args is None or count <= self.max_args)
+
+    def arity_text(self) -> str:
+        if self.max_args is None:
+            return f"at least {self.min_args} argument(s)"
+        if self.min_args == self.max_args:
+            return f"{self.min_args} argument(s)"
+        return f"{self.min_args}..{self.max_args} arguments"
+
+
+FUNCTIONS: dict[str, BuiltIn] = {
+    # common operations
+    "format": BuiltIn(_format, 1, None),
+    "get": BuiltIn(_get, 2, 2),
+    "intAdd": BuiltIn(_int_add, 2, 2),
+    "length": BuiltIn(_length, 1, 1),
+    "randomInt": BuiltIn(_random_int, 2, 2),
+    "regexMatchString": BuiltIn(_regex_match, 2, 2),
+    "split": BuiltIn(_split, 2, 2),
+    # arrays
+    "arrayContains": BuiltIn(
+        lambda values, item: item in _need_list(values, "arrayContains"), 2, 2
+    ),
+    "arrayUnique": BuiltIn(_array_unique, 1, 1),
+    "toArray": BuiltIn(lambda *values: list(values), 0, None),
+    # maps
+    "mapKeys": BuiltIn(lambda value: list(_need_map(value, "mapKeys")), 1, 1),
+    "mapValues": BuiltIn(lambda value: list(_need_map(value, "mapValues").values()), 1, 1),
+    # encoding, hash, uuid
+    "toBase64": BuiltIn(lambda text: base64.b64encode(str(text).encode()).decode(), 1, 1),
+    "fromBase64": BuiltIn(lambda text: base64.b64decode(str(text)).decode(), 1, 1),
+    "hash": BuiltIn(_hash, 2, 2),
+    "uuid": BuiltIn(lambda: str(uuid.uuid4()), 0, 0),
+    # JSON (jsonToString is NOT documented: MNS serializes an object message itself)
+    "jsonMerge": BuiltIn(_json_merge, 2, 2),
+    "stringToJson": BuiltIn(_string_to_json, 1, 1),
+    "fromJSON": BuiltIn(_string_to_json, 1, 1),
 }
 
 
@@ -143,27 +212,15 @@ def compare(op: str, left, right):
     raise ExpressionEvaluationError(f"cannot compare {json_type(left)} {op} {json_type(right)}")
 
 
-def arith(op: str, left, right):
-    if op == "+" and isinstance(left, str) and isinstance(right, str):
-        return left + right
-    if not (is_number(left) and is_number(right)):
-        raise ExpressionEvaluationError(f"cannot compute {json_type(left)} {op} {json_type(right)}")
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if right == 0:
-        raise ExpressionEvaluationError(f"division by zero in {op}")
-    if op == "/":
-        result = left / right
-        return (
-            int(result)
-            if isinstance(left, int) and isinstance(right, int) and left % right == 0
-            else result
-        )
-    return left % right
+def member(item, container) -> bool:
+    """`item in container`: array membership, or a key of an object (Choice page)."""
+    if isinstance(container, list):
+        return any(compare("==", item, value) for value in container)
+    if isinstance(container, dict):
+        return isinstance(item, str) and item in container
+    raise ExpressionEvaluationError(
+        f"'in' needs an array or object on its right, got {json_type(container)}"
+    )
 
 
 def truthy(value) -> bool:

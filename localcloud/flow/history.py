@@ -25,6 +25,7 @@ STEP_SUCCEEDED = "StepSucceeded"
 STEP_FAILED = "StepFailed"
 STEP_EXITED = "StepExited"
 TASK_SCHEDULED = "TaskScheduled"
+TASK_SUBMITTED = "TaskSubmitted"
 TASK_STARTED = "TaskStarted"
 TASK_SUCCEEDED = "TaskSucceeded"
 TASK_FAILED = "TaskFailed"
@@ -36,11 +37,13 @@ ITERATION_EXITED = "IterationExited"
 
 TERMINAL_EVENTS = {EXECUTION_SUCCEEDED, EXECUTION_FAILED, EXECUTION_STOPPED}
 
-# Events one successful occurrence costs (retries add a Task's 3 again per attempt).
+# Events one successful occurrence costs (retries add a Task's 4 again per attempt).
 EVENTS_PER = {
     "execution": 2,  # ExecutionStarted + ExecutionSucceeded/Failed/Stopped
     "state": 4,  # StepEntered + StepStarted + StepSucceeded/StepFailed + StepExited
-    "task_attempt": 3,  # TaskScheduled + TaskStarted + TaskSucceeded/Failed/TimedOut
+    # TaskScheduled + TaskSubmitted + TaskStarted + TaskSucceeded/Failed/TimedOut: the
+    # limits page's documented history has TaskSubmitted, so budget 4 per attempt, not 3
+    "task_attempt": 4,
     "map_iteration": 2,  # IterationEntered + IterationExited (+ the processor's states)
     "parallel_branch": 2,  # BranchEntered + BranchExited (+ the branch's states)
 }

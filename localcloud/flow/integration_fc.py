@@ -1,8 +1,14 @@
 """FC:InvokeFunction -> the local FC runtime (`invoke(name, payload, invocation_type)`).
 
 Error names (docs/decisions/flow-error-names.md): throttling -> FC.ResourceThrottled,
-missing function -> FC.FunctionNotFound, handler exception -> the handler's errorType
-(FC.Unknown when it has none, e.g. a timeout), anything else -> FC.InternalServerError.
+missing function -> FC.FunctionNotFound, handler exception -> its errorType (FC.Unknown
+when it has none, e.g. a timeout), anything else -> FC.InternalServerError.
+
+Two things the FC integration page leaves open (docs/decisions/flow-compat.md): the flow
+"wraps or passes through" the function's result (samples read `$Output.Body.<field>`), and
+a handler exception is named bare in some samples and `FC.<Name>` in others. The strict
+reading (default) wraps the result as {"Body": result} and names `FC.<errorType>`;
+`--flow-compat` passes the result through and keeps the bare name.
 """
 
 from __future__ import annotations
@@ -35,25 +41,36 @@ def encode_body(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def decode_result(raw: bytes | str | None) -> Any:
-    """A JSON object result is the task output as is; anything else is wrapped as Body."""
+def decode_result(raw: bytes | str | None, compat: bool = False) -> Any:
+    """Strict: {"Body": result}. Compat: a JSON object result as is, anything else as Body."""
     if raw is None or raw == b"" or raw == "":
-        return {}
+        return {"Body": {}} if not compat else {}
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
         return {"Body": text}
+    if not compat:
+        return {"Body": value}
     return value if isinstance(value, dict) else {"Body": value}
 
 
-def error_for(exc: Exception) -> FlowError:
+def exception_name(error_type: str, compat: bool = False) -> str:
+    """A handler exception's name: strict `FC.<Name>`, compat the bare name."""
+    if compat or error_type.startswith("FC."):
+        return error_type
+    return f"FC.{error_type}"
+
+
+def error_for(exc: Exception, compat: bool = False) -> FlowError:
     from localcloud.fc import errors as fc_errors
 
     if isinstance(exc, fc_errors.FunctionTimeout):
         return FlowError(UNKNOWN, exc.message)
     if isinstance(exc, fc_errors.FunctionError):
-        return FlowError(exc.error_type or UNKNOWN, exc.message)
+        if not exc.error_type:
+            return FlowError(UNKNOWN, exc.message)
+        return FlowError(exception_name(exc.error_type, compat), exc.message)
     if isinstance(exc, fc_errors.FcError):
         return FlowError(f"FC.{exc.code}", exc.message)
     return FlowError(INTERNAL, f"{type(exc).__name__}: {exc}")
@@ -70,9 +87,9 @@ def make_fc_integration(fc_runtime):
                 name, encode_body(params.get("body")), invocation_type=invocation_type
             )
         except Exception as exc:  # the runtime's own failure classes are mapped one by one
-            raise error_for(exc) from None
+            raise error_for(exc, env.compat) from None
         if invocation_type == "Async":
             return {}
-        return decode_result(raw)
+        return decode_result(raw, env.compat)
 
     return invoke_function

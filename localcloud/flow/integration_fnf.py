@@ -8,6 +8,7 @@ finish and takes its output (or fails with its error).
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from . import api_errors as api
@@ -41,14 +42,14 @@ def make_fnf_integration(engine):
             record = engine.describe_execution(flow, name)
         except api.FnfApiError as exc:
             raise FlowError(f"FnF.{exc.code}", exc.message) from None
-        started = {
-            "FlowName": record.flow_name,
-            "Name": record.name,
-            "Status": record.status,
-            "StartedTime": record.started_time,
-        }
         if task_mode != "WaitForSystemCallback":
-            return started
+            # the integration page documents this output: {FlowName, ExecutionName, RequestID}
+            # (help.aliyun.com/document_detail/2400188.html)
+            return {
+                "FlowName": record.flow_name,
+                "ExecutionName": record.name,
+                "RequestID": str(uuid.uuid4()),
+            }
         while True:
             env.check_stopped()
             done = engine.wait(record.flow_name, record.name, timeout=1.0)

@@ -1,8 +1,10 @@
 """Parse a CloudFlow definition (YAML or JSON, `Type: StateMachine`, `SpecVersion: v1`)
 into the typed states of spec.py, reporting every problem with the state's path and field.
 
-Only the subset in docs/localcloud-flow.md is accepted; anything else is rejected here,
-before an execution can start, so a flow that would misbehave in the cloud fails fast.
+Exactly the documented spec is accepted (docs/localcloud-flow.md lists the pages): field
+names, required fields, the two expression grammars, the built-in functions and their
+arity. Anything else is rejected here, before an execution can start, so a flow that the
+cloud would refuse or run differently fails fast, locally and in `ossbatch flows check`.
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ COMMON = {"Name", "Type", "Description"}
 FLOW_FIELDS = {"Type", "Name", "SpecVersion", "StartAt", "States", "Description"}
 FIELDS = {
     "Pass": COMMON | {"InputConstructor", "OutputConstructor", "Next", "End"},
+    # Task page: Timeout (seconds, 0..604800) is a documented Task field
     "Task": COMMON
     | {"InputConstructor", "OutputConstructor", "Next", "End", "Retry", "Catch"}
-    | {"Action", "TaskMode", "Parameters"},
+    | {"Action", "TaskMode", "Parameters", "Timeout"},
     "Choice": COMMON | {"InputConstructor", "Branches", "Default"},
     "Wait": COMMON
     | {"InputConstructor", "OutputConstructor", "Next", "End", "Seconds", "Seconds.$"},
@@ -57,9 +60,10 @@ FIELDS = {
     | {"InputConstructor", "OutputConstructor", "Next", "End", "Retry", "Catch", "Branches"},
     "Map": COMMON
     | {"InputConstructor", "OutputConstructor", "Next", "End", "Retry", "Catch"}
-    | {"ItemsPath", "Processor", "MaxConcurrency", "MaxConcuccency"}
-    | {"ToleratedFailurePercentage", "ToleratedFailureCount"},
+    # inline Map (Map page): no ToleratedFailure* fields are documented
+    | {"ItemsPath", "Processor", "MaxConcurrency", "MaxConcuccency"},
 }
+MAX_TASK_TIMEOUT = 604800
 TERMINAL = {"Succeed", "Fail"}
 ACTIONS = {
     "FC:InvokeFunction": {"resourceArn", "invocationType", "body"},
@@ -191,12 +195,13 @@ def _parse_state(raw: dict, index: int, prefix: str, problems: _Problems) -> Sta
     if kind == "Succeed":
         return SucceedState(**common)
     if kind == "Fail":
-        code, detail = raw.get("Code", ""), raw.get("Detail", "")
-        if not isinstance(code, str) or not code:
-            problems.add(path, "Code", "a Fail state needs a non-empty string Code")
-        if not isinstance(detail, str):
-            problems.add(path, "Detail", "must be a string")
-        return FailState(**common, code=str(code), detail=str(detail))
+        # Fail page: Detail is required, Code optional
+        code, detail = raw.get("Code", ""), raw.get("Detail")
+        if not isinstance(code, str):
+            problems.add(path, "Code", "must be a string (the error name)")
+        if not isinstance(detail, str) or not detail:
+            problems.add(path, "Detail", "required on a Fail state: a non-empty string")
+        return FailState(**common, code=str(code or ""), detail=str(detail or ""))
     if kind == "Wait":
         return _parse_wait(raw, common, path, problems)
     if kind == "Choice":
@@ -251,13 +256,20 @@ def _constructor(raw, key, path, problems, allow_output, label=None) -> Construc
         problems.add(path, key, str(exc))
         return None
     if "Output" in constructor.roots and not allow_output:
-        problems.add(path, key, "$Output can only be used in an OutputConstructor")
+        hint = (
+            "read the error from $Context.Current.Error (data-transfer page)"
+            if key.startswith("Catch")
+            else "$Output can only be used in an OutputConstructor"
+        )
+        problems.add(path, key, hint)
     return constructor
 
 
-def _expression(text, path, field_name, problems, allow_output=False) -> Expression | None:
+def _expression(
+    text, path, field_name, problems, allow_output=False, grammar="constructor"
+) -> Expression | None:
     try:
-        expr = compile_expression(text)
+        expr = compile_expression(text, grammar)
     except ExpressionSyntaxError as exc:
         problems.add(path, field_name, f"{exc} in {text!r}")
         return None
@@ -303,6 +315,14 @@ def _errors_list(rule: dict, path: str, field_name: str, problems: _Problems) ->
     return tuple(errors)
 
 
+def _description(rule: dict, path: str, where: str, problems: _Problems) -> None:
+    """Error-handling page (alibabacloud.com/help/en/serverless-workflow/latest/error-handling):
+    Description is marked Required for Retry and Catch rules."""
+    text = rule.get("Description")
+    if not isinstance(text, str) or not text.strip():
+        problems.add(path, f"{where}.Description", "required: say what this rule handles")
+
+
 def _parse_retry(value, path, problems) -> list[RetryRule]:
     if value is None:
         return []
@@ -325,11 +345,15 @@ def _parse_retry(value, path, problems) -> list[RetryRule]:
             continue
         for key in set(rule) - allowed:
             problems.add(path, f"{where}.{key}", f"unsupported (allowed: {sorted(allowed)})")
+        _description(rule, path, where, problems)
         errors = _errors_list(rule, path, where, problems)
         attempts = _number(rule, "MaxAttempts", path, problems, integer=True, required=True)
-        interval = _number(rule, "IntervalSeconds", path, problems, maximum=86400, required=True)
+        # error-handling page: IntervalSeconds and MaxBackoffSeconds are int, at most 86400
+        interval = _number(
+            rule, "IntervalSeconds", path, problems, maximum=86400, integer=True, required=True
+        )
         rate = _number(rule, "BackoffRate", path, problems, minimum=1.0)
-        cap = _number(rule, "MaxBackoffSeconds", path, problems, maximum=86400)
+        cap = _number(rule, "MaxBackoffSeconds", path, problems, maximum=86400, integer=True)
         rules.append(RetryRule(errors, attempts or 0, interval or 0.0, rate or 1.0, cap))
     return rules
 
@@ -349,13 +373,14 @@ def _parse_catch(value, path, problems) -> list[CatchRule]:
             continue
         for key in set(rule) - allowed:
             problems.add(path, f"{where}.{key}", f"unsupported (allowed: {sorted(allowed)})")
+        _description(rule, path, where, problems)
         errors = _errors_list(rule, path, where, problems)
         nxt = rule.get("Next")
         if not isinstance(nxt, str) or not nxt:
             problems.add(path, f"{where}.Next", "required: the state to go to when caught")
             nxt = ""
         output = _constructor(
-            rule, "OutputConstructor", path, problems, True, f"{where}.OutputConstructor"
+            rule, "OutputConstructor", path, problems, False, f"{where}.OutputConstructor"
         )
         rules.append(CatchRule(errors, nxt, output))
     return rules
@@ -395,7 +420,7 @@ def _parse_choice(raw, common, path, problems) -> ChoiceState:
         if not isinstance(nxt, str) or not nxt:
             problems.add(path, f"{where}.Next", "required: the state to go to")
             continue
-        expr = _expression(condition, path, f"{where}.Condition", problems)
+        expr = _expression(condition, path, f"{where}.Condition", problems, grammar="condition")
         if expr is not None:
             branches.append(ChoiceBranch(expr, nxt))
     default = raw.get("Default")
@@ -419,10 +444,11 @@ def _parse_task(raw, common, path, problems) -> TaskState:
             "TaskMode",
             f"{mode!r} is not supported for {action} (supported: {sorted(TASK_MODES[action])})",
         )
+    timeout = _number(raw, "Timeout", path, problems, maximum=MAX_TASK_TIMEOUT, integer=True)
     params = raw.get("Parameters")
     if not isinstance(params, dict):
         problems.add(path, "Parameters", f"required mapping for {action}")
-        return TaskState(**common, action=action, task_mode=mode)
+        return TaskState(**common, action=action, task_mode=mode, timeout=timeout)
     names = {key[:-2] if key.endswith(".$") else key for key in params}
     for key in names - ACTIONS[action]:
         problems.add(
@@ -464,7 +490,9 @@ def _parse_task(raw, common, path, problems) -> TaskState:
         parameters = None
     if parameters is not None and "Output" in parameters.roots:
         problems.add(path, "Parameters", "$Output can only be used in an OutputConstructor")
-    return TaskState(**common, action=action, task_mode=mode, parameters=parameters)
+    return TaskState(
+        **common, action=action, task_mode=mode, parameters=parameters, timeout=timeout
+    )
 
 
 _ARN_HELP = {
@@ -497,13 +525,9 @@ def _parse_map(raw, common, path, problems) -> MapState:
     concurrency = _number(
         raw, key, path, problems, minimum=1, maximum=MAX_MAP_CONCURRENCY, integer=True
     )
-    percentage = _number(raw, "ToleratedFailurePercentage", path, problems, maximum=100)
-    count = _number(raw, "ToleratedFailureCount", path, problems, integer=True)
     return MapState(
         **common,
         items_path=expr,
         processor=processor,
         max_concurrency=concurrency or MAX_MAP_CONCURRENCY,
-        tolerated_failure_percentage=percentage,
-        tolerated_failure_count=count,
     )

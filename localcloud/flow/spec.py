@@ -104,6 +104,7 @@ class TaskState(State):
     action: str = ""
     task_mode: str = "RequestComplete"
     parameters: Constructor | None = None
+    timeout: int | None = None  # seconds; the Task page documents 0..604800
 
 
 @dataclass
@@ -124,8 +125,6 @@ class MapState(State):
     items_path: Expression | None = None
     processor: Scope | None = None
     max_concurrency: int = MAX_MAP_CONCURRENCY
-    tolerated_failure_percentage: float | None = None
-    tolerated_failure_count: int | None = None
 
 
 @dataclass

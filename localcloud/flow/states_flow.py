@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import EXPRESSION_ERROR, INVALID_ARGUMENT, FlowError
+from .errors import EXPRESSION_ERROR, FAILED, INVALID_ARGUMENT, FlowError
 from .expressions import ExpressionEvaluationError
 from .spec import MAX_WAIT_SECONDS
 
@@ -27,7 +27,7 @@ def run_succeed(state, state_input, env: Environment, ctx: dict, step=None) -> S
 
 
 def run_fail(state, state_input, env: Environment, ctx: dict, step=None) -> StateResult:
-    raise FlowError(state.code, state.detail)
+    raise FlowError(state.code or FAILED, state.detail)
 
 
 def run_choice(state, state_input, env: Environment, ctx: dict, step=None) -> StateResult:
@@ -60,12 +60,13 @@ def run_wait(state, state_input, env: Environment, ctx: dict, step=None) -> Stat
         if (
             not isinstance(seconds, int | float)
             or isinstance(seconds, bool)
-            or not 0 <= seconds <= MAX_WAIT_SECONDS
+            or not 1 <= seconds <= MAX_WAIT_SECONDS
         ):
+            # wait page: Seconds is 1..300 in Standard mode
             raise FlowError(
                 INVALID_ARGUMENT,
                 f"Seconds.$ of Wait state {state.name!r} gave {seconds!r}; "
-                f"needs a number 0..{MAX_WAIT_SECONDS}",
+                f"needs a number 1..{MAX_WAIT_SECONDS}",
             )
     env.sleep(float(seconds or 0))
     return _result(state_input)

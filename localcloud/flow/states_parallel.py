@@ -1,10 +1,9 @@
 """Parallel and Map (inline mode): branches/iterations run concurrently on threads.
 
 Parallel output: {"Branch0": ..., "Branch1": ...}. Map output: {"Items": [...]}, one entry
-per item in order; a tolerated failed item appears as {"Code", "Detail"}.
-Map honours MaxConcurrency (default 40) and ToleratedFailureCount/Percentage; without a
-tolerance the first failed iteration fails the Map (iterations not yet started are
-skipped). The event limit and StopExecution abort everything at once.
+per item in order; the first failed item fails the Map.
+Map honours MaxConcurrency (default 40); the first failed iteration fails the Map
+(iterations not yet started are skipped). The event limit and StopExecution abort everything at once.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from . import history as ev
 from .errors import (
     EXPRESSION_ERROR,
     INVALID_ITEMS,
-    TOLERATED_FAILURE_EXCEEDED,
     ExecutionAborted,
     FlowError,
 )
@@ -69,21 +67,13 @@ def run_map(state, state_input, env: Environment, ctx: dict, step) -> StateResul
     if not items:
         return StateResult({"Items": []})
 
-    tolerant = (
-        state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None
-    )
     results: list[Any] = [None] * len(items)
     failures: list[tuple[int, FlowError]] = []
     abort = threading.Event()
     lock = threading.Lock()
 
     def too_many_failures(failed: int) -> bool:
-        if not tolerant:
-            return failed > 0
-        if state.tolerated_failure_count is not None and failed > state.tolerated_failure_count:
-            return True
-        percentage = state.tolerated_failure_percentage
-        return percentage is not None and failed * 100.0 / len(items) > percentage
+        return failed > 0  # inline Map documents no tolerated failures: one fails the Map
 
     def iteration(index: int) -> None:
         if abort.is_set():
@@ -127,14 +117,5 @@ def run_map(state, state_input, env: Environment, ctx: dict, step) -> StateResul
 
     if too_many_failures(len(failures)):
         failures.sort(key=lambda pair: pair[0])
-        index, first = failures[0]
-        if not tolerant:
-            raise first
-        raise FlowError(
-            TOLERATED_FAILURE_EXCEEDED,
-            f"{len(failures)} of {len(items)} items of Map {state.name!r} failed, more than "
-            f"tolerated (count {state.tolerated_failure_count}, percentage "
-            f"{state.tolerated_failure_percentage}); first: item {index} {first.code}: "
-            f"{first.detail}",
-        )
+        raise failures[0][1]
     return StateResult({"Items": results})

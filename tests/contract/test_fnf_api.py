@@ -14,7 +14,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "flows"))
 
-from flowkit import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ApiServer, definition  # noqa: E402
+from flowkit import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ApiServer, definition, named  # noqa: E402
 
 from localcloud.flow.engine import FlowEngine  # noqa: E402
 
@@ -51,7 +51,7 @@ def error_of(call) -> ClientException:
 
 
 def test_flow_lifecycle_create_describe_update_list_delete(fnf):
-    text = definition("fail.yaml")
+    text = named(definition("fail.yaml"), "life")
     created = fnf.create_flow(
         models.CreateFlowRequest(name="life", definition=text, description="d1", type="FDL")
     ).body
@@ -79,7 +79,7 @@ def test_create_flow_with_an_invalid_definition_names_state_and_field(fnf):
 
 def test_duplicate_flow_is_rejected(fnf):
     request = models.CreateFlowRequest(
-        name="dup", definition=definition("fail.yaml"), description="", type="FDL"
+        name="dup", definition=named(definition("fail.yaml"), "dup"), description="", type="FDL"
     )
     fnf.create_flow(request)
     err = error_of(lambda: fnf.create_flow(request))
@@ -89,7 +89,10 @@ def test_duplicate_flow_is_rejected(fnf):
 def test_start_describe_and_history_of_an_execution(fnf):
     fnf.create_flow(
         models.CreateFlowRequest(
-            name="loop", definition=definition("loop_counter.yaml"), description="", type="FDL"
+            name="loop",
+            definition=named(definition("loop_counter.yaml"), "loop"),
+            description="",
+            type="FDL",
         )
     )
     started = fnf.start_execution(
@@ -127,7 +130,10 @@ def test_start_describe_and_history_of_an_execution(fnf):
 def test_duplicate_execution_name_is_execution_already_exists(fnf):
     fnf.create_flow(
         models.CreateFlowRequest(
-            name="dupx", definition=definition("fail.yaml"), description="", type="FDL"
+            name="dupx",
+            definition=named(definition("fail.yaml"), "dupx"),
+            description="",
+            type="FDL",
         )
     )
     request = models.StartExecutionRequest(flow_name="dupx", execution_name="once", input="{}")
@@ -143,7 +149,10 @@ def test_invalid_execution_names_are_rejected(fnf, name):
     try:
         fnf.create_flow(
             models.CreateFlowRequest(
-                name="names", definition=definition("fail.yaml"), description="", type="FDL"
+                name="names",
+                definition=named(definition("fail.yaml"), "names"),
+                description="",
+                type="FDL",
             )
         )
     except ClientException:
@@ -159,7 +168,7 @@ def test_invalid_execution_names_are_rejected(fnf, name):
 def test_input_must_be_a_json_object(fnf):
     fnf.create_flow(
         models.CreateFlowRequest(
-            name="inp", definition=definition("fail.yaml"), description="", type="FDL"
+            name="inp", definition=named(definition("fail.yaml"), "inp"), description="", type="FDL"
         )
     )
     err = error_of(
@@ -173,7 +182,10 @@ def test_input_must_be_a_json_object(fnf):
 def test_stop_and_list_executions(fnf):
     fnf.create_flow(
         models.CreateFlowRequest(
-            name="slow", definition=definition("wait_dynamic.yaml"), description="", type="FDL"
+            name="slow",
+            definition=named(definition("wait_dynamic.yaml"), "slow"),
+            description="",
+            type="FDL",
         )
     )
     for i in range(3):
@@ -205,7 +217,7 @@ def test_stop_and_list_executions(fnf):
 def test_unknown_execution_is_execution_not_exists(fnf):
     fnf.create_flow(
         models.CreateFlowRequest(
-            name="ne", definition=definition("fail.yaml"), description="", type="FDL"
+            name="ne", definition=named(definition("fail.yaml"), "ne"), description="", type="FDL"
         )
     )
     err = error_of(
@@ -232,7 +244,7 @@ def test_signature_holds_for_unicode_spaces_and_symbols_in_parameters(fnf):
     fnf.create_flow(
         models.CreateFlowRequest(
             name="uni",
-            definition=definition("pass_constructors.yaml"),
+            definition=named(definition("pass_constructors.yaml"), "uni"),
             description="说明 with spaces & symbols +/=~*",
             type="FDL",
         )

@@ -12,6 +12,7 @@ from alibabacloud_tea_openapi.models import Config
 
 from handlers import trigger
 from handlers.errors import StartExecutionFailed
+from handlers.jobinput import UnzipJob
 from tests.handlerkit import fc_context
 
 PASS_FLOW = """Type: StateMachine
@@ -142,8 +143,9 @@ def test_the_flow_input_carries_resources_and_settings(fnf, flow, localcloud, mo
     doc = json.loads(described.input)
     region, account = localcloud.region, localcloud.account_id
     assert doc["resources"] == {
-        "unzip": f"acs:fc:{region}:{account}:functions/ossbatch-unzip-fn/LATEST",
+        "function": f"acs:fc:{region}:{account}:functions/ossbatch-unzip-fn/LATEST",
         "flow": f"acs:fnf:{region}:{account}:flow/{flow}",
         "queue": f"acs:mns:{region}:{account}:/queues/unzip-done/messages",
     }
-    assert doc["settings"] == {"delete_after_success": True} and doc["job_id"] == started[0]
+    assert doc["settings"]["delete_after_success"] is True and doc["job_id"] == started[0]
+    UnzipJob.model_validate(doc)  # the unzip flow's typed input

@@ -13,6 +13,7 @@ import uvicorn
 
 from localcloud.flow.api import create_app
 from localcloud.flow.engine import FlowEngine
+from ossbatch.deployment import named_definition
 
 DEFS = Path(__file__).parent / "defs"
 ACCESS_KEY_ID = "LTAIlocalcloudtest"
@@ -23,6 +24,13 @@ def definition(name: str) -> str:
     return (DEFS / name).read_text()
 
 
+def named(definition_text, flow: str):
+    """The definition with its Name set to `flow` (text or mapping)."""
+    if isinstance(definition_text, dict):
+        return {**definition_text, "Name": flow}
+    return named_definition(definition_text, flow, "test definition")
+
+
 def run_flow(
     engine: FlowEngine,
     definition_text: str,
@@ -31,7 +39,11 @@ def run_flow(
     execution: str = "e1",
     timeout: float = 30,
 ):
-    """Create (or update) the flow, run one execution to the end, return its record."""
+    """Create (or update) the flow, run one execution to the end, return its record.
+
+    The definition's Name is set to `flow` first, as deploying does (CreateFlow rule).
+    """
+    definition_text = named(definition_text, flow)
     try:
         engine.describe_flow(flow)
         engine.update_flow(flow, definition_text)

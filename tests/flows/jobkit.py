@@ -22,10 +22,11 @@ from localcloud.mns.service import MnsService
 from localcloud.ram.flow_access import guard_integrations
 from localcloud.ram.remote import RemoteRam
 from ossbatch.cloud import Connection
+from ossbatch.deployment import FLOWS_DIR, named_definition
 from tests.contract.ramkit import allow, make_role
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-FLOWS = PROJECT_ROOT / "flows"
+READINGS = ("strict", "compat")  # flow tests run under both readings of the open behaviours
 REGION, ACCOUNT = "cn-hangzhou", "1000000000000001"
 HANDLERS = {
     "copy": "index.copy",
@@ -118,8 +119,13 @@ def stack_roles(oss: launcher.LocalCloud, suffix: str) -> tuple[str, str]:
 
 
 def start_stack(
-    tmp: Path, max_events: int = 5000, oss_args: tuple[str, ...] = (), env: dict | None = None
+    tmp: Path,
+    max_events: int = 5000,
+    oss_args: tuple[str, ...] = (),
+    env: dict | None = None,
+    compat: bool = False,
 ) -> Stack:
+    """`compat`: the flow engine's other reading of what the docs leave open (--flow-compat)."""
     oss = launcher.start(
         tmp / "oss",
         "--access-key-id",
@@ -177,11 +183,17 @@ def start_stack(
         account_id=ACCOUNT,
         region=REGION,
         max_events=max_events,
+        compat=compat,
     )
     engine.integrations = guard_integrations(engine.integrations, ram, REGION, ACCOUNT)
     for stem in ("copy", "restore", "unzip"):
+        # as deployed: the definition's Name is the flow's name
         engine.create_flow(
-            f"ossbatch-{stem}", (FLOWS / f"{stem}.yaml").read_text(), role_arn=flow_role
+            f"ossbatch-{stem}",
+            named_definition(
+                (FLOWS_DIR / f"{stem}.yaml").read_text(), f"ossbatch-{stem}", f"flows/{stem}.yaml"
+            ),
+            role_arn=flow_role,
         )
     api = ApiServer(engine).__enter__()
     stack = Stack(oss=oss, fc=fc, mns=mns, engine=engine, api=api, suffix=suffix)

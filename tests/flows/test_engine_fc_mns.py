@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 from flowkit import definition, events, run_flow
+from jobkit import READINGS
 
 from localcloud.fc.runtime import FcRuntime
 from localcloud.fc.spec import FunctionSpec
@@ -49,9 +50,26 @@ def fc(tmp_path_factory):
     runtime.close()
 
 
+@pytest.fixture(params=READINGS)
+def reading(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def fc_engine(make_engine, fc):
-    return make_engine(fc=fc)
+def fc_engine(make_engine, fc, reading):
+    return make_engine(fc=fc, compat=reading == "compat")
+
+
+def exception(reading: str, name: str) -> str:
+    """A handler exception's name: `FC.<Name>` (strict) or bare (--flow-compat)."""
+    return name if reading == "compat" else f"FC.{name}"
+
+
+NO_OUTPUT = (
+    "    OutputConstructor:\n"
+    '      attempt.$: \'get(get(jsonMerge({"Body": $Output}, $Output), "Body"), "attempt")\'\n'
+    '      echo.$: \'get(get(jsonMerge({"Body": $Output}, $Output), "Body"), "echo")\'\n'
+)
 
 
 def test_task_output_is_the_function_result(fc_engine, tmp_path):
@@ -64,6 +82,7 @@ def test_task_output_is_the_function_result(fc_engine, tmp_path):
         "StepEntered",
         "StepStarted",
         "TaskScheduled",
+        "TaskSubmitted",
         "TaskStarted",
         "TaskSucceeded",
         "StepSucceeded",
@@ -80,19 +99,19 @@ def test_retry_on_the_handler_error_type_then_success(fc_engine, tmp_path):
     assert types.count("TaskScheduled") == 3 and types.count("TaskFailed") == 2
 
 
-def test_retry_exhausted_goes_to_catch_with_the_error(fc_engine, tmp_path):
+def test_retry_exhausted_goes_to_catch_with_the_error(fc_engine, tmp_path, reading):
     payload = {"counter": str(tmp_path / "c"), "fail_times": 5}
     record = run_flow(fc_engine, definition("fc_retry.yaml"), payload)
     output = json.loads(record.output)
-    assert output["code"] == "RuntimeError"
+    assert output["code"] == exception(reading, "RuntimeError")
     assert "transient failure 3" in output["detail"]
     assert (tmp_path / "c").read_text() == "3"
 
 
-def test_a_systemic_error_is_not_retried(fc_engine, tmp_path):
+def test_a_systemic_error_is_not_retried(fc_engine, tmp_path, reading):
     payload = {"counter": str(tmp_path / "c"), "systemic": True}
     record = run_flow(fc_engine, definition("fc_retry.yaml"), payload)
-    assert json.loads(record.output)["code"] == "SystemicError"
+    assert json.loads(record.output)["code"] == exception(reading, "SystemicError")
     assert (tmp_path / "c").read_text() == "1"
 
 
@@ -110,21 +129,23 @@ def test_a_missing_function_is_fc_function_not_found(fc_engine):
     assert json.loads(record.output)["code"] == "FC.FunctionNotFound"
 
 
-def test_a_non_json_result_is_wrapped_as_body(fc_engine):
+def test_a_non_json_result_is_wrapped_as_body_in_both_readings(fc_engine):
     text = definition("fc_retry.yaml").replace("functions/flaky/", "functions/plain/")
-    text = text.replace(
-        "    OutputConstructor:\n      attempt.$: $Output.attempt\n      echo.$: $Output.echo\n", ""
-    )
-    record = run_flow(fc_engine, text, {})
+    assert NO_OUTPUT in text
+    record = run_flow(fc_engine, text.replace(NO_OUTPUT, ""), {})
     assert json.loads(record.output) == {"Body": "not json"}
+
+
+def test_a_json_result_is_wrapped_as_body_unless_compat(fc_engine, tmp_path, reading):
+    text = definition("fc_retry.yaml").replace(NO_OUTPUT, "")
+    record = run_flow(fc_engine, text, {"counter": str(tmp_path / "c"), "echo": "x"})
+    result = {"attempt": 1, "echo": "x"}
+    assert json.loads(record.output) == (result if reading == "compat" else {"Body": result})
 
 
 def test_async_invocation_returns_at_once_with_an_empty_output(fc_engine, tmp_path):
     text = definition("fc_retry.yaml").replace("invocationType: Sync", "invocationType: Async")
-    text = text.replace(
-        "    OutputConstructor:\n      attempt.$: $Output.attempt\n      echo.$: $Output.echo\n", ""
-    )
-    record = run_flow(fc_engine, text, {"counter": str(tmp_path / "c")})
+    record = run_flow(fc_engine, text.replace(NO_OUTPUT, ""), {"counter": str(tmp_path / "c")})
     assert (record.status, json.loads(record.output)) == ("Succeeded", {})
 
 
@@ -185,8 +206,11 @@ States:
               invocationType: Sync
               body.$: $Input
             Catch:
-              - Errors: [FC.ResourceThrottled]
+              - Description: no instance free
+                Errors: [FC.ResourceThrottled]
                 Next: AThrottled
+                OutputConstructor:
+                  Code.$: $Context.Current.Error.Code
             End: true
           - Name: AThrottled
             Type: Pass
@@ -201,8 +225,11 @@ States:
               invocationType: Sync
               body.$: $Input
             Catch:
-              - Errors: [FC.ResourceThrottled]
+              - Description: no instance free
+                Errors: [FC.ResourceThrottled]
                 Next: BThrottled
+                OutputConstructor:
+                  Code.$: $Context.Current.Error.Code
             End: true
           - Name: BThrottled
             Type: Pass

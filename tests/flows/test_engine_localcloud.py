@@ -11,7 +11,7 @@ import pytest
 from alibabacloud_fnf20190315 import models
 from alibabacloud_fnf20190315.client import Client
 from alibabacloud_tea_openapi.utils_models import Config
-from flowkit import definition
+from flowkit import definition, named
 
 from localcloud import launcher
 
@@ -52,7 +52,10 @@ def test_localcloud_serves_fnf_with_a_configurable_event_limit(clouds, tmp_path,
     fnf = fnf_client(cloud)
     fnf.create_flow(
         models.CreateFlowRequest(
-            name="loop", definition=definition("loop_counter.yaml"), description="", type="FDL"
+            name="loop",
+            definition=named(definition("loop_counter.yaml"), "loop"),
+            description="",
+            type="FDL",
         )
     )
     fnf.start_execution(
@@ -72,7 +75,10 @@ def test_kill_9_of_localcloud_mid_execution_is_survived(clouds, tmp_path):
     fnf = fnf_client(first)
     fnf.create_flow(
         models.CreateFlowRequest(
-            name="res", definition=definition("resumable.yaml"), description="", type="FDL"
+            name="res",
+            definition=named(definition("resumable.yaml"), "res"),
+            description="",
+            type="FDL",
         )
     )
     fnf.start_execution(

@@ -12,7 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from flowkit import DEFS, definition, events
+from flowkit import DEFS, definition, events, named
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def _start_in_child(data_dir: Path, delay: int) -> subprocess.Popen:
         import json, time
         from localcloud.flow.engine import FlowEngine
         engine = FlowEngine(data_dir={str(data_dir)!r})
-        engine.create_flow("f", open({str(DEFS / "resumable.yaml")!r}).read())
+        engine.create_flow("f", open({str(DEFS / "resumable.yaml")!r}).read().replace("Name: resumable", "Name: f", 1))
         engine.start_execution("f", "e1", json.dumps({{"delay": {delay}}}))
         time.sleep(60)
     """)
@@ -89,7 +89,7 @@ def test_restart_resumes_and_completes_the_execution(make_engine, tmp_path):
 def test_graceful_shutdown_leaves_the_execution_to_be_resumed(make_engine, tmp_path):
     data_dir = tmp_path / "flow"
     first = make_engine(data_dir=data_dir)
-    first.create_flow("f", definition("resumable.yaml"))
+    first.create_flow("f", named(definition("resumable.yaml"), "f"))
     first.start_execution("f", "e1", json.dumps({"delay": 2}))
     _wait_for_checkpoint(data_dir / "flow.sqlite", "Pause")
     first.close()
@@ -101,7 +101,7 @@ def test_graceful_shutdown_leaves_the_execution_to_be_resumed(make_engine, tmp_p
 def test_with_resume_off_an_interrupted_execution_fails_with_a_named_error(make_engine, tmp_path):
     data_dir = tmp_path / "flow"
     first = make_engine(data_dir=data_dir)
-    first.create_flow("f", definition("resumable.yaml"))
+    first.create_flow("f", named(definition("resumable.yaml"), "f"))
     first.start_execution("f", "e1", json.dumps({"delay": 30}))
     _wait_for_checkpoint(data_dir / "flow.sqlite", "Pause")
     first.close()
@@ -114,7 +114,7 @@ def test_with_resume_off_an_interrupted_execution_fails_with_a_named_error(make_
 def test_flows_and_finished_executions_persist(make_engine, tmp_path):
     data_dir = tmp_path / "flow"
     first = make_engine(data_dir=data_dir)
-    first.create_flow("f", definition("fail.yaml"), description="keep me")
+    first.create_flow("f", named(definition("fail.yaml"), "f"), description="keep me")
     first.start_execution("f", "e1")
     first.wait("f", "e1", 10)
     first.close()
@@ -164,8 +164,8 @@ States:
 def test_a_resumed_parent_attaches_to_the_child_it_already_started(make_engine, tmp_path):
     data_dir = tmp_path / "flow"
     first = make_engine(data_dir=data_dir)
-    first.create_flow("slow-child", SLOW_CHILD)
-    first.create_flow("parent", WAITING_PARENT)
+    first.create_flow("slow-child", named(SLOW_CHILD, "slow-child"))
+    first.create_flow("parent", named(WAITING_PARENT, "parent"))
     first.start_execution("parent", "p1")
     deadline = time.monotonic() + 10
     while first.store.get_execution("slow-child", "the-child") is None:

@@ -7,7 +7,7 @@ import itertools
 import json
 
 import pytest
-from flowkit import definition, events
+from flowkit import definition, events, named
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,8 +20,8 @@ names = (f"e{i}" for i in itertools.count())
 @pytest.fixture(scope="module")
 def shared_engine(tmp_path_factory):
     engine = FlowEngine(data_dir=tmp_path_factory.mktemp("props"), max_events=100_000)
-    engine.create_flow("loop", definition("loop_counter.yaml"))
-    engine.create_flow("map", definition("map_pass.yaml"))
+    engine.create_flow("loop", named(definition("loop_counter.yaml"), "loop"))
+    engine.create_flow("map", named(definition("map_pass.yaml"), "map"))
     yield engine
     engine.close()
 

@@ -60,7 +60,8 @@ def test_map_items_path_that_is_not_an_array_fails(engine):
 def test_map_honours_max_concurrency(engine, tmp_path):
     # 12 items sleeping 0.2 s each with MaxConcurrency 4 take >= 3 rounds
     text = definition("map_pass.yaml").replace(
-        "Type: Pass\n          InputConstructor:\n            value.$: $Input * 2\n          End: true",
+        "Type: Pass\n          InputConstructor:\n            value.$: intAdd($Input, $Input)\n"
+        "          End: true",
         "Type: Wait\n          Seconds: 1\n          End: true",
     )
     started = time.monotonic()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from jobkit import history, start_stack
+from jobkit import READINGS, history, start_stack
 
 from ossbatch import jobdocs_restore, sampledata
 from ossbatch.jobs import Jobs, new_job_id
@@ -11,12 +11,13 @@ from ossbatch.jobs import Jobs, new_job_id
 EVENT_LIMIT = 500
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=READINGS)
+def stack(request, tmp_path_factory):
     s = start_stack(
         tmp_path_factory.mktemp("restoreflow"),
         max_events=EVENT_LIMIT,
         oss_args=("--restore-seconds", "Archive=1,ColdArchive=30"),
+        compat=request.param == "compat",
     )
     yield s
     s.close()
@@ -44,6 +45,7 @@ def run_restore(
     local_seconds=None,
     concurrency=2,
     timeout=120,
+    notify_queue="",
 ):
     conn = stack.connection()
     doc = jobdocs_restore.restore_document(
@@ -61,6 +63,7 @@ def run_restore(
         max_items_per_page=per_page,
         event_limit=limit,
         local_restore_seconds=local_seconds or {"Archive": 1, "ColdArchive": 30},
+        notify_queue=notify_queue,
     )
     jobs = Jobs(conn)
     job_id = jobs.start("restore", doc)
@@ -70,7 +73,8 @@ def run_restore(
 def test_restore_job_ends_when_every_object_is_readable(stack):
     bucket, keys = archived(stack, "all/", 25)
     doc, st = run_restore(stack, "all/")
-    assert doc["first_wait_seconds"] == 1 and doc["sampled_storage_class"] == "Archive"
+    assert doc["request"]["first_wait_seconds"] == 1
+    assert doc["settings"]["sampled_storage_class"] == "Archive"
     assert st.state == "succeeded", st.error
     assert st.progress.failed == 0
     for i, key in enumerate(keys):
@@ -86,12 +90,39 @@ def test_restore_continues_in_fresh_executions_under_the_event_limit(stack):
         assert len(history(stack.engine, "ossbatch-restore", execution.name)) <= 300
 
 
-def test_restore_deadline_exceeded_is_a_named_failure(stack):
+def test_restore_deadline_exceeded_is_a_named_failure_and_announced(stack):
     archived(stack, "cold/", 3, storage_class="ColdArchive")
     # ColdArchive takes 30 s here; a 2-second deadline cannot be met
-    doc, st = run_restore(stack, "cold/", deadline_hours=2 / 3600, local_seconds={"ColdArchive": 1})
+    doc, st = run_restore(
+        stack,
+        "cold/",
+        deadline_hours=2 / 3600,
+        local_seconds={"ColdArchive": 1},
+        notify_queue="notify",
+    )
     assert st.state == "failed"
     assert "RestoreDeadlineExceeded" in st.error
+    mine = notices(stack, st.job_id)
+    assert [(m["status"], m["error"]) for m in mine] == [("failed", "RestoreDeadlineExceeded")]
+
+
+def notices(stack, job_id: str) -> list[dict]:
+    import json
+
+    return [
+        body
+        for body in (json.loads(m.body) for m in stack.mns.receive("notify", 16))
+        if body.get("job_id") == job_id
+    ]
+
+
+def test_a_finished_restore_is_announced_with_its_shards(stack):
+    archived(stack, "told/", 4)
+    doc, st = run_restore(stack, "told/", notify_queue="notify")
+    assert st.state == "succeeded", st.error
+    (message,) = notices(stack, st.job_id)
+    assert message["status"] == "succeeded" and message["kind"] == "restore"
+    assert all(item["shard"]["done"] for item in message["shards"])
 
 
 def test_objects_that_need_no_restore_finish_without_polling(stack):
@@ -102,4 +133,4 @@ def test_objects_that_need_no_restore_finish_without_polling(stack):
     assert st.state == "succeeded", st.error
     (execution,) = st.executions
     steps = {e.step_name for e in history(stack.engine, "ossbatch-restore", execution.name)}
-    assert "PollListingPage" not in steps
+    assert "WaitThenStep" not in steps, "nothing was submitted, so nothing is polled"

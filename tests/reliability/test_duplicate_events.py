@@ -78,6 +78,8 @@ def test_duplicate_oss_events_start_exactly_one_extraction(conn):
             conn.functions["trigger"], fc.InvokeFunctionRequest(body=io.BytesIO(event))
         )
         answers.append(json.loads(result.body.read()))
-    assert all(a["started"] == [] and len(a["duplicates"]) == 1 for a in answers), answers
+    # StartExecution returns a RUNNING execution of that name as if started, and answers
+    # ExecutionAlreadyExists once it finished (doc-detail/122628): either way, one run
+    assert all(len(a["started"]) + len(a["duplicates"]) == 1 for a in answers), answers
     runs = unzip_runs_of(conn, key)
     assert len(runs) == 1, [r.name for r in runs]

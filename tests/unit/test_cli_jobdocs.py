@@ -128,5 +128,5 @@ def test_restore_progress_counts_objects_still_restoring():
             }
         },
     ]
-    p = shard_progress(shards)
+    p = shard_progress(shards, "restore")
     assert p.pending == 7 and p.done == 15

@@ -37,7 +37,8 @@ States:
       invocationType: Sync
       body.$: $Input
     Retry:
-      - Errors: [FC.ResourceThrottled]
+      - Description: throttled
+        Errors: [FC.ResourceThrottled]
         MaxAttempts: 3
         IntervalSeconds: 1
     End: true
@@ -118,7 +119,7 @@ States:
         ("  - Name: W\n    Type: Pass\n    End: true\n    Retry: []\n", "Retry"),
         ("  - Name: W\n    Type: Pass\n    Next: W\n    End: true\n", "Next"),
         ("  - Name: W\n    Type: Pass\n", "Next"),
-        ("  - Name: W\n    Type: Fail\n", "Code"),
+        ("  - Name: W\n    Type: Fail\n", "Detail"),
         (
             "  - Name: W\n    Type: Choice\n    Branches:\n      - Condition: 'true'\n        Next: W\n",
             "Default",

@@ -41,6 +41,8 @@ def test_execution_names_are_always_valid_for_cloudflow(bucket, key, etag):
     name = execution_name(bucket, key, etag)
     assert NAME_RULE.match(name), name
     assert name == execution_name(bucket, key, etag)
+    # a continuation appends --<seq> and must stay within CloudFlow's 128 characters
+    assert NAME_RULE.match(f"{name}--999999") and len(f"{name}--999999") <= 128
 
 
 @settings(max_examples=200, deadline=None)
