@@ -70,6 +70,11 @@ def bring_up(env, data_dir: Path, extra: list[str] | None = None) -> dict:
     if state_file.exists():
         state = cloud.read_state(data_dir)
         if localproc.running(state):
+            # converge: what changed in the environment file since is created or updated
+            state["names"] = provision.resource_names(env)
+            state["settings"] = {"report_prefix": env.report_prefix}
+            state["provisioned"] = provision.provision(env, cloud.from_local_state(state))
+            cloud.write_state(state, data_dir)
             return state
         # kill -9, a reaped or zombie process, or a hung one: stop what is left, start afresh
         pid = int(state["localcloud"].get("pid", 0))

@@ -230,35 +230,67 @@ def ensure_queues(plan: Deployment, conn: Connection) -> list[str]:
 # --- FC --------------------------------------------------------------------------------
 
 
+def code_checksum(data: bytes) -> str:
+    """CRC-64/ECMA of the code zip, as FC reports it (codeChecksum)."""
+    import oss2
+
+    crc = oss2.utils.Crc64()
+    crc.update(data)
+    return str(crc.crc)
+
+
+def _function_settings(fn: Function, code) -> dict:
+    return {
+        "code": code,
+        "handler": fn.handler,
+        "runtime": fn.runtime,
+        "description": fn.description,
+        "memory_size": fn.memory_mb,
+        "timeout": fn.timeout_s,
+        "disk_size": fn.disk_mb,
+        "cpu": fn.cpu,
+        "role": fn.role_arn,
+        "environment_variables": {**fn.environment, **secret_environment(fn)},
+    }
+
+
+def _unchanged(got, wanted: dict, checksum: str) -> bool:
+    """The deployed function already is what the model says (so its instances stay warm)."""
+    same = (
+        got.code_checksum == checksum
+        and (got.environment_variables or {}) == wanted["environment_variables"]
+        and got.role == wanted["role"]
+    )
+    for field in ("handler", "runtime", "description", "memory_size", "timeout", "disk_size"):
+        same = same and getattr(got, field) == wanted[field]
+    return same and (wanted["cpu"] is None or got.cpu == wanted["cpu"])
+
+
 def ensure_functions(plan: Deployment, conn: Connection) -> list[str]:
+    """Create missing functions, update those that differ from the model; returns changed."""
     from alibabacloud_fc20230330 import models as fc
 
     client = conn.fc()
-    code = fc.InputCodeLocation(zip_file=base64.b64encode(handlers_zip()).decode())
+    data = handlers_zip()
+    code = fc.InputCodeLocation(zip_file=base64.b64encode(data).decode())
+    changed = []
     for fn in plan.functions:
-        settings = {
-            "code": code,
-            "handler": fn.handler,
-            "runtime": fn.runtime,
-            "description": fn.description,
-            "memory_size": fn.memory_mb,
-            "timeout": fn.timeout_s,
-            "disk_size": fn.disk_mb,
-            "cpu": fn.cpu,
-            "role": fn.role_arn,
-            "environment_variables": {**fn.environment, **secret_environment(fn)},
-        }
+        settings = _function_settings(fn, code)
         try:
-            client.get_function(fn.name, fc.GetFunctionRequest())
+            got = client.get_function(fn.name, fc.GetFunctionRequest()).body
         except Exception as exc:
             if error_code(exc) != "FunctionNotFound":
                 raise
             body = fc.CreateFunctionInput(function_name=fn.name, **settings)
             client.create_function(fc.CreateFunctionRequest(body=body))
+            changed.append(fn.name)
+            continue
+        if _unchanged(got, settings, code_checksum(data)):
             continue
         body = fc.UpdateFunctionInput(**settings)
         client.update_function(fn.name, fc.UpdateFunctionRequest(body=body))
-    return [fn.name for fn in plan.functions]
+        changed.append(fn.name)
+    return changed
 
 
 def ensure_trigger(plan: Deployment, conn: Connection) -> str:
@@ -267,7 +299,7 @@ def ensure_trigger(plan: Deployment, conn: Connection) -> str:
     client = conn.fc()
     trigger = plan.trigger
     try:
-        client.get_trigger(trigger.function, trigger.name)
+        got = client.get_trigger(trigger.function, trigger.name).body
     except Exception as exc:
         if error_code(exc) != "TriggerNotFound":
             raise
@@ -281,6 +313,12 @@ def ensure_trigger(plan: Deployment, conn: Connection) -> str:
             description=trigger.description,
         )
         client.create_trigger(trigger.function, fc.CreateTriggerRequest(body=body))
+        return trigger.name
+    if (
+        json.loads(got.trigger_config or "{}") == json.loads(trigger.config_json)
+        and got.invocation_role == trigger.invocation_role_arn
+        and got.description == trigger.description
+    ):
         return trigger.name
     body = fc.UpdateTriggerInput(
         trigger_config=trigger.config_json,
@@ -301,7 +339,7 @@ def ensure_flows(plan: Deployment, conn: Connection) -> list[str]:
     client = conn.fnf()
     for flow in plan.flows:
         try:
-            client.describe_flow(fnf.DescribeFlowRequest(name=flow.name))
+            got = client.describe_flow(fnf.DescribeFlowRequest(name=flow.name)).body
         except Exception as exc:
             if error_code(exc) != "FlowNotExists":
                 raise
@@ -315,6 +353,12 @@ def ensure_flows(plan: Deployment, conn: Connection) -> list[str]:
                 )
             )
             continue
+        if (got.definition, got.role_arn, got.description) == (
+            flow.definition,
+            flow.role_arn,
+            flow.description,
+        ):
+            continue  # already what the model says
         client.update_flow(
             fnf.UpdateFlowRequest(
                 name=flow.name,

@@ -121,3 +121,16 @@ def test_a_second_run_converges_and_a_changed_policy_becomes_a_new_default_versi
     assert "audit/v2/*" in policy.default_policy_version.policy_document
     got = conn.fc().get_function(plan.function("copy").name, fc_models.GetFunctionRequest())
     assert got.body.environment_variables["OSSBATCH_REPORT_PREFIX"] == "audit/v2/"
+
+
+def test_an_unchanged_deployment_leaves_functions_alone(provisioned):
+    env, conn, plan = provisioned
+    before = {
+        fn.name: conn.fc().get_function(fn.name, fc_models.GetFunctionRequest()).body
+        for fn in plan.functions
+    }
+    again = provision.provision(env, conn)
+    assert again["functions"] == [] and again["buckets"] == [] and again["queues"] == []
+    for fn in plan.functions:
+        after = conn.fc().get_function(fn.name, fc_models.GetFunctionRequest()).body
+        assert after.last_modified_time == before[fn.name].last_modified_time, fn.name
