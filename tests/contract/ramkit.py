@@ -115,6 +115,7 @@ def probe(cloud, name: str, *calls: dict) -> list[str]:
                     "oss": cloud.oss_endpoint,
                     "mns": cloud.mns_endpoint,
                     "fnf": cloud.fnf_endpoint,
+                    "fc": cloud.fc_endpoint,
                 },
                 "calls": list(calls),
             }

@@ -17,6 +17,7 @@ from mns.queue import Message, QueueMeta
 
 from localcloud import launcher
 from tests.fc_handlers import code_location
+from tests.contract.ramkit import allow, make_role
 
 H = "basic."
 
@@ -44,6 +45,17 @@ def fc_client(cloud) -> Client:
             protocol="http",
             region_id=cloud.region,
         )
+    )
+
+
+def invocation_role(cloud, function: str) -> str:
+    """A role the OSS trigger invokes through: trusts OSS, may invoke only `function`."""
+    arn = f"acs:fc:{cloud.region}:{cloud.account_id}:functions/{function}"
+    return make_role(
+        cloud,
+        f"{function}-invoker-{uuid.uuid4().hex[:6]}",
+        "oss.aliyuncs.com",
+        allow("fc:InvokeFunction", [arn, arn + "/*"]),
     )
 
 
@@ -97,6 +109,7 @@ def test_oss_upload_fires_the_trigger_and_a_failure_is_delivered_again(cloud, tm
                 trigger_name="zip-uploads",
                 trigger_type="oss",
                 source_arn=f"acs:oss:{c.region}:{c.account_id}:{bucket_name}",
+                invocation_role=invocation_role(c, "on-upload"),
                 trigger_config=json.dumps(
                     {
                         "events": ["oss:ObjectCreated:PutObject"],
@@ -148,6 +161,7 @@ def test_functions_and_triggers_survive_a_restart(cloud, tmp_path):
                 trigger_name="t",
                 trigger_type="oss",
                 source_arn=f"acs:oss:{first.region}:{first.account_id}:{bucket_name}",
+                invocation_role=invocation_role(first, "kept"),
                 trigger_config=json.dumps({"events": ["oss:ObjectCreated:*"]}),
             )
         ),

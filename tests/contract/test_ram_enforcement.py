@@ -384,3 +384,13 @@ def test_role_credentials_are_authorized_under_every_oss_signature_version(
         signed_url = bucket.sign_url("GET", "in/a", 60)
         with urllib.request.urlopen(signed_url, timeout=10) as response:
             assert response.read() == b"1", version
+
+
+def test_fc_invoke_with_role_credentials_needs_fc_invoke_function_on_that_function(localcloud):
+    target, other = _echo_function(localcloud), _echo_function(localcloud)
+    arn = f"acs:fc:{localcloud.region}:{localcloud.account_id}:functions/{target}"
+    role = make_role(localcloud, f"inv-{_id()}", "fc.aliyuncs.com", allow("fc:InvokeFunction", arn))
+    name = f"inv-{_id()}"
+    make_probe(localcloud, name, role)
+    calls = [{"service": "fc", "function": target}, {"service": "fc", "function": other}]
+    assert probe(localcloud, name, *calls) == ["ok", "AccessDenied"]

@@ -69,6 +69,25 @@ def _fnf(call, context, endpoints):
     )
 
 
+def _fc(call, context, endpoints):
+    from alibabacloud_fc20230330 import models as fc_models
+    from alibabacloud_fc20230330.client import Client
+    from alibabacloud_tea_openapi.models import Config
+
+    key_id, secret, token = _creds(context)
+    client = Client(
+        Config(
+            access_key_id=key_id,
+            access_key_secret=secret,
+            security_token=token,
+            endpoint=endpoints["fc"].removeprefix("http://"),
+            protocol="http",
+            region_id=context.region,
+        )
+    )
+    client.invoke_function(call["function"], fc_models.InvokeFunctionRequest(body=b"{}"))
+
+
 def _outcome(exc: Exception) -> str:
     code = getattr(exc, "code", None) or getattr(exc, "type", None)
     return str(code or type(exc).__name__)
@@ -79,7 +98,7 @@ def probe(event, context):
     endpoints = request["endpoints"]
     outcomes = []
     for call in request.get("calls", []):
-        runner = {"oss": _oss, "mns": _mns, "fnf": _fnf}[call["service"]]
+        runner = {"oss": _oss, "mns": _mns, "fnf": _fnf, "fc": _fc}[call["service"]]
         try:
             runner(call, context, endpoints)
             outcomes.append("ok")

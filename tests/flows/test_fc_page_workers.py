@@ -76,6 +76,7 @@ def test_fc_timeout_kills_the_page_workers_with_the_instance(stack):
             handler="index.copy",
             timeout=4,
             environment_variables=stack.fc.get_function("ossbatch-copy").environment_variables,
+            role=stack.fc.get_function("ossbatch-copy").role,
         )
     )
     # every request stalls 6 s: in-flight copies outlast the 4 s timeout whatever the budget
