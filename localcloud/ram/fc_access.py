@@ -85,9 +85,7 @@ class RoleNotAssumable(AuthError):
 def function_credentials(ram, function_name: str, role_arn: str, owner: dict) -> dict:
     """What FC hands a function: STS credentials of its role, which must trust FC.
 
-    FC 3.0: a function without a role gets no credentials (context.credentials is empty);
-    during the transition to provisioned roles (ram.roleless_owner_credentials) it gets the
-    owner's, as localcloud always did.
+    FC 3.0: a function without a role gets no credentials (context.credentials is empty).
     """
     if ram is None:
         return dict(owner)

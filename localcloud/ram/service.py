@@ -51,9 +51,9 @@ class RamService:
         self.enforce = enforce
         # how fnf:StartExecution's resource is read (localcloud/ram/fnf_access.py)
         self.fnf_start_execution_reading = fnf_start_execution_reading
-        # TRANSITION: a function/flow/trigger without a role acts with the owner's keys until
-        # `ossbatch local up` provisions roles; then strict (no role, no credentials)
-        self.roleless_owner_credentials = True
+        # FC 3.0: a function without a role gets no credentials; a trigger or flow without a
+        # role may call nothing (True restores the owner's keys; nothing sets it any more)
+        self.roleless_owner_credentials = False
         self.store = RamStore(Path(data_dir))
         self.roles, self.policies, self.attached = self.store.load()
         self._lock = threading.RLock()

@@ -16,8 +16,8 @@ from mns.account import Account
 from mns.queue import Message, QueueMeta
 
 from localcloud import launcher
-from tests.fc_handlers import code_location
 from tests.contract.ramkit import allow, make_role
+from tests.fc_handlers import code_location
 
 H = "basic."
 

@@ -1,0 +1,406 @@
+"""Least privilege shown by deletion, with RAM enforced by localcloud.
+
+`ossbatch local up` provisions the deployment (roles, policies, functions, trigger, flows);
+then, for each statement of each generated policy, the test replaces the role's policy by
+a version without that statement (CreatePolicyVersion through the real RAM SDK), runs a
+small real job step and shows that a named step now fails with AccessDenied; the policy is
+restored afterwards. A statement that no local step can break is listed with the reason it
+stays (UNBREAKABLE) or, when every job runs without it, as a removal candidate (NOT_NEEDED,
+proven by test_statements_no_job_needs_are_not_needed). The trust policies are checked the
+same way: a role that names another service stops its job step.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from alibabacloud_fnf20190315 import models as fnf_models
+from alibabacloud_ram20150501 import models as ram_models
+from typer.testing import CliRunner
+
+from ossbatch import cloud, sampledata
+from ossbatch.cli import app
+from ossbatch.config import load_environment
+from ossbatch.deployment import deployment, local_target
+from tests.contract.ramkit import ram_client
+
+ROTATE = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
+ACCOUNT = "1000000000000001"  # statement content is compared without the account
+runner = CliRunner()
+ENV = load_environment("local")
+PLAN = deployment(ENV, local_target(ACCOUNT, "", ""))
+
+
+def _statements() -> list[tuple[str, int, dict]]:
+    return [
+        (role.key, i, statement)
+        for role in PLAN.roles
+        for i, statement in enumerate(json.loads(role.policy_document)["Statement"])
+    ]
+
+
+# actions no local step can need, and why their statements stay
+UNBREAKABLE = {
+    "log:PostLogStoreLogs": "FC ships function logs to Log Service with the function's role "
+    "in the cloud; localcloud has no Log Service, so no local step can miss it",
+}
+# actions no step of any job needs, shown by running every job without them: candidates for
+# removal from ossbatch/policies.py
+NOT_NEEDED = {
+    "fnf:DescribeExecution": "flows continue with TaskMode RequestComplete and never read or "
+    "stop an execution with their role",
+    "fnf:StopExecution": "as fnf:DescribeExecution",
+}
+
+
+def ossbatch(data_dir, *args: str):
+    result = runner.invoke(app, ["--data-dir", str(data_dir), *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    try:
+        return result.exit_code, json.loads(result.stdout)
+    except (json.JSONDecodeError, ValueError):
+        return result.exit_code, result.output
+
+
+@dataclass
+class Local:
+    data_dir: object
+    conn: object
+    info: dict
+
+    def __getattr__(self, name):  # ramkit's clients read endpoints/credentials as attributes
+        if name in self.info:
+            return self.info[name]
+        raise AttributeError(name)
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("least-privilege")
+    try:
+        code, doc = ossbatch(data_dir, "local", "up", "--json")
+        assert code == 0, doc
+        state = cloud.read_state(data_dir)
+        yield Local(data_dir, cloud.from_local_state(state), state["localcloud"])
+    finally:
+        ossbatch(data_dir, "local", "down", "--json")
+
+
+class Without:
+    """The role's policy without one statement, for the duration of a `with` block."""
+
+    def __init__(self, local: Local, role_key: str, index: int):
+        self.ram = ram_client(local)
+        self.role = next(r for r in PLAN.roles if r.key == role_key)
+        self.index = index
+
+    def _set(self, document: dict) -> None:
+        self.ram.create_policy_version(
+            ram_models.CreatePolicyVersionRequest(
+                policy_name=self.role.policy_name,
+                policy_document=json.dumps(document),
+                set_as_default=True,
+                rotate_strategy=ROTATE,
+            )
+        )
+
+    def _attachment(self, attached: bool) -> None:
+        request = dict(
+            policy_type="Custom", policy_name=self.role.policy_name, role_name=self.role.name
+        )
+        if attached:
+            self.ram.attach_policy_to_role(ram_models.AttachPolicyToRoleRequest(**request))
+        else:
+            self.ram.detach_policy_from_role(ram_models.DetachPolicyFromRoleRequest(**request))
+
+    def __enter__(self):
+        got = self.ram.get_policy(
+            ram_models.GetPolicyRequest(policy_name=self.role.policy_name, policy_type="Custom")
+        ).body.default_policy_version.policy_document
+        self.original = json.loads(got)
+        cut = dict(self.original)
+        cut["Statement"] = [s for i, s in enumerate(self.original["Statement"]) if i != self.index]
+        if cut["Statement"]:
+            self._set(cut)
+        else:  # RAM refuses an empty Statement list: the role then has no policy at all
+            self._attachment(False)
+        return self
+
+    def __exit__(self, *exc):
+        if len(self.original["Statement"]) > 1:
+            self._set(self.original)
+        else:
+            self._attachment(True)
+
+
+@dataclass(frozen=True)
+class Failure:
+    step: str  # the flow state, function or trigger that failed
+    error: str
+
+
+def _uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def _history_failure(local: Local, flow: str, execution: str) -> Failure | None:
+    events = (
+        local.conn.fnf()
+        .get_execution_history(
+            fnf_models.GetExecutionHistoryRequest(
+                flow_name=flow, execution_name=execution, limit=999
+            )
+        )
+        .body.events
+    )
+    failed = [e for e in events if e.type == "TaskFailed"]
+    if not failed:
+        return None
+    detail = json.loads(failed[-1].event_detail)
+    return Failure(failed[-1].step_name, f"{detail.get('error')}: {detail.get('cause')}")
+
+
+def _job_failure(local: Local, doc: dict, tolerated: int = 0) -> Failure | None:
+    for execution in doc.get("executions", []):
+        failure = _history_failure(local, doc["flow"], execution["name"])
+        if failure is not None:
+            return failure
+    if doc.get("state") == "failed" or doc.get("failed", 0) > tolerated:
+        return Failure(doc.get("flow", "job"), str(doc.get("error")))
+    return None
+
+
+def copy_job(
+    local: Local, *, listing: bool = False, continuing: bool = False, hole: bool = False
+) -> Failure | None:
+    """Copy 3 objects; `hole` adds a missing one (tolerated), whose report line must be written."""
+    conn, tag = local.conn, _uid()
+    sources = conn.oss_bucket(conn.buckets["sources"])
+    keys = sampledata.object_keys(f"lp-{tag}/", 3)
+    sampledata.upload_objects(sources, keys)
+    source = ["--source", f"oss://{conn.buckets['sources']}/lp-{tag}/"]
+    if not listing:
+        index = sampledata.csv_index(conn.buckets["sources"], keys)
+        if hole:
+            index = index.rstrip(b"\n") + f"\n{conn.buckets['sources']},lp-{tag}/missing\n".encode()
+        sources.put_object(f"lp-{tag}.csv", index)
+        source = ["--index", f"oss://{conn.buckets['sources']}/lp-{tag}.csv", "--tolerate", "1"]
+    extra = (
+        ["--max-items-per-page", "1", "--event-limit", str(_one_page_limit())] if continuing else []
+    )
+    code, doc = ossbatch(
+        local.data_dir,
+        "copy",
+        "start",
+        *source,
+        "--dest",
+        f"oss://{conn.buckets['archive']}/lp-{tag}/",
+        "--concurrency",
+        "1",
+        *extra,
+        "--wait",
+        "--json",
+    )
+    assert isinstance(doc, dict), doc
+    failure = _job_failure(local, doc, tolerated=1 if hole else 0)
+    if failure is None and hole:
+        code, report = ossbatch(
+            local.data_dir, "jobs", "report", doc["job_id"], "--failed-only", "--json"
+        )
+        if report.get("records") != 1:
+            return Failure("report", f"the failed item's report line is missing: {report}")
+    if failure is None:
+        assert doc["state"] == "succeeded" and doc["done"] == 3, doc
+        if continuing:
+            assert len(doc["executions"]) > 1, doc
+    return failure
+
+
+def _one_page_limit() -> int:
+    from ossbatch.eventbudget import pages_per_execution
+
+    for limit in range(20, 5000, 5):
+        try:
+            if pages_per_execution("copy", 1, limit) >= 1:
+                return limit
+        except Exception:  # noqa: BLE001 - too small: try the next limit
+            continue
+    raise AssertionError("no event limit gives one page per execution")
+
+
+def _fc_counters(local: Local, function: str) -> dict:
+    with urllib.request.urlopen(f"{local.admin_endpoint}/counters", timeout=10) as response:
+        return json.loads(response.read()).get("fc", {}).get("functions", {}).get(function, {})
+
+
+def unzip_upload(local: Local) -> Failure | None:
+    conn, tag = local.conn, _uid()
+    trigger_fn = PLAN.trigger.function
+    before = _fc_counters(local, trigger_fn)
+    packages = conn.oss_bucket(conn.buckets["packages"])
+    payload, _ = sampledata.build_zip(3)
+    key = f"{ENV.unzip.watch_prefix}lp{tag}.zip"
+    packages.put_object(key, payload)
+    flow = next(f.name for f in PLAN.flows if f.kind == "unzip")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = _fc_counters(local, trigger_fn)
+        if now.get("trigger_denied", 0) > before.get("trigger_denied", 0):
+            return Failure(PLAN.trigger.name, "trigger_denied: the invocation role may not invoke")
+        if now.get("errors", 0) > before.get("errors", 0) and not _executions(local, flow, tag):
+            return Failure(trigger_fn, "the trigger function failed (StartExecution AccessDenied)")
+        for execution in _executions(local, flow, tag):
+            failure = _history_failure(local, flow, execution.name)
+            if failure is not None:  # a failing step, even while its retries go on
+                if execution.status == "Running":
+                    local.conn.fnf().stop_execution(
+                        fnf_models.StopExecutionRequest(
+                            flow_name=flow, execution_name=execution.name
+                        )
+                    )
+                return failure
+            if execution.status != "Running":
+                assert execution.status == "Succeeded", execution.status
+                assert not packages.object_exists(key), "the package was not deleted"
+                return None
+        time.sleep(0.1)
+    raise AssertionError(f"the upload of {key} neither ran nor failed within 60 s")
+
+
+def _executions(local: Local, flow: str, tag: str) -> list:
+    return (
+        local.conn.fnf()
+        .list_executions(
+            fnf_models.ListExecutionsRequest(flow_name=flow, execution_name_prefix=f"unzip-lp{tag}")
+        )
+        .body.executions
+        or []
+    )
+
+
+# (role key, first action of the statement) -> the small job step that needs it
+SCENARIOS = {
+    ("fc-worker", "oss:ListObjects"): lambda local: copy_job(local, listing=True),
+    ("fc-worker", "oss:GetObject"): copy_job,
+    ("fc-worker", "oss:DeleteObject"): unzip_upload,
+    ("fc-trigger", "fnf:StartExecution"): unzip_upload,
+    ("flow", "fc:InvokeFunction"): copy_job,
+    ("flow", "mns:SendMessage"): unzip_upload,
+    ("flow", "fnf:StartExecution"): lambda local: copy_job(local, continuing=True),
+    ("oss-trigger", "fc:InvokeFunction"): unzip_upload,
+}
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _scenario(role_key: str, statement: dict):
+    actions, resources = _listed(statement["Action"]), _listed(statement["Resource"])
+    if actions == ["oss:ListObjects"]:
+        return SCENARIOS[(role_key, "oss:ListObjects")]
+    if role_key == "fc-worker" and any(
+        ENV.buckets.packages.name in r or ENV.buckets.extraction.name in r for r in resources
+    ):
+        return unzip_upload  # package reads, entry writes, package deletes: the unzip job
+    if role_key == "fc-worker" and any(ENV.buckets.reports.name in r for r in resources):
+        return lambda local: copy_job(local, hole=True)  # per-item report parts
+    if role_key == "fc-worker" and any(f":{ENV.buckets.archive.name}/" in r for r in resources):
+        return copy_job  # writes into the archive (and, for reads, the index in sources)
+    return SCENARIOS.get((role_key, actions[0]))
+
+
+def _live_statements(local: Local, role_key: str) -> list[dict]:
+    role = next(r for r in PLAN.roles if r.key == role_key)
+    document = (
+        ram_client(local)
+        .get_policy(ram_models.GetPolicyRequest(policy_name=role.policy_name, policy_type="Custom"))
+        .body.default_policy_version.policy_document
+    )
+    return json.loads(document)["Statement"]
+
+
+def _ids() -> list[str]:
+    return [f"{k}-{i}-{_listed(s['Action'])[0]}" for k, i, s in _statements()]
+
+
+@pytest.mark.parametrize("role_key, index, statement", _statements(), ids=_ids())
+def test_removing_a_statement_makes_a_named_step_fail_with_access_denied(
+    local, role_key, index, statement
+):
+    actions = _listed(statement["Action"])
+    live = _live_statements(local, role_key)
+    assert _listed(live[index]["Action"]) == actions, "local up did not provision the plan"
+    if all(a in UNBREAKABLE for a in actions):
+        pytest.skip(UNBREAKABLE[actions[0]])  # documented: why it stays
+    if all(a in NOT_NEEDED for a in actions):
+        pytest.skip("not needed by any job: see test_statements_no_job_needs_are_not_needed")
+    scenario = _scenario(role_key, statement)
+    assert scenario is not None, f"no job step is known to need {role_key} statement {statement}"
+    assert scenario(local) is None, "the step fails even with the full policy"
+    with Without(local, role_key, index):
+        failure = scenario(local)
+    assert failure is not None, f"removing {statement} from {role_key} broke nothing"
+    assert "AccessDenied" in failure.error or "trigger_denied" in failure.error, failure
+
+
+def test_statements_no_job_needs_are_not_needed(local):
+    """Every job still succeeds without them: evidence for removing them."""
+    candidates = [
+        (k, i) for k, i, s in _statements() if all(a in NOT_NEEDED for a in _listed(s["Action"]))
+    ]
+    for role_key, index in candidates:
+        with Without(local, role_key, index):
+            assert copy_job(local, continuing=True) is None
+            assert copy_job(local, listing=True) is None
+            assert unzip_upload(local) is None
+
+
+class Untrusting:
+    """The role's trust policy naming another service, for the duration of a `with` block."""
+
+    def __init__(self, local: Local, role_key: str):
+        self.ram = ram_client(local)
+        self.role = next(r for r in PLAN.roles if r.key == role_key)
+
+    def _trust(self, document: str) -> None:
+        self.ram.update_role(
+            ram_models.UpdateRoleRequest(
+                role_name=self.role.name, new_assume_role_policy_document=document
+            )
+        )
+
+    def __enter__(self):
+        other = next(s for s in TRUST_SCENARIOS_SERVICES if s != self.role.trusted_service)
+        self._trust(self.role.trust_policy.replace(self.role.trusted_service, other))
+        return self
+
+    def __exit__(self, *exc):
+        self._trust(self.role.trust_policy)
+
+
+TRUST_SCENARIOS_SERVICES = ("fc.aliyuncs.com", "fnf.aliyuncs.com", "oss.aliyuncs.com")
+TRUST_SCENARIOS = {
+    "fc-worker": copy_job,  # the copy function cannot get its role's credentials
+    "fc-trigger": unzip_upload,  # the trigger function cannot get its role's credentials
+    "flow": copy_job,  # the execution cannot act with the flow role
+    "oss-trigger": unzip_upload,  # FC cannot invoke through the invocation role
+}
+
+
+@pytest.mark.parametrize("role_key", sorted(TRUST_SCENARIOS))
+def test_a_role_that_does_not_trust_its_service_stops_the_job_step(local, role_key):
+    role = next(r for r in PLAN.roles if r.key == role_key)
+    assert role.trusted_service in role.trust_policy
+    scenario = TRUST_SCENARIOS[role_key]
+    with Untrusting(local, role_key):
+        failure = scenario(local)
+    assert failure is not None, f"{role_key} worked without trusting {role.trusted_service}"
+    assert "AccessDenied" in failure.error or "trigger_denied" in failure.error, failure
+    assert scenario(local) is None  # trusted again: the step works
