@@ -210,6 +210,16 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
             (arns.objects(b.reports.name, env.report_prefix),),
             "per-item report parts and summaries; index files are read from here",
         ),
+        Statement(
+            "ReleaseLeases",
+            ("oss:DeleteObject",),
+            (
+                arns.objects(b.reports.name, f"{env.report_prefix}leases/"),
+                arns.objects(b.reports.name, f"{env.report_prefix}*/pace/"),
+            ),
+            "unzip releases its package lease when the run ends; a finished shard drops its "
+            "request-budget lease so the other shards get its share",
+        ),
         _logs(env, arns),
     ]
     return PolicyDocument(tuple(statements))

@@ -309,6 +309,8 @@ def _scenario(role_key: str, statement: dict):
         ENV.buckets.packages.name in r or ENV.buckets.extraction.name in r for r in resources
     ):
         return unzip_upload  # package reads, entry writes, package deletes: the unzip job
+    if role_key == "fc-worker" and actions == ["oss:DeleteObject"]:
+        return unzip_upload  # the package delete, and the release of the package's lease
     if role_key == "fc-worker" and any(ENV.buckets.reports.name in r for r in resources):
         return lambda local: copy_job(local, hole=True)  # per-item report parts
     if role_key == "fc-worker" and any(f":{ENV.buckets.archive.name}/" in r for r in resources):

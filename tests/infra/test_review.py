@@ -26,11 +26,10 @@ def test_permission_matrix_names_roles_actions_and_resources(stacks):
     rows = review.permission_matrix(stacks["prod"].tf)
     assert ("ossbatch-prod-oss-trigger", "fc:InvokeFunction") in {(r, a) for r, a, _ in rows}
     deletes = [(role, target) for role, action, target in rows if action == "oss:DeleteObject"]
-    assert deletes == [
-        (
-            "ossbatch-prod-fc-worker",
-            "acs:oss:*:<account>:ossbatch-prod-packages/incoming/*",
-        )
+    assert sorted(deletes) == [
+        ("ossbatch-prod-fc-worker", "acs:oss:*:<account>:ossbatch-prod-packages/incoming/*"),
+        ("ossbatch-prod-fc-worker", "acs:oss:*:<account>:ossbatch-prod-reports/reports/*/pace/*"),
+        ("ossbatch-prod-fc-worker", "acs:oss:*:<account>:ossbatch-prod-reports/reports/leases/*"),
     ]
     markdown = review.render(stacks["prod"].tf, "ossbatch-prod")
     assert "| `ossbatch-prod-oss-trigger` | `fc:InvokeFunction` |" in markdown
