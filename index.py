@@ -28,3 +28,7 @@ def unzip(event, context):
 
 def trigger(event, context):
     return _handler("trigger")(event, context)
+
+
+def verify(event, context):
+    return _handler("verify")(event, context)

@@ -562,6 +562,43 @@ def jobs_report(
         output.emit(doc, json_out, title=f"report of {job_id}")
 
 
+@jobs_app.command("verify")
+@handles_errors
+def jobs_verify(
+    ctx: typer.Context,
+    job_id: str,
+    page_seconds: Annotated[
+        float | None, typer.Option(help="time budget of one verify invocation (seconds)")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    json_out: JsonOption = False,
+):
+    """Compare a finished copy job's destination with its source (existence, size, CRC-64,
+    storage class, tags); mismatches go to the report as JSON Lines; exit 1 if any."""
+    from ossbatch import verification
+    from ossbatch.jobs import Jobs, new_job_id
+
+    env, conn = connect(ctx)
+    jobs = Jobs(conn)
+    copied = jobs.status(job_id)  # an unknown job id is a usage error, as in `jobs status`
+    verification.verifiable(copied)
+    budget = page_seconds or env.verify.page_budget_s
+    if not 1 <= budget < env.verify.function.timeout_s:
+        raise ConfigError(
+            f"--page-seconds {budget:g} must be below verify.function.timeout_s "
+            f"{env.verify.function.timeout_s}"
+        )
+    doc = verification.verify_document(
+        conn, new_job_id("verify"), copied.executions[0].input, budget
+    )
+    verify_id = jobs.start("verify", doc)
+    st = jobs.wait(verify_id, interval=1.0, timeout=timeout)
+    result = verification.summary(st, job_id)
+    output.emit(result, json_out, title=f"verify of {job_id}")
+    if st.state != "succeeded" or result["mismatched"]:
+        raise typer.Exit(EXIT_FAILED_ITEMS)
+
+
 @unzip_app.command("status")
 @handles_errors
 def unzip_status(

@@ -93,6 +93,7 @@ FUNCTION_KINDS: dict[str, FunctionKind] = {
     "restore": FunctionKind("restore", "restore.function", "fc-worker", ("objects",)),
     "unzip": FunctionKind("unzip", "unzip.function", "fc-worker", ("objects", "workers", "unzip")),
     "trigger": FunctionKind("trigger", "unzip.trigger_function", "fc-trigger", ("trigger",)),
+    "verify": FunctionKind("verify", "verify.function", "fc-worker", ("objects",)),
 }
 JOB_KINDS: dict[str, JobKind] = {
     # A state costs 4 events, a task attempt 4 more (the limits page's history has
@@ -114,6 +115,14 @@ JOB_KINDS: dict[str, JobKind] = {
     ),
     # started by the trigger per uploaded package; pages loop inside one flow execution
     "unzip": JobKind("unzip", "unzip", "unzip"),
+    # flows/verify.yaml has copy's shape (same states per page, shard and execution)
+    "verify": JobKind(
+        "verify",
+        "verify",
+        "verify",
+        ("VerifyIndexPage", "VerifyListingPage"),
+        EventCost(fixed=30, per_shard=20, per_page=11),
+    ),
 }
 JOBS = tuple(FUNCTION_KINDS)  # function kinds, in stack order
 
@@ -379,6 +388,25 @@ class RestoreSettings(Strict):
         return self
 
 
+class VerifySettings(Strict):
+    """`ossbatch jobs verify`: pages read two HEADs per object, so they are lighter than copy's.
+
+    The shards are the verified job's own (its concurrency), so there is no concurrency here.
+    """
+
+    function: FunctionSettings = FunctionSettings(memory_mb=512, timeout_s=600)
+    page_budget_s: int = Field(default=540, ge=10)
+
+    @model_validator(mode="after")
+    def _budget_fits(self) -> VerifySettings:
+        if self.page_budget_s >= self.function.timeout_s:
+            raise ValueError(
+                f"page_budget_s {self.page_budget_s} must be below function.timeout_s "
+                f"{self.function.timeout_s}"
+            )
+        return self
+
+
 class RequestBudget(Strict):
     """OSS requests per second: the account's ceiling and what one job may take by default.
 
@@ -470,6 +498,7 @@ class Environment(Strict):
     unzip: UnzipSettings
     copy_job: CopySettings = Field(default=CopySettings(), alias="copy")
     restore: RestoreSettings = RestoreSettings()
+    verify: VerifySettings = VerifySettings()
     requests: RequestBudget = RequestBudget()
     prices: PriceTable | None = None
     log: LogSettings

@@ -2,7 +2,7 @@
 
 | role | trusted service | may |
 |---|---|---|
-| fc-worker | fc.aliyuncs.com | copy/restore/unzip object work inside the env's buckets/prefixes, write logs |
+| fc-worker | fc.aliyuncs.com | copy/restore/unzip/verify object work inside the env's buckets/prefixes, write logs |
 | fc-trigger | fc.aliyuncs.com | start executions of the unzip flow, write logs |
 | flow | fnf.aliyuncs.com | invoke the worker functions, send to the notification queue, start its own flows |
 | oss-trigger | oss.aliyuncs.com | invoke the trigger function, nothing else |
@@ -177,6 +177,13 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
             tuple(sorted({arns.objects(b.sources.name), arns.objects(b.archive.name)})),
             "copy reads sources (and index files kept there), the versions an index names and "
             "their tags; restore restores and polls (a named version too)",
+        ),
+        Statement(
+            "ReadObjectTags",
+            ("oss:GetObjectTagging",),
+            tuple(sorted({arns.objects(b.sources.name), arns.objects(b.archive.name)})),
+            "verify compares source and destination tags; copy reads a tagged source's tags "
+            "for a multipart copy (InitiateMultipartUpload has no tagging directive)",
         ),
         Statement(
             "WriteArchive",

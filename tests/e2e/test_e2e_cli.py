@@ -286,3 +286,64 @@ def test_unzip_deletes_exactly_the_extracted_version_and_a_symlinked_package_ext
     assert [v.versionid for v in versions.versions] == [newer] and versions.delete_marker == []
     assert packages.get_object("incoming/ver.zip").read().startswith(b"not a zip")
     assert packages.get_object("incoming/store/real.bin").read() == payload  # target is kept
+
+
+def test_verify_passes_a_clean_copy_then_catches_a_corrupted_and_a_missing_object(
+    local, tmp_path
+):
+    data_dir, conn = local
+    sources = conn.oss_bucket(conn.buckets["sources"])
+    keys = sampledata.object_keys("verify-e2e/", 40)
+    sampledata.upload_objects(sources, keys)
+    rule = oss2.models.TaggingRule()
+    rule.add("team", "data")
+    for key in keys[:3]:  # tags are compared through the deployment's role (ReadObjectTags)
+        sources.put_object_tagging(key, oss2.models.Tagging(rule))
+    sources.put_object("verify-e2e.csv", sampledata.csv_index(conn.buckets["sources"], keys))
+    archive = conn.oss_bucket(conn.buckets["archive"])
+    code, copied = ossbatch(
+        data_dir,
+        "copy",
+        "start",
+        "--index",
+        f"oss://{conn.buckets['sources']}/verify-e2e.csv",
+        "--dest",
+        f"oss://{conn.buckets['archive']}/verified/",
+        "--storage-class",
+        "IA",
+        "--wait",
+        "--json",
+    )
+    assert code == 0 and copied["done"] == 40, copied
+    code, clean = ossbatch(data_dir, "jobs", "verify", copied["job_id"], "--json")
+    assert code == 0, clean
+    assert clean["matched"] == 40 and clean["mismatched"] == 0 and clean["state"] == "succeeded"
+
+    corrupted, deleted = "verified/" + keys[5], "verified/" + keys[17]
+    same_size = bytes(b ^ 0xFF for b in archive.get_object(corrupted).read())
+    archive.put_object(corrupted, same_size, headers={"x-oss-storage-class": "IA"})
+    archive.delete_object(deleted)
+    code, found = ossbatch(data_dir, "jobs", "verify", copied["job_id"], "--json")
+    assert code == 1, found
+    assert found["matched"] == 38 and found["mismatched"] == 2
+    assert found["by_difference"] == {"crc64": 1, "missing": 1}
+    assert found["report"].startswith(f"oss://{conn.buckets['reports']}/")
+
+    lines_file = tmp_path / "mismatches.jsonl"
+    code, _ = ossbatch(data_dir, "jobs", "report", found["verify_job_id"], "-o", str(lines_file))
+    assert code == 0
+    lines = [json.loads(line) for line in lines_file.read_text().splitlines()]
+    assert {(r["dest_key"], tuple(r["differs"])) for r in lines} == {
+        (corrupted, ("crc64",)),
+        (deleted, ("missing",)),
+    }
+
+
+def test_verify_of_an_unknown_job_is_a_one_line_usage_error(local):
+    data_dir, _ = local
+    result = runner.invoke(
+        app, ["--data-dir", str(data_dir), "jobs", "verify", "copy-20000101-000000-0000"]
+    )
+    assert result.exit_code == 2
+    assert "copy-20000101-000000-0000" in result.output
+    assert "Traceback" not in result.output

@@ -32,6 +32,7 @@ HANDLERS = {
     "copy": "index.copy",
     "restore": "index.restore",
     "unzip": "index.unzip",
+    "verify": "index.verify",
 }
 
 
@@ -54,7 +55,7 @@ class Stack:
             fnf_endpoint=f"http://{self.api.endpoint}",
             buckets={"reports": self.bucket_name("reports"), **buckets},
             queues={"notifications": "notify"},
-            flows={k: f"ossbatch-{k}" for k in ("copy", "restore", "unzip")},
+            flows={k: f"ossbatch-{k}" for k in ("copy", "restore", "unzip", "verify")},
             functions={k: f"ossbatch-{k}" for k in HANDLERS},
             settings={"report_prefix": "reports/"},
         )
@@ -97,6 +98,7 @@ def stack_roles(oss: launcher.LocalCloud, suffix: str) -> tuple[str, str]:
         allow(
             [
                 "oss:GetObject",
+                "oss:GetObjectTagging",
                 "oss:PutObject",
                 "oss:RestoreObject",
                 "oss:DeleteObject",
@@ -186,7 +188,7 @@ def start_stack(
         compat=compat,
     )
     engine.integrations = guard_integrations(engine.integrations, ram, REGION, ACCOUNT)
-    for stem in ("copy", "restore", "unzip"):
+    for stem in ("copy", "restore", "unzip", "verify"):
         # as deployed: the definition's Name is the flow's name
         engine.create_flow(
             f"ossbatch-{stem}",

@@ -168,6 +168,7 @@ def _events(bucket: str) -> dict[str, dict]:
     return {
         "copy": {"job_id": "p1", "listing": listing, "dest": {"bucket": bucket, "prefix": "c/"}},
         "restore": {"job_id": "p2", "listing": listing},
+        "verify": {"job_id": "p4", "listing": listing, "dest": {"bucket": bucket, "prefix": "c/"}},
         "unzip": {"job_id": "p3", "package": {"bucket": bucket, "key": "incoming/p.zip"}},
         "trigger": {
             "events": [
@@ -237,7 +238,7 @@ def test_make_package_twice_is_byte_identical_and_runs_every_handler_string(
         )  # fmt: skip
         assert done.returncode == 0, (fn.handler, done.stderr[-3000:])
         results[fn.kind] = json.loads(done.stdout.strip().splitlines()[-1])
-    assert results["copy"]["done"] and results["restore"]["done"]
+    assert results["copy"]["done"] and results["restore"]["done"] and results["verify"]["done"]
     assert results["unzip"]["all_succeeded"] and results["unzip"]["entries_total"] == 1
     assert not results["trigger"]["started"] and results["trigger"]["ignored"]
     extraction = oss2.Bucket(oss_auth, localcloud.oss_endpoint, env.buckets.extraction.name)

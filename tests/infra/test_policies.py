@@ -116,7 +116,7 @@ def test_flow_role_invokes_workers_but_not_the_trigger(synthesized):
         for arn in resources
     ]
     names = {re.search(r"functions/([^/]+)", arn).group(1) for arn in invoke}
-    assert names == {env.function_name(j) for j in ("copy", "restore", "unzip")}
+    assert names == {env.function_name(j) for j in ("copy", "restore", "unzip", "verify")}
 
 
 def test_flow_role_sends_only_to_the_notification_queue(synthesized):

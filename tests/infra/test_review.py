@@ -16,7 +16,7 @@ from ossbatch.config import PROJECT_ROOT
 def test_review_lists_resources_by_type_with_key_settings(stacks):
     markdown = review.render(stacks["prod"].tf, "ossbatch-prod")
     assert markdown.startswith("# Infra review: `ossbatch-prod`")
-    assert "| `alicloud_fcv3_function` | 4 |" in markdown
+    assert "| `alicloud_fcv3_function` | 5 |" in markdown
     assert "ossbatch-prod-unzip | python3.10 | index.unzip | 4096 | 900 | 10240" in markdown
     assert '"prevent_destroy":true' in markdown
     assert "| `ossbatch-prod-trigger` | `OSSBATCH_UNZIP_FLOW` | `ossbatch-prod-unzip` |" in markdown

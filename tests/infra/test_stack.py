@@ -91,6 +91,7 @@ def test_functions_take_memory_timeout_env_and_logs_from_the_environment(synthes
         "restore": env.restore.function,
         "unzip": env.unzip.function,
         "trigger": env.unzip.trigger_function,
+        "verify": env.verify.function,
     }
     functions = synthesized.resources("alicloud_fcv3_function")
     assert len(functions) == len(JOBS)
@@ -251,7 +252,7 @@ def test_flow_definitions_are_deployed_with_their_name_and_interpolation_escaped
 ):
     flows = tmp_path / "flows"
     flows.mkdir()
-    for stem in ("copy", "restore"):
+    for stem in ("copy", "restore", "verify"):
         (flows / f"{stem}.yaml").write_text(
             f"# {stem}\nType: StateMachine\nName: {stem}\nStartAt: A\n"
         )

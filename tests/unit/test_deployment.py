@@ -29,6 +29,7 @@ SETTINGS_OF = {
     "restore": handler_settings.ObjectSettings,
     "unzip": handler_settings.UnzipSettings,
     "trigger": handler_settings.TriggerSettings,
+    "verify": handler_settings.ObjectSettings,
 }
 
 

@@ -1,0 +1,133 @@
+"""flows/verify.yaml on the local engine with the real verify handler, over a copy job's shards."""
+
+from __future__ import annotations
+
+import pytest
+from jobkit import history, start_stack
+
+from ossbatch import jobdocs, report, sampledata, verification
+from ossbatch.eventbudget import COSTS
+from ossbatch.jobs import Jobs, new_job_id
+
+EVENT_LIMIT = 400  # small: the verify job continues in fresh executions like copy
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = start_stack(tmp_path_factory.mktemp("verifyflow"), max_events=EVENT_LIMIT)
+    yield s
+    s.close()
+
+
+def copied(stack, name: str, count: int, *, shards=2, per_page=5, tags=None):
+    """tags: set on every source object before the copy, which keeps them (directive Copy)."""
+    """A finished copy job of `count` objects (index `name`.csv) into dst/`name`/."""
+    source = stack.bucket("src")
+    keys = sampledata.object_keys(f"{name}/", count)
+    sampledata.upload_objects(source, keys)
+    for key in keys if tags else ():
+        source.put_object_tagging(key, _tagging(tags))
+    source.put_object(f"{name}.csv", sampledata.csv_index(source.bucket_name, keys))
+    doc = jobdocs.copy_document(
+        stack.connection(),
+        new_job_id("copy"),
+        index=f"oss://{source.bucket_name}/{name}.csv",
+        source=None,
+        dest=f"oss://{stack.bucket_name('dst')}/{name}/",
+        storage_class="IA",
+        concurrency=shards,
+        page_budget_s=20,
+        max_items_per_page=per_page,
+        event_limit=EVENT_LIMIT,
+    )
+    jobs = Jobs(stack.connection())
+    st = jobs.wait(jobs.start("copy", doc), interval=0.2, timeout=120)
+    assert st.state == "succeeded" and st.progress.failed == 0, st.error
+    return jobs, st, keys
+
+
+def verified(stack, jobs, copy_status):
+    doc = verification.verify_document(
+        stack.connection(), new_job_id("verify"), copy_status.executions[0].input, 20
+    )
+    st = jobs.wait(jobs.start("verify", doc), interval=0.2, timeout=120)
+    return st, verification.summary(st, copy_status.job_id)
+
+
+def mismatches(stack, verify_id: str) -> list[dict]:
+    conn = stack.connection()
+    return list(report.records(conn, conn.buckets["reports"], "reports/", verify_id))
+
+
+def test_a_clean_copy_verifies_with_every_object_matched_and_no_report(stack):
+    jobs, copy_st, keys = copied(stack, "clean", 30)
+    st, result = verified(stack, jobs, copy_st)
+    assert st.state == "succeeded", st.error
+    assert result["matched"] == 30 and result["mismatched"] == 0
+    assert result["by_difference"] == {}
+    assert mismatches(stack, st.job_id) == []
+    # the verify job pages and shards as the copy job did
+    out = st.executions[-1].output["shards"]
+    assert len(out) == len(copy_st.executions[0].input["shards"])
+    assert sum(item["shard"]["pages"] for item in out) >= 30 // 5
+
+
+def test_each_kind_of_difference_is_one_jsonl_line_naming_key_and_what_differs(stack):
+    jobs, copy_st, keys = copied(stack, "broken", 12, tags={"team": "a"})
+    dest = stack.bucket("dst")
+    dest.put_object(f"broken/{keys[0]}", b"not the source bytes")  # size + crc64 + class
+    dest.delete_object(f"broken/{keys[1]}")
+    dest.put_object_tagging(f"broken/{keys[2]}", _tagging({"team": "b"}))
+    body = stack.bucket("src").get_object(keys[3]).read()
+    dest.put_object(f"broken/{keys[3]}", body, headers={"x-oss-storage-class": "IA"})  # tags lost
+    st, result = verified(stack, jobs, copy_st)
+    assert st.state == "succeeded", st.error
+    assert result["mismatched"] == 4 and result["matched"] == 8
+    by_key = {r["key"]: r for r in mismatches(stack, st.job_id)}
+    assert set(by_key) == set(keys[:4])
+    assert set(by_key[keys[0]]["differs"]) == {"size", "crc64", "storage_class"}
+    assert by_key[keys[1]]["differs"] == ["missing"]
+    assert by_key[keys[1]]["dest"] == {"exists": False}
+    assert by_key[keys[2]]["differs"] == ["tags"]
+    assert by_key[keys[2]]["dest"]["tags"] == {"team": "b"}
+    assert by_key[keys[3]]["differs"] == ["tags"]
+    assert by_key[keys[0]]["dest_key"] == f"broken/{keys[0]}"
+    assert result["by_difference"] == {
+        "crc64": 1,
+        "missing": 1,
+        "size": 1,
+        "storage_class": 1,
+        "tags": 2,
+    }
+
+
+def test_a_large_verify_continues_in_fresh_executions_within_the_event_limit(stack):
+    jobs, copy_st, keys = copied(stack, "long", 80, shards=3, per_page=2)
+    st, result = verified(stack, jobs, copy_st)
+    assert st.state == "succeeded", st.error
+    assert result["matched"] == 80
+    assert len(st.executions) >= 2, "the verify job should have continued"
+    shards = st.executions[-1].output["shards"]
+    assert len(shards) == len(copy_st.executions[0].input["shards"]) == 3
+    for execution in st.executions:
+        assert len(history(stack.engine, "ossbatch-verify", execution.name)) <= EVENT_LIMIT
+    assert COSTS["verify"] == COSTS["copy"]  # same flow shape, same per-page cost
+
+
+def test_only_finished_copy_jobs_can_be_verified(stack):
+    from ossbatch.cloud import ConfigError
+    from ossbatch.jobs import JobStatus
+
+    with pytest.raises(ConfigError, match="restore job"):
+        verification.verifiable(JobStatus("restore-1-2-3", "restore", "f", "succeeded"))
+    with pytest.raises(ConfigError, match="is running"):
+        verification.verifiable(JobStatus("copy-1-2-3", "copy", "f", "running"))
+
+
+def _tagging(tags: dict):
+    import oss2
+
+    rule = oss2.models.TaggingRule()
+    for k, v in tags.items():
+        rule.add(k, v)
+    return oss2.models.Tagging(rule)
