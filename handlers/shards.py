@@ -108,6 +108,27 @@ class CopyShardItem(Strict):
     shard: CopyShard
 
 
+class VerifyCounters(CopyCounters):
+    """done = matched, failed = mismatched (one `mismatch_<what>` per difference)."""
+
+    mismatch_source_missing: int = 0
+    mismatch_missing: int = 0
+    mismatch_size: int = 0
+    mismatch_crc64: int = 0
+    mismatch_storage_class: int = 0
+    mismatch_tags: int = 0
+
+
+class VerifyShard(CopyShard):
+    """A verify job's shard: a copy shard counting verify's counters."""
+
+    totals: VerifyCounters = VerifyCounters()
+
+
+class VerifyShardItem(Strict):
+    shard: VerifyShard
+
+
 class RestoreShardItem(Strict):
     shard: RestoreShard
 

@@ -20,6 +20,7 @@ from .budget import TimeBudget
 from .clients import OssClients, error_code, raise_if_systemic
 from .copy import copy_pace, own_output_inside
 from .events import CopyEvent, parse_event
+from .shards import VerifyCounters, VerifyShard
 from .filters import item_rejection
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
@@ -31,6 +32,12 @@ from .settings import ObjectSettings
 from .tally import Tally
 
 DIFFERENCES = ("source_missing", "missing", "size", "crc64", "storage_class", "tags")
+
+
+class VerifyEvent(CopyEvent):
+    """A copy page's event under the verify job's id; its shard counts verify's counters."""
+
+    shard: VerifyShard | None = None
 
 
 @dataclass
@@ -61,11 +68,11 @@ class ObjectVerifier:
     def __call__(self, item: WorkItem) -> None:
         if item.ref is None:
             # the copy reported this line (MalformedLine); there is nothing to compare
-            self.tally.add(skipped=1, skipped_unreadable=1)
+            self.tally.add(skipped=1)
             return
         reason = item_rejection(self.event.filters, item, self._head_for_filters)
         if reason is not None:
-            self.tally.add(**{"skipped": 1, f"skipped_{reason}": 1})
+            self.tally.add(skipped=1)
             return
         ref = item.ref
         source = self._side(self.clients.bucket(ref.bucket), ref.key, ref.version_id, "source")
@@ -150,7 +157,7 @@ class ObjectVerifier:
         )
 
 
-def verify_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:
+def verify_page(event: VerifyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:
     if event.index is not None:
         items = iter_index(event.index, clients)
         start, position = event.index.offset, f"index-{event.index.offset:015d}"
@@ -170,21 +177,35 @@ def verify_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: 
         pace.finish(page.done)
     report_bucket = clients.bucket(event.resolved_report_bucket(event.dest.bucket))
     report_key = report.write(report_bucket, clients.retry)
-    counters = dict(tally.values)
+    counters = VerifyCounters(**tally.values)
+    totals = VerifyCounters(**add_counters(event.totals, counters.model_dump()))
     result = {
         "done": page.done,
         "next_offset": page.after if event.index is not None else None,
         "next_marker": page.after if event.listing is not None else None,
-        "counters": counters,
-        "totals": add_counters(event.totals, counters),
+        "counters": counters.model_dump(),
+        "totals": totals.model_dump(),
         "report_key": report_key,
     }
-    log.info("verify_page", **{k: v for k, v in result.items() if k != "totals"})
+    if event.shard is not None:
+        # the flow only routes: the page returns its shard advanced and the pages left
+        result["shard"] = advanced(event.shard, page.done, page.after, totals).model_dump()
+        result["pages_left"] = (event.pages_left or 1) - 1
+    log.info("verify_page", done=page.done, counters=result["counters"], report_key=report_key)
     return result
 
 
+def advanced(shard: VerifyShard, done: bool, after, totals: VerifyCounters) -> VerifyShard:
+    update: dict = {"done": done, "pages": shard.pages + 1, "totals": totals}
+    if shard.index is not None:
+        update["index"] = shard.index.model_copy(update={"offset": after})
+    else:
+        update["listing"] = shard.listing.model_copy(update={"marker": after})
+    return shard.model_copy(update=update)
+
+
 def run(
-    event: CopyEvent,
+    event: VerifyEvent,
     context,
     *,
     started_at: float | None = None,
@@ -200,4 +221,4 @@ def run(
 
 def handler(event: bytes, context):
     started = time.monotonic()
-    return json.dumps(run(parse_event(CopyEvent, event), context, started_at=started))
+    return json.dumps(run(parse_event(VerifyEvent, event), context, started_at=started))

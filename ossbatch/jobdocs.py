@@ -24,6 +24,7 @@ from handlers.shards import (
     IndexRange,
     ListingRange,
     RestoreShardItem,
+    VerifyShardItem,
 )
 from ossbatch.cloud import ConfigError, Connection
 from ossbatch.eventbudget import pages_per_execution
@@ -152,7 +153,15 @@ class RestoreJob(JobDocument):
     shards: list[RestoreShardItem] = Field(min_length=1, max_length=MAX_SHARDS)
 
 
-JOB_MODELS = {"copy": CopyJob, "restore": RestoreJob, "unzip": UnzipJob}
+class VerifyJob(CopyJob):
+    """`jobs verify`: the verified copy job's request and shards under a verify-... id."""
+
+    kind: Literal["verify"] = "verify"  # type: ignore[assignment]
+    verifies: str = Field(pattern=JOB_ID_PATTERN, max_length=JOB_ID_MAX)
+    shards: list[VerifyShardItem] = Field(min_length=1, max_length=MAX_SHARDS)
+
+
+JOB_MODELS = {"copy": CopyJob, "restore": RestoreJob, "unzip": UnzipJob, "verify": VerifyJob}
 
 
 def parse_job(doc: dict, kind: str) -> CopyJob | RestoreJob | UnzipJob:

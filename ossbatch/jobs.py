@@ -13,7 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from handlers.shards import CopyShard, RestoreShard, UnzipCounters
+from handlers.shards import CopyShard, RestoreShard, UnzipCounters, VerifyShard
 from ossbatch.cloud import ConfigError, Connection
 from ossbatch.config import JOB_KINDS
 from ossbatch.jobdocs import parse_job
@@ -130,7 +130,7 @@ class JobStatus:
         }
 
 
-SHARD_MODELS = {"copy": CopyShard, "restore": RestoreShard}
+SHARD_MODELS = {"copy": CopyShard, "restore": RestoreShard, "verify": VerifyShard}
 
 
 def shard_progress(shards: list[dict], kind: str = "copy") -> Progress:
@@ -306,7 +306,7 @@ class Jobs:
         if st.state == "succeeded":
             raise ConfigError(f"job {job_id} already succeeded; nothing to resume")
         doc = dict(last.input)
-        if st.kind in ("copy", "restore"):
+        if st.kind in SHARD_MODELS:  # the kinds that page over shards
             if last.status == FINISHED_OK and (last.output or {}).get("shards"):
                 doc["shards"] = last.output["shards"]
             else:

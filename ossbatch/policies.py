@@ -176,14 +176,8 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
             OSS_READ + OSS_READ_VERSIONS + ("oss:RestoreObject", "oss:RestoreObjectVersion"),
             tuple(sorted({arns.objects(b.sources.name), arns.objects(b.archive.name)})),
             "copy reads sources (and index files kept there), the versions an index names and "
-            "their tags; restore restores and polls (a named version too)",
-        ),
-        Statement(
-            "ReadObjectTags",
-            ("oss:GetObjectTagging",),
-            tuple(sorted({arns.objects(b.sources.name), arns.objects(b.archive.name)})),
-            "verify compares source and destination tags; copy reads a tagged source's tags "
-            "for a multipart copy (InitiateMultipartUpload has no tagging directive)",
+            "their tags; restore restores and polls (a named version too); verify HEADs both "
+            "sides and reads their tags",
         ),
         Statement(
             "WriteArchive",

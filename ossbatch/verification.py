@@ -9,8 +9,8 @@ pages and continues exactly like the job it checks (flows/verify.yaml).
 from __future__ import annotations
 
 from ossbatch.cloud import ConfigError, Connection
-from ossbatch.jobdocs import base_document, page_tuning
-from ossbatch.jobs import JobStatus, kind_of
+from ossbatch.jobdocs import parse_job
+from ossbatch.jobs import JobStatus
 
 VERIFIABLE = ("copy",)  # kinds whose items have one source and one destination object
 MISMATCH_PREFIX = "mismatch_"
@@ -33,30 +33,39 @@ def verifiable(st: JobStatus) -> None:
 def verify_document(
     conn: Connection, verify_id: str, copy_input: dict, page_budget_s: float
 ) -> dict:
-    """The verify flow's input from the copy job's first execution input."""
-    kind_of(copy_input.get("job_id", ""))
-    copy_request = copy_input["request"]
-    tuning = copy_request.get("tuning") or {}
-    request = {
-        **copy_request,
-        "job_id": verify_id,
-        "tuning": page_tuning(page_budget_s, tuning.get("max_items"), tuning.get("max_qps")),
-    }
-    shards = [_fresh(item) for item in copy_input["shards"]]
-    return base_document(
-        conn,
-        "verify",
-        verify_id,
-        shards=shards,
-        request=request,
-        event_limit=int(copy_input.get("event_limit", 5000)),
-        extra={"verifies": copy_input["job_id"]},
-    )
+    """The verify flow's input (a VerifyJob) from the copy job's first execution input."""
+    import time
+
+    from ossbatch.eventbudget import pages_per_execution
+    from ossbatch.jobdocs import JobSettings, VerifyJob, checked, dump, resources, tuning
+
+    copy = parse_job(copy_input, "copy")
+    shards = [_fresh(item.shard.model_dump()) for item in copy.shards]
+    limit = copy.settings.event_limit
+    old = copy.request.tuning
+    with checked("cannot start the verify job"):
+        job = VerifyJob(
+            job_id=verify_id,
+            verifies=copy.job_id,
+            started_at=time.time(),
+            resources=resources(conn, "verify", ""),
+            settings=JobSettings(
+                pages_per_execution=pages_per_execution("verify", len(shards), limit),
+                event_limit=limit,
+            ),
+            request=copy.request.model_copy(
+                update={
+                    "job_id": verify_id,
+                    "tuning": tuning(page_budget_s, old.max_items, old.max_qps),
+                }
+            ),
+            shards=shards,
+        )
+    return dump(job)
 
 
-def _fresh(item: dict) -> dict:
+def _fresh(shard: dict) -> dict:
     """A shard back at its start: the copy's first input already is, this makes it certain."""
-    shard = dict(item["shard"])
     if shard.get("index") is not None and shard.get("start") is not None:
         shard["index"] = {**shard["index"], "offset": shard["start"]}
     return {"shard": {**shard, "done": False, "pages": 0, "totals": {}}}
@@ -80,7 +89,7 @@ def summary(st: JobStatus, copy_id: str) -> dict:
         "by_difference": {
             name.removeprefix(MISMATCH_PREFIX): value
             for name, value in sorted(totals.items())
-            if name.startswith(MISMATCH_PREFIX)
+            if name.startswith(MISMATCH_PREFIX) and value
         },
         "report": st.report,
         "error": st.error,

@@ -297,7 +297,7 @@ def test_verify_passes_a_clean_copy_then_catches_a_corrupted_and_a_missing_objec
     sampledata.upload_objects(sources, keys)
     rule = oss2.models.TaggingRule()
     rule.add("team", "data")
-    for key in keys[:3]:  # tags are compared through the deployment's role (ReadObjectTags)
+    for key in keys[:3]:  # tags are compared through the deployment's fc-worker role
         sources.put_object_tagging(key, oss2.models.Tagging(rule))
     sources.put_object("verify-e2e.csv", sampledata.csv_index(conn.buckets["sources"], keys))
     archive = conn.oss_bucket(conn.buckets["archive"])
