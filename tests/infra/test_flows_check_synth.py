@@ -16,7 +16,7 @@ def test_synthesized_flow_definitions_pass_the_strict_parser(stacks, tmp_path, n
     stack.write_text(stacks[name].text)
     reports = flowcheck.check_synthesized(stack)
     assert {r.name for r in reports} == {
-        stacks[name].env.flow_name(stem) for stem in ("copy", "restore", "unzip")
+        stacks[name].env.flow_name(stem) for stem in ("copy", "restore", "unzip", "verify")
     }
     assert all(r.problems == [] for r in reports), [(r.name, r.problems) for r in reports]
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from ossbatch import flowcheck
 from ossbatch.cli import app
-from ossbatch.config import load_environment
+from ossbatch.config import JOB_KINDS, load_environment
 
 
 def deployed_definition(env_name: str, kind: str) -> str:
@@ -22,7 +22,7 @@ def test_every_flow_of_every_environment_passes_the_strict_parser():
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert {row["environment"] for row in rows} == set(flowcheck.environment_names())
-    assert len(rows) == 3 * len(flowcheck.environment_names())
+    assert len(rows) == len(JOB_KINDS) * len(flowcheck.environment_names())
     assert all(row["result"] == "ok" and row["problems"] == [] for row in rows), rows
 
 
