@@ -20,7 +20,6 @@ from .budget import TimeBudget
 from .clients import OssClients, error_code, raise_if_systemic
 from .copy import copy_pace, own_output_inside
 from .events import CopyEvent, parse_event
-from .shards import VerifyCounters, VerifyShard
 from .filters import item_rejection
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
@@ -29,6 +28,7 @@ from .paging import WorkItem, iter_index, iter_prefix, run_page
 from .pool import BoundedPool
 from .report import ReportPart, part_key
 from .settings import ObjectSettings
+from .shards import VerifyCounters, VerifyShard
 from .tally import Tally
 
 DIFFERENCES = ("source_missing", "missing", "size", "crc64", "storage_class", "tags")

@@ -131,3 +131,38 @@ def _tagging(tags: dict):
     for k, v in tags.items():
         rule.add(k, v)
     return oss2.models.Tagging(rule)
+
+
+def test_a_listing_copy_is_verified_over_the_same_key_range_shards(stack):
+    source = stack.bucket("src")
+    keys = sampledata.object_keys("vlisting/", 24)
+    sampledata.upload_objects(source, keys)
+    doc = jobdocs.copy_document(
+        stack.connection(),
+        new_job_id("copy"),
+        index=None,
+        source=f"oss://{source.bucket_name}/vlisting/",
+        dest=f"oss://{stack.bucket_name('dst')}/vlisting-copy/",
+        storage_class="IA",
+        concurrency=4,
+        page_budget_s=20,
+        max_items_per_page=4,
+        event_limit=EVENT_LIMIT,
+    )
+    jobs = Jobs(stack.connection())
+    copy_st = jobs.wait(jobs.start("copy", doc), interval=0.2, timeout=120)
+    assert copy_st.state == "succeeded" and copy_st.progress.done == 24, copy_st.error
+    stack.bucket("dst").delete_object("vlisting-copy/" + keys[-1])
+    st, result = verified(stack, jobs, copy_st)
+    assert st.state == "succeeded", st.error
+    assert result["matched"] == 23 and result["by_difference"] == {"missing": 1}
+    ranges = [
+        item["shard"]["listing"]["end_marker"]
+        for item in doc["shards"]
+        if "end_marker" in item["shard"]["listing"]
+    ]
+    verify_ranges = [
+        item["shard"]["listing"].get("end_marker") for item in st.executions[0].input["shards"]
+    ]
+    assert [r for r in verify_ranges if r is not None] == ranges
+    assert [r["key"] for r in mismatches(stack, st.job_id)] == [keys[-1]]
