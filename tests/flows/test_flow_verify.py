@@ -8,6 +8,7 @@ from jobkit import history, start_stack
 from ossbatch import jobdocs, report, sampledata, verification
 from ossbatch.eventbudget import COSTS
 from ossbatch.jobs import Jobs, new_job_id
+from tests.handlerkit import counter_delta, oss_counters
 
 EVENT_LIMIT = 400  # small: the verify job continues in fresh executions like copy
 
@@ -61,7 +62,13 @@ def mismatches(stack, verify_id: str) -> list[dict]:
 
 def test_a_clean_copy_verifies_with_every_object_matched_and_no_report(stack):
     jobs, copy_st, keys = copied(stack, "clean", 30)
+    before = oss_counters(stack.oss)
     st, result = verified(stack, jobs, copy_st)
+    delta = counter_delta(before, oss_counters(stack.oss))
+    # two HEADs per object (+ one HEAD of the index per page); untagged objects: no tag reads
+    pages = sum(item["shard"]["pages"] for item in st.executions[-1].output["shards"])
+    assert delta.get("HeadObject") == 2 * 30 + pages, delta
+    assert not delta.get("GetObjectTagging") and not delta.get("PutObject"), delta
     assert st.state == "succeeded", st.error
     assert result["matched"] == 30 and result["mismatched"] == 0
     assert result["by_difference"] == {}
