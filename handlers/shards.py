@@ -20,14 +20,23 @@ class Strict(BaseModel):
 # --- one counter vocabulary per kind ------------------------------------------------
 
 
-class CopyCounters(Strict):
+class FilterSkips(Strict):
+    """Of the skipped: why a filter left an object out (handlers/filters.py reasons)."""
+
+    skipped_storage_class: int = 0
+    skipped_modified: int = 0
+    skipped_size: int = 0
+    skipped_key: int = 0
+
+
+class CopyCounters(FilterSkips):
     done: int = 0
     skipped: int = 0
     failed: int = 0
     bytes: int = 0
 
 
-class RestoreCounters(Strict):
+class RestoreCounters(FilterSkips):
     done: int = 0
     submitted: int = 0
     restored: int = 0

@@ -51,6 +51,7 @@ def test_a_listing_copy_takes_only_what_the_filters_let_through(env, localcloud,
         "skipped_key": 2,  # a.txt (not included), tmp/e.jpg (excluded)
         "skipped_storage_class": 1,  # d.jpg is IA
         "skipped_size": 1,  # deep/c.jpg is 100 bytes
+        "skipped_modified": 0,  # typed counters (CopyCounters) carry every reason
         "failed": 0,
         "bytes": 2,
     }
