@@ -72,7 +72,7 @@ class ObjectVerifier:
             return
         reason = item_rejection(self.event.filters, item, self._head_for_filters)
         if reason is not None:
-            self.tally.add(skipped=1)
+            self.tally.add(**{"skipped": 1, f"skipped_{reason}": 1})
             return
         ref = item.ref
         source = self._side(self.clients.bucket(ref.bucket), ref.key, ref.version_id, "source")

@@ -173,3 +173,33 @@ def test_a_listing_copy_is_verified_over_the_same_key_range_shards(stack):
     ]
     assert [r for r in verify_ranges if r is not None] == ranges
     assert [r["key"] for r in mismatches(stack, st.job_id)] == [keys[-1]]
+
+
+def test_objects_the_copy_filtered_out_are_skipped_by_verify_not_reported_missing(stack):
+    source = stack.bucket("src")
+    keys = sampledata.object_keys("vfilter/", 20)
+    sampledata.upload_objects(source, keys)
+    source.put_object("vfilter.csv", sampledata.csv_index(source.bucket_name, keys))
+    sizes = sorted(sampledata.size_of(i) for i in range(20))
+    threshold = sizes[10]
+    doc = jobdocs.copy_document(
+        stack.connection(),
+        new_job_id("copy"),
+        index=f"oss://{source.bucket_name}/vfilter.csv",
+        source=None,
+        dest=f"oss://{stack.bucket_name('dst')}/vfilter/",
+        storage_class="IA",
+        concurrency=1,
+        page_budget_s=20,
+        event_limit=EVENT_LIMIT,
+        filters={"min_size": threshold},
+    )
+    jobs = Jobs(stack.connection())
+    copy_st = jobs.wait(jobs.start("copy", doc), interval=0.2, timeout=120)
+    assert copy_st.state == "succeeded", copy_st.error
+    kept = sum(1 for i in range(20) if sampledata.size_of(i) >= threshold)
+    assert copy_st.progress.done == kept and copy_st.progress.skipped == 20 - kept
+    st, result = verified(stack, jobs, copy_st)
+    assert st.state == "succeeded", st.error
+    assert result["matched"] == kept and result["mismatched"] == 0
+    assert result["skipped"] == 20 - kept
