@@ -240,6 +240,7 @@ def copy_start(
     target = preflight.oss_url(dest, "--dest")
     index_url = preflight.oss_url(index, "--index", object_key=True)
     source_url = preflight.oss_url(source, "--source")
+    target = preflight.in_place(target, source_url)
     preflight.not_nested(target, index_url, source_url, allow_nested)
     klass = preflight.storage_class(storage_class) if storage_class else None
     tag_set, directive = preflight.tags(tags, tags_directive)
@@ -254,7 +255,7 @@ def copy_start(
         new_job_id("copy"),
         index=index,
         source=source,
-        dest=dest,
+        dest=f"oss://{target.bucket}/{target.key}",
         storage_class=klass or settings.storage_class,
         tags=tag_set,
         tags_directive=directive,

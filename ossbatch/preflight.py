@@ -110,6 +110,14 @@ def exactly_one_source(index: str | None, source: str | None) -> None:
         )
 
 
+def in_place(dest: OssUrl, source: OssUrl | None) -> OssUrl:
+    """--dest equal to --source (bucket and prefix) converts in place: destination keys are
+    the source keys themselves, i.e. an empty destination prefix."""
+    if source is not None and (dest.bucket, dest.key) == (source.bucket, source.key):
+        return OssUrl(dest.bucket, "")
+    return dest
+
+
 def not_nested(
     dest: OssUrl, index: OssUrl | None, source: OssUrl | None, allow_nested: bool
 ) -> None:
