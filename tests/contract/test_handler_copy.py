@@ -65,6 +65,10 @@ def test_csv_manifest_with_bom_crlf_blank_lines_and_no_trailing_newline(
         "done": 2,
         "skipped": 0,
         "failed": 0,
+        "skipped_storage_class": 0,  # the counter vocabulary's filter reasons (none here)
+        "skipped_modified": 0,
+        "skipped_size": 0,
+        "skipped_key": 0,
         "bytes": 0,  # a bucket,key manifest carries no sizes; copying needed none either
     }
     assert result["next_offset"] == len(manifest)
