@@ -117,7 +117,11 @@ JOB_KINDS: dict[str, JobKind] = {
     "unzip": JobKind("unzip", "unzip", "unzip"),
     # flows/verify.yaml has copy's shape (same states per page, shard and execution)
     "verify": JobKind(
-        "verify", "verify", "verify", ("VerifyPage",), EventCost(fixed=30, per_shard=20, per_page=12)
+        "verify",
+        "verify",
+        "verify",
+        ("VerifyPage",),
+        EventCost(fixed=30, per_shard=20, per_page=12),
     ),
 }
 JOBS = tuple(FUNCTION_KINDS)  # function kinds, in stack order

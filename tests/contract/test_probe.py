@@ -7,6 +7,7 @@ import pytest
 
 from ossbatch import probe
 from ossbatch.cloud import Connection
+from tests.contract.ramkit import allow, make_role
 
 
 def connection(cloud) -> Connection:
@@ -41,7 +42,14 @@ def test_probe_reports_what_this_cloudflow_does_and_removes_itself(localcloud_fa
 
     cloud = localcloud_factory(*(["--flow-compat"] if reading == "compat" else []))
     conn = connection(cloud)
-    result = probe.probe(conn)
+    # localcloud enforces RAM: the probe flow invokes its function as a role, as in the cloud
+    role = make_role(
+        cloud,
+        f"probe-flow-{reading}",
+        "fnf.aliyuncs.com",
+        allow("fc:InvokeFunction", f"acs:fc:{cloud.region}:{cloud.account_id}:functions/*"),
+    )
+    result = probe.probe(conn, role_arn=role)
     for field, value in EXPECTED[reading].items():
         assert getattr(result, field) == value, result
     assert result.duplicate_running == "returns the running execution"

@@ -288,9 +288,7 @@ def test_unzip_deletes_exactly_the_extracted_version_and_a_symlinked_package_ext
     assert packages.get_object("incoming/store/real.bin").read() == payload  # target is kept
 
 
-def test_verify_passes_a_clean_copy_then_catches_a_corrupted_and_a_missing_object(
-    local, tmp_path
-):
+def test_verify_passes_a_clean_copy_then_catches_a_corrupted_and_a_missing_object(local, tmp_path):
     data_dir, conn = local
     sources = conn.oss_bucket(conn.buckets["sources"])
     keys = sampledata.object_keys("verify-e2e/", 40)

@@ -185,13 +185,13 @@ def test_throttling_is_retried_with_backoff_until_retries_are_exhausted(stack):
 
 
 def test_stop_then_resume_continues_from_the_last_finished_pages(stack):
-    seed(stack, 200, "stopresume.csv")
+    seed(stack, 160, "stopresume.csv")
     doc = copy_doc(stack, "stopresume.csv", "stopresume/", shards=2, per_page=5, limit=5000)
     jobs = Jobs(stack.connection())
     job_id = jobs.start("copy", doc)
     deadline = time.monotonic() + 60
-    # half way: what is left fits one execution under this stack's 400-event limit
-    while jobs.status(job_id).progress.done < 100:
+    # 32 pages: stopped after 5..26 of them, both parts fit this stack's 400-event limit
+    while jobs.status(job_id).progress.done < 40:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert jobs.stop(job_id) == job_id
@@ -203,14 +203,14 @@ def test_stop_then_resume_continues_from_the_last_finished_pages(stack):
     assert resumed_as == f"{job_id}--1"
     final = jobs.wait(job_id, interval=0.2, timeout=120)
     assert final.state == "succeeded", final.error
-    assert final.progress.done + final.progress.skipped == 200
+    assert final.progress.done + final.progress.skipped == 160
     # the resumed execution started where the finished pages ended, not at offset 0
     start_offsets = [
         item["shard"]["index"]["offset"] for item in final.executions[1].input["shards"]
     ]
     assert sum(start_offsets) > sum(item["shard"]["start"] for item in doc["shards"])
     assert final.progress.skipped <= 2 * 5, "at most the in-flight page per shard is redone"
-    assert progressed >= 100
+    assert progressed >= 40
 
 
 def test_finished_job_is_announced_on_the_notify_queue(stack):
