@@ -267,12 +267,6 @@ def flow_policy(env: Environment, arns: Arns) -> PolicyDocument:
                 "long jobs continue in a fresh execution of their own flow before the event limit",
                 wildcard_reason=START_EXECUTION_REASON,
             ),
-            Statement(
-                "FollowOwnExecutions",
-                ("fnf:DescribeExecution", "fnf:StopExecution"),
-                tuple(arn for name in flow_names for arn in arns.flow(name)),
-                "a continuation is followed and stopped only inside the job's own flows",
-            ),
         ]
     return PolicyDocument(tuple(statements))
 

@@ -5,8 +5,7 @@ then, for each statement of each generated policy, the test replaces the role's 
 a version without that statement (CreatePolicyVersion through the real RAM SDK), runs a
 small real job step and shows that a named step now fails with AccessDenied; the policy is
 restored afterwards. A statement that no local step can break is listed with the reason it
-stays (UNBREAKABLE) or, when every job runs without it, as a removal candidate (NOT_NEEDED,
-proven by test_statements_no_job_needs_are_not_needed). The trust policies are checked the
+stays (UNBREAKABLE). The trust policies are checked the
 same way: a role that names another service stops its job step.
 """
 
@@ -51,13 +50,6 @@ UNBREAKABLE = {
     "oss:ListObjectVersions": "unzip lists a package's versions only when a newer upload "
     "replaced the one it was started for (handlers/packagesource.py); the small job's "
     "package is current, so no step here reaches the listing",
-}
-# actions no step of any job needs, shown by running every job without them: candidates for
-# removal from ossbatch/policies.py
-NOT_NEEDED = {
-    "fnf:DescribeExecution": "flows continue with TaskMode RequestComplete and never read or "
-    "stop an execution with their role",
-    "fnf:StopExecution": "as fnf:DescribeExecution",
 }
 
 
@@ -344,8 +336,6 @@ def test_removing_a_statement_makes_a_named_step_fail_with_access_denied(
     assert _listed(live[index]["Action"]) == actions, "local up did not provision the plan"
     if all(a in UNBREAKABLE for a in actions):
         pytest.skip(UNBREAKABLE[actions[0]])  # documented: why it stays
-    if all(a in NOT_NEEDED for a in actions):
-        pytest.skip("not needed by any job: see test_statements_no_job_needs_are_not_needed")
     scenario = _scenario(role_key, statement)
     assert scenario is not None, f"no job step is known to need {role_key} statement {statement}"
     assert scenario(local) is None, "the step fails even with the full policy"
@@ -353,18 +343,6 @@ def test_removing_a_statement_makes_a_named_step_fail_with_access_denied(
         failure = scenario(local)
     assert failure is not None, f"removing {statement} from {role_key} broke nothing"
     assert "AccessDenied" in failure.error or "trigger_denied" in failure.error, failure
-
-
-def test_statements_no_job_needs_are_not_needed(local):
-    """Every job still succeeds without them: evidence for removing them."""
-    candidates = [
-        (k, i) for k, i, s in _statements() if all(a in NOT_NEEDED for a in _listed(s["Action"]))
-    ]
-    for role_key, index in candidates:
-        with Without(local, role_key, index):
-            assert copy_job(local, continuing=True) is None
-            assert copy_job(local, listing=True) is None
-            assert unzip_upload(local) is None
 
 
 class Untrusting:
