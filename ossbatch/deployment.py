@@ -396,6 +396,8 @@ def named_definition(text: str, name: str, source: str) -> str:
     """The flow file with its top-level `Name:` line set to the deployed name (textually, so
     the file stays the one source and its comments and layout survive)."""
     line = f"Name: {name}"
+    if yaml.safe_load(line)["Name"] != name:  # YAML 1.1 reads a bare NO or 1e3 as bool/number
+        line = f"Name: {json.dumps(name)}"
     if _NAME_LINE.search(text):
         text = _NAME_LINE.sub(lambda _: line, text, count=1)
     else:
