@@ -188,13 +188,18 @@ def test_stop_then_resume_continues_from_the_last_finished_pages(stack):
     seed(stack, 160, "stopresume.csv")
     doc = copy_doc(stack, "stopresume.csv", "stopresume/", shards=2, per_page=5, limit=5000)
     jobs = Jobs(stack.connection())
-    job_id = jobs.start("copy", doc)
-    deadline = time.monotonic() + 60
-    # 32 pages: stopped after 5..26 of them, both parts fit this stack's 400-event limit
-    while jobs.status(job_id).progress.done < 40:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    assert jobs.stop(job_id) == job_id
+    # slow copies keep the job running until the stop arrives, however slowly status is read
+    stack.oss.set_faults(latency_ms=300, ops=["CopyObject"])
+    try:
+        job_id = jobs.start("copy", doc)
+        deadline = time.monotonic() + 60
+        # 32 pages: stopped after 5..26 of them, both parts fit this stack's 400-event limit
+        while jobs.status(job_id).progress.done < 40:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert jobs.stop(job_id) == job_id
+    finally:
+        stack.oss.set_faults(latency_ms=0)
     stopped = jobs.wait(job_id, interval=0.2, timeout=30)
     assert stopped.state == "stopped"
     progressed = stopped.progress.done
