@@ -327,15 +327,19 @@ def own_output_inside(event: CopyEvent) -> str | None:
     return dest.prefix if dest.prefix.startswith(listing.prefix) else None
 
 
-def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:
+def page_items(event, clients: OssClients):
+    """The page's items, where they start, and the position that names its report part."""
     if event.index is not None:
-        items = iter_index(event.index, clients)
-        start, position = event.index.offset, f"index-{event.index.offset:015d}"
+        position = f"index-{event.index.offset:015d}"
         if event.index.end is not None:
             position += f"-{event.index.end:015d}"
-    else:
-        items = iter_prefix(event.listing, clients, own_output_inside(event))
-        start, position = event.listing.marker, f"listing-{event.listing.marker}"
+        return iter_index(event.index, clients), event.index.offset, position
+    items = iter_prefix(event.listing, clients, own_output_inside(event))
+    return items, event.listing.marker, f"listing-{event.listing.marker}"
+
+
+def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:
+    items, start, position = page_items(event, clients)
     report = ReportPart(part_key(event.resolved_report_prefix(), event.job_id, "copy", position))
     tally = Tally()
     pace = start_pace(clients, copy_pace(event))

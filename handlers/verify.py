@@ -18,13 +18,13 @@ import oss2
 
 from .budget import TimeBudget
 from .clients import OssClients, error_code, raise_if_systemic
-from .copy import copy_pace, own_output_inside
+from .copy import copy_pace, page_items
 from .events import CopyEvent, parse_event
 from .filters import item_rejection
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .pacing import start_pace
-from .paging import WorkItem, iter_index, iter_prefix, run_page
+from .paging import WorkItem, run_page
 from .pool import BoundedPool
 from .report import ReportPart, part_key
 from .settings import ObjectSettings
@@ -158,14 +158,7 @@ class ObjectVerifier:
 
 
 def verify_page(event: VerifyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:
-    if event.index is not None:
-        items = iter_index(event.index, clients)
-        start, position = event.index.offset, f"index-{event.index.offset:015d}"
-        if event.index.end is not None:
-            position += f"-{event.index.end:015d}"
-    else:
-        items = iter_prefix(event.listing, clients, own_output_inside(event))
-        start, position = event.listing.marker, f"listing-{event.listing.marker}"
+    items, start, position = page_items(event, clients)
     report = ReportPart(part_key(event.resolved_report_prefix(), event.job_id, "verify", position))
     tally = Tally()
     pace = start_pace(clients, copy_pace(event))
