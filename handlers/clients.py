@@ -180,14 +180,27 @@ def error_message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def denied_bucket(exc: oss2.exceptions.OssError) -> str | None:
+    """The bucket of AuthResource (acs:oss:<region>:<account>:<bucket>[/<key>]) of a RAM denial."""
+    resource = exc.details.get("AuthResource") or ""
+    parts = resource.split(":", 4)  # a key may hold colons; the bucket cannot
+    if len(parts) < 5 or parts[:2] != ["acs", "oss"]:
+        return None
+    return parts[4].split("/", 1)[0] or None
+
+
 def raise_if_systemic(exc: BaseException, bucket_name: str, *, role: str) -> None:
     """Turn credential and missing-bucket errors into errors the flow catches by name."""
     if not isinstance(exc, oss2.exceptions.OssError):
         return
     code = error_code(exc)
     if code in ACCESS_CODES:
+        action, resource = exc.details.get("AuthAction"), exc.details.get("AuthResource")
+        # OSS names the refused action and resource in the error body: quote them, they
+        # say which grant is missing better than the bucket the request was sent to
+        what = f" for {action} on {resource}" if action and resource else ""
         raise AccessDenied(
-            f"OSS refused {code} on bucket {bucket_name!r} ({role}): "
+            f"OSS refused {code} on bucket {bucket_name!r} ({role}){what}: "
             f"check the function role's policy and credentials (request {exc.request_id})"
         ) from exc
     if code == "NoSuchBucket":

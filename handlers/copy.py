@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import oss2
 
 from .budget import TimeBudget
-from .clients import OssClients, drained, error_code, error_message, raise_if_systemic
+from .clients import (
+    OssClients,
+    denied_bucket,
+    drained,
+    error_code,
+    error_message,
+    raise_if_systemic,
+)
 from .destview import DestinationView
 from .errors import DestinationBucketMissing, SourceBucketMissing
 from .events import CopyEvent, parse_event
@@ -275,6 +282,10 @@ class ObjectCopier:
                 raise DestinationBucketMissing(
                     f"destination bucket {self.event.dest.bucket!r} does not exist"
                 ) from exc
+        # a CopyObject needs a read of the source and a write of the destination: a RAM
+        # denial names which of the two was refused (AuthResource), so blame that bucket
+        if denied_bucket(exc) == self.event.dest.bucket != item.ref.bucket:
+            raise_if_systemic(exc, self.event.dest.bucket, role="destination")
         raise_if_systemic(exc, item.ref.bucket, role="source")
         return False
 
