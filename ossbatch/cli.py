@@ -3,7 +3,8 @@
 Exit codes (docs/operations.md): 0 success, 1 a job finished with failed items above
 tolerance (or failed, or --wait timed out), 2 usage or configuration error (nothing was
 started), 3 localcloud / the cloud endpoint is unreachable, 70 a bug. Every command takes
-`--json`; with it errors are one JSON object on stderr: {"error", "detail", "exit_code"}.
+`--json` (also before the command: `ossbatch --json jobs list`); with it errors are one JSON
+object on stderr: {"error", "detail", "exit_code"}.
 """
 
 from __future__ import annotations

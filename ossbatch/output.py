@@ -180,12 +180,28 @@ def report_error(exc: BaseException, as_json: bool) -> int:
     return code
 
 
+ROOT_VALUE_OPTIONS = ("--env", "--data-dir")
+
+
+def json_after_command(args: list[str]) -> list[str]:
+    """`ossbatch --json jobs list` means `ossbatch jobs list --json`: --json is every leaf
+    command's option, so one given before the command is moved to its end (before `--`)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        if args[i] == "--json":
+            rest = args[:i] + args[i + 1 :]
+            end = rest.index("--") if "--" in rest else len(rest)
+            return rest[:end] + ["--json"] + rest[end:]
+        i += 2 if args[i] in ROOT_VALUE_OPTIONS else 1
+    return args
+
+
 class OneLineErrors(typer.core.TyperGroup):
     """The root command: every error, click's usage errors included, is reported as one line."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         click = _click()
-        args = list(sys.argv[1:] if args is None else args)
+        args = json_after_command(list(sys.argv[1:] if args is None else args))
         as_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)

@@ -214,6 +214,15 @@ def test_with_json_errors_are_one_json_object_on_stderr(local):
     assert json.loads(assert_one_line_error(usage, 2))["error"] == "usage"
 
 
+def test_json_given_before_the_command_is_the_commands_json(local):
+    data_dir, conn = local
+    listed = runner.invoke(app, ["--json", "--data-dir", str(data_dir), "jobs", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert isinstance(json.loads(listed.stdout), list)
+    bad = invoke(data_dir, "--json", *copy_args(conn, "--storage-class", "Arhive"))
+    assert json.loads(assert_one_line_error(bad, 2))["exit_code"] == 2
+
+
 def test_an_environment_file_that_is_not_utf8_is_a_usage_error(local, tmp_path):
     data_dir, _ = local
     bad = tmp_path / "bad.yaml"
