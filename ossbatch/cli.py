@@ -126,8 +126,15 @@ def _finish(statuses, as_json: bool, extra: dict | None = None) -> None:
 
 def _emit_dry_run(conn, env, kind: str, doc: dict, as_json: bool, tier: str | None = None):
     from ossbatch.dryrun import dry_run
+    from ossbatch.listprices import describe
 
-    output.emit(dry_run(conn, env, kind, doc, tier=tier), as_json, title=f"{kind} dry run")
+    result = dry_run(conn, env, kind, doc, tier=tier)
+    if as_json:
+        output.emit(result, True)
+        return
+    prices = result.pop("prices")
+    output.emit(result, False, title=f"{kind} dry run")
+    output.emit_lines([describe(name, entry) for name, entry in prices.items()], title="prices")
 
 
 def _start_and_maybe_wait(

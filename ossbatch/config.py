@@ -428,15 +428,17 @@ class RequestBudget(Strict):
 
 
 class PriceTable(Strict):
-    """Unit prices for --dry-run's cost estimate, in the account's currency.
+    """Unit prices for --dry-run's cost estimate; each one set here wins over its default.
 
-    No defaults are shipped: list prices differ by region, currency and date, and the
-    pricing pages were not available to check them; set what your bill says.
+    Unset prices take the documented defaults of ossbatch.listprices (USD, with their page
+    and date) when ``currency`` is USD; in another currency only what is set here is used.
     """
 
+    currency: str = Field(default="USD", pattern=r"[A-Z]{3}")
     oss_put_per_10k: float | None = Field(default=None, ge=0)  # CopyObject/PUT-type requests
     oss_get_per_10k: float | None = Field(default=None, ge=0)
     fc_per_gb_second: float | None = Field(default=None, ge=0)
+    fc_per_vcpu_second: float | None = Field(default=None, ge=0)
     fc_per_million_invocations: float | None = Field(default=None, ge=0)
     flow_per_1k_transitions: float | None = Field(default=None, ge=0)
     # {"ColdArchive": {"Expedited": x, "Standard": y, "Bulk": z}, "Archive": {...}, ...}

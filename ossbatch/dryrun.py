@@ -5,7 +5,7 @@ when the source is small, else from a sample: one page at each shard's start, sc
 the split's estimate (the class shares' 95% error is stated). Requests, FC invocations,
 GB-seconds, CloudFlow executions and events, and wall time follow from the shard count,
 the QPS budget and the environment's settings; cost from the environment's price table
-(``prices:``). Nothing is written: only LIST, HEAD and GET requests are made.
+(``prices:``) over the documented defaults of ossbatch.listprices, each price with its origin. Nothing is written: only LIST, HEAD and GET requests are made.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from handlers.events import ObjectFilter
 from handlers.filters import ObjectFacts, rejection
 from handlers.index import IndexLineError, parse_line
 from handlers.listing import iter_listing, oss_list_page
+from ossbatch import listprices
 from ossbatch.eventbudget import events_per_execution
 from ossbatch.retrying import call
 
@@ -141,12 +142,14 @@ def estimate(kind: str, doc: dict, survey: Survey, settings: dict) -> dict:
     executions = math.ceil(pages_per_shard / doc["settings"]["pages_per_execution"])
     events = executions * events_per_execution(kind, shards, doc["settings"]["pages_per_execution"])
     gb_seconds = shards * seconds * settings["memory_mb"] / 1024
+    cpu = settings.get("cpu")  # unset: FC picks the vCPUs, so their seconds are not known
     return {
         "objects": objects,
         "bytes": total_bytes,
         "oss_requests": requests,
         "fc_invocations": shards * pages_per_shard,
         "fc_gb_seconds": round(gb_seconds),
+        "fc_vcpu_seconds": round(shards * seconds * cpu) if cpu else None,
         "flow_executions": executions,
         "flow_events": events,
         "shards": shards,
@@ -155,28 +158,29 @@ def estimate(kind: str, doc: dict, survey: Survey, settings: dict) -> dict:
     }
 
 
-def costs(figures: dict, survey: Survey, prices: dict | None, restore_tier: str | None) -> dict:
-    """Cost per item from the environment's price table; None where no price is set."""
-    prices = prices or {}
+def costs(figures: dict, survey: Survey, prices: dict[str, dict], restore_tier: str | None) -> dict:
+    """Cost per item from the resolved price table (ossbatch.listprices); None where unpriced."""
 
     def priced(name, amount):
-        price = prices.get(name)
-        return None if price is None else round(price * amount, 2)
+        price = prices[name]["value"]
+        return None if price is None or amount is None else round(price * amount, 2)
 
+    vcpu = figures.get("fc_vcpu_seconds")
     out = {
+        "currency": next(iter(prices.values()))["currency"],
         "oss_requests": priced("oss_put_per_10k", figures["oss_requests"] / 10_000),
-        "fc_compute": priced("fc_per_gb_second", figures["fc_gb_seconds"]),
+        "fc_memory": priced("fc_per_gb_second", figures["fc_gb_seconds"]),
+        "fc_vcpu": priced("fc_per_vcpu_second", vcpu),
         "fc_invocations": priced("fc_per_million_invocations", figures["fc_invocations"] / 1e6),
-        "flow_events": priced("flow_per_1k_transitions", figures["flow_events"] / 1000),
+        "flow_transitions": priced("flow_per_1k_transitions", figures["flow_events"] / 1000),
     }
     if restore_tier:
-        fees = prices.get("restore_per_gb", {})
         for cls, nbytes in survey.bytes.items():
-            price = (fees.get(cls) or {}).get(restore_tier)
             gb = nbytes * survey.scale / 1024**3
-            out[f"restore_{cls}"] = None if price is None else round(price * gb, 2)
-    known = [v for v in out.values() if v is not None]
+            out[f"restore_{cls}"] = priced(f"restore_per_gb.{cls}.{restore_tier}", gb)
+    known = [v for k, v in out.items() if k != "currency" and v is not None]
     out["total_known"] = round(sum(known), 2) if known else None
+    out["unpriced"] = sorted(k for k, v in out.items() if v is None and k != "total_known")
     return out
 
 
@@ -221,8 +225,14 @@ def dry_run(conn, env, kind: str, doc: dict, *, tier: str | None = None) -> dict
         kind,
         doc,
         survey,
-        {"max_qps": request["tuning"].get("max_qps"), "memory_mb": settings.function.memory_mb},
+        {
+            "max_qps": request["tuning"].get("max_qps"),
+            "memory_mb": settings.function.memory_mb,
+            "cpu": settings.function.cpu,
+        },
     )
+    restoring = [(c, tier) for c in sorted(survey.bytes)] if kind == "restore" and tier else []
+    prices = listprices.resolve(getattr(env, "prices", None), restoring)
     return {
         "kind": kind,
         "dry_run": True,
@@ -238,7 +248,8 @@ def dry_run(conn, env, kind: str, doc: dict, *, tier: str | None = None) -> dict
         },
         "filtered": {k: round(v * survey.scale) for k, v in survey.filtered.items()},
         **figures,
-        "cost": costs(figures, survey, _prices(env), tier if kind == "restore" else None),
+        "cost": costs(figures, survey, prices, tier if kind == "restore" else None),
+        "prices": prices,
         "warnings": warnings(survey, target, kind),
     }
 
@@ -248,8 +259,3 @@ def _listing_estimate(conn, listing: dict, shards: int) -> int:
 
     url = OssUrl(listing["bucket"], listing["prefix"])
     return listing_split(conn, url, shards)[1].estimated_keys
-
-
-def _prices(env) -> dict | None:
-    table = getattr(env, "prices", None)
-    return table.model_dump() if table is not None else None

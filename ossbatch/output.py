@@ -76,6 +76,14 @@ def emit(doc: dict, as_json: bool, title: str = "") -> None:
     console.print(table)
 
 
+def emit_lines(lines: list[str], title: str = "") -> None:
+    """Whole lines for people (never cut, never styled): a titled block after a table."""
+    if title:
+        console.print(f"[bold]{escape(title)}[/]")
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
 def emit_rows(rows: list[dict], columns: list[str], as_json: bool, title: str = "") -> None:
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True, default=str) + "\n")

@@ -79,5 +79,45 @@ def test_restore_dry_run_of_an_index_reads_the_index_and_a_head_sample(local):  
     assert code == 0, doc
     assert doc["by_class"] == {"ColdArchive": {"objects": 30, "bytes": 120, "share_error_95": 0.0}}
     assert any("ColdArchive restores" in w for w in doc["warnings"])
-    assert doc["cost"]["total_known"] is None  # local.yaml sets no prices
+    # local.yaml sets no prices: the documented defaults price FC and CloudFlow, and what
+    # no page documents (OSS requests, retrieval per GB) is null with the setting to fill
+    assert doc["prices"]["fc_per_gb_second"]["origin"] == "default"
+    assert doc["prices"]["fc_per_gb_second"]["source"].startswith("https://")
+    assert doc["cost"]["oss_requests"] is None and doc["cost"]["restore_ColdArchive"] is None
+    assert doc["prices"]["restore_per_gb.ColdArchive.Expedited"]["origin"] == "unset"
+    assert doc["cost"]["total_known"] is not None and doc["cost"]["currency"] == "USD"
     assert set(delta(before, after, "oss")) <= READS
+
+
+def test_dry_run_prices_from_the_environment_file_win_and_every_source_is_printed(
+    local,  # noqa: F811
+    tmp_path,
+):
+    from ossbatch.config import ENVIRONMENTS_DIR
+
+    data_dir, conn = local
+    sources = conn.oss_bucket(conn.buckets["sources"])
+    sampledata.upload_objects(sources, sampledata.object_keys("dryp/", 10))
+    env_file = tmp_path / "priced.yaml"
+    env_file.write_text(
+        (ENVIRONMENTS_DIR / "local.yaml").read_text(encoding="utf-8")
+        + "prices: {oss_put_per_10k: 0.5, fc_per_gb_second: 0.001}\n",
+        encoding="utf-8",
+    )
+    args = ["copy", "start", "--source", f"oss://{conn.buckets['sources']}/dryp/"]
+    args += ["--dest", f"oss://{conn.buckets['archive']}/dryp/", "--dry-run"]
+    code, doc = ossbatch(data_dir, "--env", str(env_file), *args, "--json")
+    assert code == 0, doc
+    assert doc["prices"]["oss_put_per_10k"]["origin"] == "environment"
+    assert doc["prices"]["fc_per_gb_second"] == {
+        "value": 0.001,
+        "unit": "per GB-second of function memory",
+        "origin": "environment",
+        "currency": "USD",
+    }
+    assert doc["prices"]["flow_per_1k_transitions"]["origin"] == "default"
+    assert doc["cost"]["oss_requests"] == round(0.5 * doc["oss_requests"] / 10_000, 2)
+    code, text = ossbatch(data_dir, "--env", str(env_file), *args)
+    assert code == 0, text
+    assert "oss_put_per_10k: 0.5 USD" in text and "from the environment file" in text
+    assert "serverless-workflow/latest/billing-billing, dated 2026-02-28" in text
