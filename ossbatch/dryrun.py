@@ -216,7 +216,13 @@ def dry_run(conn, env, kind: str, doc: dict, *, tier: str | None = None) -> dict
     # the source location lives once per job, in the request (ossbatch/jobdocs.py)
     if request.get("listing"):
         location = request["listing"]
-        estimated = _listing_estimate(conn, location, len(doc["shards"]))
+        # the split that cut the shards also estimated the total: no second sample
+        recorded = (doc.get("source_estimate") or {}).get("objects")
+        estimated = (
+            recorded
+            if recorded is not None
+            else _listing_estimate(conn, location, len(doc["shards"]))
+        )
         survey = survey_listing(conn, location, estimated, doc["shards"], spec, target)
     else:
         survey = survey_index(conn, request["index"], spec, target)

@@ -129,6 +129,18 @@ class RestoreRequest(SourcedRequest):
     poll_seconds: int = Field(ge=1)
 
 
+class SourceEstimate(Strict):
+    """How many objects (and bytes) the source holds, as the split before the job saw it:
+    `jobs status` shows done/total and an ETA from it (docs/decisions/listing-shards.md)."""
+
+    objects: int = Field(ge=0, description="estimated objects under the prefix")
+    at_least: int = Field(ge=0, description="objects the split's probes listed: a hard floor")
+    exact: bool = Field(description="every object was listed: objects is the count")
+    method: Literal["counted", "sampled", "first page"]
+    bytes: int | None = Field(None, ge=0, description="objects x mean size of the listed ones")
+    requests: int = Field(ge=0, description="LIST requests the split made")
+
+
 class JobDocument(Strict):
     """The execution input of the copy/restore flows; a continuation or resume is the same
     document with advanced shards and the next seq."""
@@ -137,6 +149,7 @@ class JobDocument(Strict):
     seq: int = Field(0, ge=0)
     started_at: float
     resources: Resources
+    source_estimate: SourceEstimate | None = None  # listing sources; None: no total known
 
 
 class CopyJob(JobDocument):
@@ -221,6 +234,22 @@ def listing_shards(conn: Connection, source: OssUrl, count: int) -> list[CopySha
     return listing_split(conn, source, count)[0]
 
 
+def estimate_of(split) -> SourceEstimate:
+    """The job document's record of what a KeySplit knows about the source's size."""
+    if split.exact:
+        method = "counted"
+    else:
+        method = "first page" if split.requests <= 1 else "sampled"
+    return SourceEstimate(
+        objects=split.estimated_keys,
+        at_least=split.seen_keys,
+        exact=split.exact,
+        method=method,
+        bytes=split.estimated_bytes,
+        requests=split.requests,
+    )
+
+
 def listing_split(conn: Connection, source: OssUrl, count: int):
     """(shards, KeySplit): the split also says how many keys it saw or estimates."""
     import oss2
@@ -294,15 +323,18 @@ def copy_document(
     target = OssUrl.parse(dest, "--dest")
     index_url = OssUrl.parse(index, "--index") if index else None
     source_url = OssUrl.parse(source, "--source") if source else None
+    estimate = None
     if index_url:
         shards = index_shards(conn, index_url, concurrency)
     else:
-        shards = listing_shards(conn, source_url, concurrency)
+        shards, split = listing_split(conn, source_url, concurrency)
+        estimate = estimate_of(split)
     report_bucket, report_prefix = report_location(conn)
     with checked("cannot start the copy job"):
         job = CopyJob(
             job_id=job_id,
             started_at=time.time(),
+            source_estimate=estimate,
             resources=resources(conn, "copy", notify_queue),
             settings=JobSettings(
                 pages_per_execution=pages_per_execution("copy", len(shards), event_limit),

@@ -21,8 +21,9 @@ from ossbatch.jobdocs import (
     RestoreSettings,
     checked,
     dump,
+    estimate_of,
     index_shards,
-    listing_shards,
+    listing_split,
     report_location,
     resources,
     source_locations,
@@ -120,10 +121,12 @@ def restore_document(
         )
     index_url = OssUrl.parse(index, "--index") if index else None
     source_url = OssUrl.parse(source, "--source") if source else None
+    estimate = None
     if index_url:
         ranges = index_shards(conn, index_url, concurrency)
     else:
-        ranges = listing_shards(conn, source_url, concurrency)
+        ranges, split = listing_split(conn, source_url, concurrency)
+        estimate = estimate_of(split)
     sampled = sample_storage_class(conn, index_url, source_url)
     first_wait, later = restore_waits(sampled, tier, local_restore_seconds, default_poll_seconds)
     if poll_seconds:
@@ -139,6 +142,7 @@ def restore_document(
         job = RestoreJob(
             job_id=job_id,
             started_at=time.time(),
+            source_estimate=estimate,
             resources=resources(conn, "restore", notify_queue),
             settings=RestoreSettings(
                 pages_per_execution=pages_per_execution("restore", len(shards), event_limit),

@@ -70,10 +70,46 @@ class Progress:
     bytes: int = 0
     fraction: float | None = None  # of the work, when the total is known (index bytes)
     pending: int = 0  # restore: objects still restoring
+    total: Total | None = None  # objects the job covers, when the split or the end tells
 
     @property
     def items(self) -> int:
         return self.done + self.skipped + self.failed
+
+    @property
+    def share(self) -> float | None:
+        """Of the work done: index bytes when known, else items over the (estimated) total."""
+        if self.fraction is not None:
+            return self.fraction
+        if self.total is not None and self.total.objects:
+            return min(1.0, self.items / self.total.objects)
+        return None
+
+
+@dataclass(frozen=True)
+class Total:
+    """The object total `jobs status` divides by, and how sure it is."""
+
+    objects: int
+    estimate: bool  # False: counted (by the split's full listing or by the finished job)
+    basis: str
+
+    @classmethod
+    def of(cls, source_estimate: dict | None, items: int, finished_ok: bool) -> Total | None:
+        if finished_ok:  # every shard finished: what the job counted is the total
+            return cls(items, False, "counted by the finished job")
+        if not source_estimate:
+            return None
+        objects, floor = source_estimate["objects"], source_estimate.get("at_least", 0)
+        if source_estimate.get("exact"):
+            return cls(max(objects, items), False, "counted by the listing split")
+        if items > objects:  # the sample guessed low: the items seen so far are a better floor
+            return cls(items, True, f"estimate exceeded: at least {items:,}")
+        method = source_estimate.get("method", "sampled")
+        return cls(objects, True, f"estimate ({method} by the listing split; at least {floor:,})")
+
+
+NO_TOTAL = "no object total known (index sources are measured in index bytes)"
 
 
 @dataclass
@@ -105,6 +141,27 @@ class JobStatus:
             end = _epoch(self.executions[-1].stopped) or end
         return max(0.0, end - self.started_epoch)
 
+    def eta_s(self) -> float | None:
+        """Seconds left at the rate observed since the job started; None before a rate exists."""
+        share, elapsed = self.progress.share, self.elapsed()
+        if self.finished:
+            return 0.0 if self.state == "succeeded" else None
+        if not share or not elapsed or share >= 1.0:
+            return None
+        return round(elapsed * (1 - share) / share, 1)
+
+    def totals(self) -> dict:
+        """done/total, percent and ETA, with the total marked estimate or counted."""
+        p, total = self.progress, self.progress.total
+        share = p.share
+        return {
+            "total": total.objects if total else None,
+            "total_is_estimate": total.estimate if total else None,
+            "total_basis": total.basis if total else NO_TOTAL,
+            "percent": round(100 * share, 1) if share is not None else None,
+            "eta_s": self.eta_s(),
+        }
+
     def as_dict(self) -> dict:
         p = self.progress
         elapsed = self.elapsed()
@@ -123,6 +180,7 @@ class JobStatus:
             "bytes": p.bytes,
             "pending": p.pending,
             "fraction": p.fraction,
+            **self.totals(),
             "elapsed_s": round(elapsed, 1) if elapsed else None,
             "error": self.error,
             "report": self.report,
@@ -278,6 +336,10 @@ class Jobs:
             st.state = "stopped" if last.status in ("Stopped", "Aborted") else "failed"
             st.error = _execution_error(self, st.flow, last)
             st.progress = progress_of(kind, self._live_shards(st.flow, last))
+        if kind != "unzip":
+            st.progress.total = Total.of(
+                doc.get("source_estimate"), st.progress.items, st.state == "succeeded"
+            )
         return st
 
     def _live_shards(self, flow: str, execution: Execution) -> list[dict]:

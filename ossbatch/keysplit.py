@@ -16,6 +16,7 @@ is spent. Cost: docs/decisions/listing-shards.md.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,6 +62,12 @@ class KeySplit:
     requests: int
     estimated_keys: int
     exact: bool  # every key was seen by the sample: the estimate is the count
+    seen_keys: int = 0  # distinct keys the probes listed: a hard floor of the total
+    mean_size: float | None = None  # bytes per key over every probe page (None: no keys)
+
+    @property
+    def estimated_bytes(self) -> int | None:
+        return None if self.mean_size is None else round(self.mean_size * self.estimated_keys)
 
 
 @dataclass
@@ -73,12 +80,22 @@ class Sampler:
     first_pages: dict[str, ListingPage] = field(default_factory=dict)
     runless: set[str] = field(default_factory=set)  # nodes whose shared run is known: none
     beyond: dict[str, str] = field(default_factory=dict)  # run -> last key a probe found past it
+    listed: list[int] = field(default_factory=lambda: [0, 0])  # [objects, bytes] over all probes
+    lock: threading.Lock = field(default_factory=threading.Lock)  # descents probe in threads
+
+    @property
+    def mean_size(self) -> float | None:
+        return self.listed[1] / self.listed[0] if self.listed[0] else None
 
     def probe(self, prefix: str, marker: str) -> ListingPage:
         if not marker and prefix in self.first_pages:
             return self.first_pages[prefix]
         self.requests += 1
         page = self.list_page(prefix, marker, self.page_size)
+        # a size average over every probe page, not only the first: pages are spread over the trie
+        with self.lock:
+            self.listed[0] += len(page.objects)
+            self.listed[1] += sum(o.size or 0 for o in page.objects)
         if not marker:
             self.first_pages[prefix] = page
         return page
@@ -183,10 +200,12 @@ def split_key_space(
     )
     first = sampler.probe(prefix, "")
     if shards == 1 and first.truncated:  # one range needs no sample; the total stays a floor
-        return KeySplit([KeyRange("", None, len(first.objects))], 1, len(first.objects), False)
+        n = len(first.objects)
+        return KeySplit([KeyRange("", None, n)], 1, n, False, n, sampler.mean_size)
     if not first.truncated:
         keys = [o.key for o in first.objects]
-        return KeySplit(_split_listed(keys, shards), sampler.requests, len(keys), True)
+        ranges = _split_listed(keys, shards)
+        return KeySplit(ranges, sampler.requests, len(keys), True, len(keys), sampler.mean_size)
     total = sampler.weigh(prefix)
     nodes = _spread(sampler.children(prefix), total)
     with ThreadPoolExecutor(parallel) as pool:
@@ -209,7 +228,12 @@ def split_key_space(
                 break
             nodes = _expand(nodes, {n.prefix for n in heavy}, sampler)
     exact = all(n.closed for n in nodes)
-    return KeySplit(_cut(nodes, shards), sampler.requests, round(total), exact)
+    seen = sum(n.seen for n in nodes)  # the final nodes are disjoint: no key counted twice
+    # expansions can close nodes below the first weighing's guess: the total is never below a floor
+    estimated = max(round(sum(n.weight for n in nodes)), seen)
+    return KeySplit(
+        _cut(nodes, shards), sampler.requests, estimated, exact, seen, sampler.mean_size
+    )
 
 
 def default_budget(shards: int) -> int:

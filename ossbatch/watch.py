@@ -15,6 +15,10 @@ SCALE = 10_000  # bar resolution when only a fraction is known
 def describe(st: JobStatus, rate: float) -> str:
     p = st.progress
     parts = [f"{p.done:,} done"]
+    if p.total is not None:  # "~" marks a total the listing split estimated
+        parts[0] = (
+            f"{p.items:,}/{'~' if p.total.estimate else ''}{p.total.objects:,} items, " + parts[0]
+        )
     if p.skipped:
         parts.append(f"{p.skipped:,} skipped")
     parts.append(f"[{'red' if p.failed else 'green'}]{p.failed:,} failed[/]")
@@ -59,7 +63,7 @@ class Watcher:
                     now = time.monotonic()
                     start_t, start_items = first_seen.setdefault(job, (now, st.progress.items))
                     rate = (st.progress.items - start_items) / max(now - start_t, 1e-6)
-                    fraction = st.progress.fraction
+                    fraction = st.progress.share
                     if st.finished and st.state == "succeeded":
                         fraction = 1.0
                     progress.update(

@@ -126,3 +126,28 @@ def test_a_large_key_space_is_sampled_with_a_bounded_number_of_requests():
 def test_an_empty_prefix_is_one_range_over_everything():
     split = split_key_space(SortedKeys([]), "p/", 8)
     assert [(r.start_after, r.end) for r in split.ranges] == [("", None)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(key_sets, st.integers(1, 12), st.integers(1, 7))
+def test_the_estimate_never_falls_below_the_keys_seen_and_is_the_count_when_exact(
+    keys, shards, page
+):
+    listing = SortedKeys(keys)
+    split = split_key_space(listing, "", shards, page_size=page, parallel=1)
+    assert split.seen_keys <= len(listing.keys)  # a floor: only keys that exist, once each
+    assert split.estimated_keys >= split.seen_keys
+    if split.exact:
+        assert split.estimated_keys == split.seen_keys == len(listing.keys)
+    if listing.keys:  # every listed object has size 1 here
+        assert split.mean_size == 1 and split.estimated_bytes == split.estimated_keys
+    else:
+        assert split.estimated_bytes is None
+
+
+def test_a_sampled_total_of_hash_named_keys_is_within_ten_percent_and_above_its_floor():
+    rng = random.Random(7)
+    keys = [f"{rng.getrandbits(64):016x}" for _ in range(50_000)]
+    split = split_key_space(SortedKeys(keys), "", 8)
+    assert not split.exact and 1_000 <= split.seen_keys < 50_000
+    assert abs(split.estimated_keys - 50_000) / 50_000 < 0.1
