@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 
 import pytest
 from flowkit import definition, events, run_flow
@@ -46,6 +47,7 @@ def fc(tmp_path_factory):
     )
     runtime.create_function(FunctionSpec(name="flaky", handler="flowtest_fn.handler", timeout=2))
     runtime.create_function(FunctionSpec(name="plain", handler="flowtest_fn.plain"))
+    runtime.create_function(FunctionSpec(name="slow", handler="flowtest_fn.handler", timeout=60))
     yield runtime
     runtime.close()
 
@@ -249,3 +251,34 @@ def test_throttling_is_fc_resource_throttled(fc, make_engine, tmp_path):
     branches = json.loads(record.output)
     codes = sorted(b.get("Code", "ok") for b in branches.values())
     assert codes == ["FC.ResourceThrottled", "ok"]
+
+
+TIMED_TASK = """
+Type: StateMachine
+Name: timed-task
+SpecVersion: v1
+StartAt: Invoke
+States:
+  - Name: Invoke
+    Type: Task
+    Action: FC:InvokeFunction
+    TaskMode: RequestComplete
+    Timeout: 1
+    Parameters:
+      resourceArn: acs:fc:cn-hangzhou:1000000000000001:functions/slow/LATEST
+      invocationType: Sync
+      body.$: $Input
+    End: true
+"""
+
+
+def test_a_task_fails_with_fnf_timeout_at_its_deadline_while_the_function_still_runs(
+    fc_engine, tmp_path
+):
+    counter = tmp_path / "c"
+    started = time.monotonic()
+    record = run_flow(fc_engine, TIMED_TASK, {"counter": str(counter), "sleep": 45})
+    waited = time.monotonic() - started
+    assert record.status == "Failed" and record.error_code == "FnF.Timeout", record
+    assert counter.read_text() == "1"  # the function was invoked and is still sleeping
+    assert waited < 40, f"the flow waited {waited:.0f}s for a call past its 1s Timeout"
