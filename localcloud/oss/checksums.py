@@ -6,13 +6,16 @@ import base64
 import binascii
 import hashlib
 
-import crcmod
+from fastcrc import crc64 as _fastcrc64
 from oss2.crc64_combine import mkCombineFun
 
 _POLY = 0x142F0E1EBA9EA3693
 _XOROUT = 0xFFFFFFFFFFFFFFFF
-_crc64_fn = crcmod.mkCrcFun(_POLY, initCrc=0, rev=True, xorOut=_XOROUT)
 _combine = mkCombineFun(_POLY, initCrc=0, rev=True, xorOut=_XOROUT)
+# OSS's CRC-64/ECMA (reflected ECMA-182, init and xorout all ones) is the catalogue's
+# CRC-64/XZ; fastcrc's SIMD kernel does ~20 GB/s where crcmod's table does ~270 MB/s,
+# which made the CRC the largest cost of every PUT/UploadPart body (bench_unzip)
+_crc64_fn = _fastcrc64.xz
 
 
 def crc64(data: bytes, crc: int = 0) -> int:
