@@ -1,7 +1,7 @@
 """unzip handler against localcloud with 20 ms injected latency per OSS request, side by side:
 
 1. throughput: a ~500 MB (uncompressed) mixed archive extracted into localcloud vs
-   `unzip -d` to local disk on the same archive (target >= 0.6x the CLI's MB/s);
+   `unzip -d` to local disk on the same archive (target >= 1.0x the CLI's MB/s);
 2. tiny entries: 100,000 small entries, entries/s vs sequential PUTs of the same entries
    (sequential rate timed on a sample) (target >= 20x);
 3. memory: peak RSS of the extraction process for a 2 GB archive vs a 200 MB one
@@ -9,6 +9,8 @@
 4. resume: bytes read to finish from a marker at 90% of the entries vs the bytes remaining
    (target <= 1.05x plus the central directory).
 Sizes shrink with BENCH_UNZIP_SCALE (e.g. 0.1) for a quick look; figures say which scale ran.
+The machine's load average is recorded around each side of the throughput comparison: on
+shared cores a figure means little without it.
 """
 
 from __future__ import annotations
@@ -186,8 +188,12 @@ def extract_in_child(cloud, bucket_name: str, key: str, extra: dict | None = Non
     return result
 
 
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def main() -> int:
-    figures: dict = {"scale": SCALE, "latency_ms": LATENCY_MS}
+    figures: dict = {"scale": SCALE, "latency_ms": LATENCY_MS, "load_average_at_start": _load()}
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-unzip-") as tmp:
         tmp = Path(tmp)
@@ -203,11 +209,14 @@ def main() -> int:
                 uncompressed = write_mixed(mixed, int(500 * MB * SCALE), seed=1)
                 bucket.put_object_from_file("in/mixed.zip", str(mixed))
                 cloud.set_faults(latency_ms=LATENCY_MS)
+                load = {"before_handler": _load()}
                 ours = extract_in_child(cloud, bucket.bucket_name, "in/mixed.zip")
                 out_dir = tmp / "cli"
+                load["before_unzip_cli"] = _load()
                 started = time.perf_counter()
                 subprocess.run(["unzip", "-q", "-o", str(mixed), "-d", str(out_dir)], check=True)
                 cli_seconds = time.perf_counter() - started
+                load["after_unzip_cli"] = _load()
                 shutil.rmtree(out_dir)
                 ours_mbs = uncompressed / MB / ours["seconds"]
                 cli_mbs = uncompressed / MB / cli_seconds
@@ -217,10 +226,11 @@ def main() -> int:
                     "handler_mb_per_s": round(ours_mbs, 1),
                     "unzip_cli_mb_per_s": round(cli_mbs, 1),
                     "ratio": round(ours_mbs / cli_mbs, 2),
-                    "target_ratio": 0.6,
+                    "target_ratio": 1.0,
+                    "load_average_1_5_15": load,
                     "handler_run": ours,
                 }
-                ok &= ours_mbs / cli_mbs >= 0.6 and ours["totals"].get("failed", 0) == 0
+                ok &= ours_mbs / cli_mbs >= 1.0 and ours["totals"].get("failed", 0) == 0
 
                 # 4. resume from 90% -----------------------------------------------------------
                 info = zipfile.ZipFile(mixed).infolist()
@@ -296,6 +306,7 @@ def main() -> int:
                 ok &= rss["2GB"]["tree_peak_rss_mb"] < 200 and ratio <= 1.3
         finally:
             cloud.stop()
+    figures["load_average_at_end"] = _load()
     figures["all_targets_met"] = bool(ok)
     figures["parts"] = sorted(PARTS)
     write("unzip", figures)
