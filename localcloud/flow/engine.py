@@ -73,9 +73,13 @@ class FlowEngine:
         resume_unfinished: bool = True,
         start: bool = True,
         compat: bool = False,
+        wait_scale: float = 1.0,
     ):
         # the other reading of what the docs leave open (docs/decisions/flow-compat.md)
         self.compat = compat
+        # localcloud's clock control for Wait states and Retry intervals: 0.01 runs a 300 s
+        # Wait in 3 s; events keep the flow's own seconds. Task Timeouts are not scaled.
+        self.wait_scale = wait_scale
         self.account_id = account_id
         self.region = region
         self.max_events = max_events
@@ -386,6 +390,7 @@ class FlowEngine:
             integrations=self.integrations,
             role_arn=flow.role_arn if flow else "",
             compat=self.compat,
+            wait_scale=self.wait_scale,
         )
         done = threading.Event()
         thread = threading.Thread(

@@ -61,6 +61,8 @@ class Environment:
     replaying: bool = False
     # the other reading of what the docs leave open (docs/decisions/flow-compat.md)
     compat: bool = False
+    # real seconds per flow second of Wait/Retry pauses (FlowEngine.wait_scale)
+    wait_scale: float = 1.0
 
     def check_stopped(self) -> None:
         if self.stop_event.is_set():
@@ -68,7 +70,7 @@ class Environment:
 
     def sleep(self, seconds: float) -> None:
         """Wait/Retry pauses; StopExecution interrupts them."""
-        if seconds > 0 and self.stop_event.wait(seconds):
+        if seconds > 0 and self.stop_event.wait(seconds * self.wait_scale):
             raise ExecutionStopped(self.stop_reason)
         self.check_stopped()
 

@@ -46,6 +46,7 @@ def run_restore(
     concurrency=2,
     timeout=120,
     notify_queue="",
+    poll_seconds=None,
 ):
     conn = stack.connection()
     doc = jobdocs_restore.restore_document(
@@ -57,7 +58,7 @@ def run_restore(
         tier="Standard",
         concurrency=concurrency,
         page_budget_s=20,
-        poll_seconds=None,
+        poll_seconds=poll_seconds,
         default_poll_seconds=5,
         deadline_hours=deadline_hours,
         max_items_per_page=per_page,
@@ -134,3 +135,22 @@ def test_objects_that_need_no_restore_finish_without_polling(stack):
     (execution,) = st.executions
     steps = {e.step_name for e in history(stack.engine, "ossbatch-restore", execution.name)}
     assert "WaitThenStep" not in steps, "nothing was submitted, so nothing is polled"
+
+
+def test_a_wait_longer_than_300_seconds_loops_in_300_second_waits(stack):
+    archived(stack, "longwait/", 2)
+    stack.engine.wait_scale = 0.002  # localcloud's clock control: 650 flow seconds in ~1.3 s
+    try:
+        doc, st = run_restore(stack, "longwait/", poll_seconds=650, concurrency=1)
+    finally:
+        stack.engine.wait_scale = 1.0
+    assert doc["request"]["first_wait_seconds"] == 650
+    assert st.state == "succeeded", st.error
+    (execution,) = st.executions
+    waits = [
+        e.step_name
+        for e in history(stack.engine, "ossbatch-restore", execution.name)
+        if e.type == "StepEntered" and e.step_name.startswith("Wait")
+    ]
+    # 650 s = 300 + 300 + the 50 s remainder, before the first poll
+    assert waits[:3] == ["WaitLong", "WaitLong", "WaitThenStep"], waits
