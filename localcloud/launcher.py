@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,15 @@ READY_PREFIX = "LOCALCLOUD_READY "
 
 class LocalCloudStartError(RuntimeError):
     """localcloud exited or stayed silent before printing its ready line."""
+
+
+class InventoryRunFailed(RuntimeError):
+    """The admin inventory run was refused: `status` (403 role, 404 no such inventory...)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
 
 
 @dataclass
@@ -47,6 +57,21 @@ class LocalCloud:
         request = urllib.request.Request(f"{self.admin_endpoint}{path}", method=method, data=data)
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"{}")
+
+    def run_inventory(
+        self, bucket: str, inventory_id: str, rows_per_file: int | None = None
+    ) -> dict:
+        """Write bucket's inventory `inventory_id` now (admin POST /oss/inventory/run); answers
+        {"written", "manifest_key", "files": [{key, size, MD5checksum}], "rows", ...}. Raises
+        InventoryRunFailed (status, message) when OSS could not write it (e.g. the role)."""
+        body: dict = {"bucket": bucket, "inventory_id": inventory_id}
+        if rows_per_file is not None:
+            body["rows_per_file"] = rows_per_file
+        try:
+            return self.admin("POST", "/oss/inventory/run", body)
+        except urllib.error.HTTPError as exc:
+            detail = json.loads(exc.read() or b"{}").get("error", "")
+            raise InventoryRunFailed(exc.code, detail) from None
 
     def set_faults(self, **faults) -> dict:
         """POST the admin /faults settings (latency_ms, fault_rate, kinds, ops, seed...)."""

@@ -32,4 +32,5 @@ def build(ctx):
         from localcloud.ram.oss_access import RoleAwareAuthenticator
 
         service.auth = RoleAwareAuthenticator(service.auth, ram.sessions, cfg.account_id)
+        service.ram = ram  # inventories are written through their RoleArn (inventory_run.py)
     return service, OssApp(service)

@@ -13,6 +13,7 @@ import logging
 from . import (
     api_buckets,
     api_extra,
+    api_inventory,
     api_listing,
     api_multipart,
     api_objects,
@@ -39,6 +40,7 @@ HANDLERS = {
     **api_tagging.HANDLERS,
     **api_symlink.HANDLERS,
     **api_versioning.HANDLERS,
+    **api_inventory.HANDLERS,
 }
 BUCKET_ADMIN_OPS = frozenset(
     {
@@ -53,6 +55,10 @@ BUCKET_ADMIN_OPS = frozenset(
         "HeadBucket",
         "PutBucketVersioning",
         "GetBucketVersioning",
+        "PutBucketInventory",
+        "GetBucketInventory",
+        "ListBucketInventory",
+        "DeleteBucketInventory",
     }
 )
 
@@ -149,7 +155,8 @@ class OssApp:
 
     def _error(self, exc: errors.OssError, request_id: str, method: str) -> Response:
         body = render_error(exc, request_id, self.svc.host_id)
-        headers = [(b"content-type", b"application/xml"), (b"x-oss-ec", b"0000-00000000")]
+        ec = getattr(exc, "ec", None) or "0000-00000000"
+        headers = [(b"content-type", b"application/xml"), (b"x-oss-ec", ec.encode())]
         headers.extend((k.encode(), v.encode()) for k, v in exc.headers.items())
         if method == "HEAD":
             # HEAD has no body: OSS puts the error document in x-oss-err (oss2 decodes it)

@@ -45,7 +45,14 @@ def operation(method: str, bucket: str, key: str, query: dict, headers: dict) ->
     return _object_op(method, query, headers)
 
 
+_INVENTORY_OPS = {"PUT": "PutBucketInventory", "DELETE": "DeleteBucketInventory"}
+
+
 def _bucket_op(method: str, q: dict) -> str:
+    if "inventory" in q:
+        if method == "GET":
+            return "GetBucketInventory" if "inventoryId" in q else "ListBucketInventory"
+        return _INVENTORY_OPS.get(method, "Unknown")
     if method == "GET":
         if "acl" in q:
             return "GetBucketAcl"

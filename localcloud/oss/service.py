@@ -60,6 +60,38 @@ class OssService:
         self._id_prefix = "%08X" % (int(time.time()) & 0xFFFFFFFF)
         self._id_lock = threading.Lock()
         self.host_id = "localcloud-oss"
+        self.ram = None  # localcloud's RamService when RAM runs (set by build): inventory roles
+
+    def admin_route(self, method: str, path: str, body: bytes):
+        """POST /oss/inventory/run {"bucket", "inventory_id", "rows_per_file"?}: write the
+        inventory now (inventory_run.py); None for every other admin path."""
+        if path != "/oss/inventory/run" or method != "POST":
+            return None
+        import json
+
+        from . import inventory_run
+        from .errors import OssError
+
+        request = json.loads(body or b"{}")
+        if not isinstance(request, dict) or set(request) - {
+            "bucket",
+            "inventory_id",
+            "rows_per_file",
+        }:
+            raise ValueError(
+                'POST /oss/inventory/run takes {"bucket", "inventory_id", "rows_per_file"?}'
+            )
+        try:
+            return 200, inventory_run.run(
+                self,
+                str(request.get("bucket", "")),
+                str(request.get("inventory_id", "")),
+                request.get("rows_per_file"),
+            )
+        except inventory_run.InventoryRunError as exc:
+            return exc.status, {"error": str(exc)}
+        except OssError as exc:
+            return exc.status, {"error": exc.message, "code": exc.code}
 
     def next_request_id(self) -> str:
         # 24 upper-case hex digits like OSS's x-oss-request-id; unique per process start

@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS uploads (
   content_type TEXT NOT NULL, storage_class TEXT NOT NULL, meta TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
+-- bucket inventory configurations (inventory_config.InventoryConfig as JSON)
+CREATE TABLE IF NOT EXISTS inventories (
+  bucket TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (bucket, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS parts (
   upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
   etag TEXT NOT NULL, crc64 TEXT NOT NULL, last_modified REAL NOT NULL,
@@ -262,6 +266,45 @@ class Storage:
     def delete_bucket(self, name: str) -> None:
         with self._lock:
             self.db.execute("DELETE FROM buckets WHERE name=?", (name,))
+            self.db.execute("DELETE FROM inventories WHERE bucket=?", (name,))
+
+    # --- inventory configurations ------------------------------------------------------
+    def insert_inventory(self, bucket: str, inventory_id: str, doc: str, limit: int) -> str:
+        """'ok', 'exists' or 'full' (the bucket already has `limit` configurations)."""
+        with self._lock:
+            if self.get_inventory(bucket, inventory_id) is not None:
+                return "exists"
+            (count,) = self.db.execute(
+                "SELECT count(*) FROM inventories WHERE bucket=?", (bucket,)
+            ).fetchone()
+            if count >= limit:
+                return "full"
+            self.db.execute(
+                "INSERT INTO inventories (bucket, id, doc) VALUES (?,?,?)",
+                (bucket, inventory_id, doc),
+            )
+        return "ok"
+
+    def get_inventory(self, bucket: str, inventory_id: str) -> str | None:
+        with self._lock:
+            row = self.db.execute(
+                "SELECT doc FROM inventories WHERE bucket=? AND id=?", (bucket, inventory_id)
+            ).fetchone()
+        return row[0] if row else None
+
+    def list_inventories(self, bucket: str, after: str, limit: int) -> list[tuple[str, str]]:
+        with self._lock:
+            return self.db.execute(
+                "SELECT id, doc FROM inventories WHERE bucket=? AND id > ? ORDER BY id LIMIT ?",
+                (bucket, after, limit),
+            ).fetchall()
+
+    def delete_inventory(self, bucket: str, inventory_id: str) -> bool:
+        with self._lock:
+            cur = self.db.execute(
+                "DELETE FROM inventories WHERE bucket=? AND id=?", (bucket, inventory_id)
+            )
+        return cur.rowcount == 1
 
     def list_buckets(self, prefix: str, marker: str, limit: int) -> list[BucketRecord]:
         with self._lock:

@@ -65,8 +65,10 @@ def render_error(err: errors.OssError, request_id: str, host_id: str) -> bytes:
 
 
 def _ec(err: errors.OssError) -> str:
-    # OSS answers an error code ("EC") with every error; a stable per-code value is enough here
-    return f"{err.status:04d}-{sum(map(ord, err.code)):08d}"
+    # OSS answers an error code ("EC") with every error: the documented one where a page names
+    # it (err.ec, e.g. the inventory errors 0020-000000xx), else a stable per-code value
+    ec = getattr(err, "ec", None)
+    return ec or f"{err.status:04d}-{sum(map(ord, err.code)):08d}"
 
 
 # XML 1.0 forbids these even as &#N; references, yet OSS takes them in object keys

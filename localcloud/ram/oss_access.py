@@ -58,6 +58,11 @@ BUCKET_ACTIONS = {
     "PutBucketAcl": "oss:PutBucketAcl",
     "GetBucketVersioning": "oss:GetBucketVersioning",
     "PutBucketVersioning": "oss:PutBucketVersioning",
+    "PutBucketInventory": "oss:PutBucketInventory",
+    "GetBucketInventory": "oss:GetBucketInventory",
+    # ListBucketInventory page: "you must have the oss:GetBucketInventory permission"
+    "ListBucketInventory": "oss:GetBucketInventory",
+    "DeleteBucketInventory": "oss:DeleteBucketInventory",
 }
 # with ?versionId the OSS docs name the version's own action
 VERSION_ACTIONS = {
