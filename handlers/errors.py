@@ -19,6 +19,15 @@ class AccessDenied(SystemicError):
     """OSS refused the credentials or the role lacks a permission (403 AccessDenied etc.)."""
 
 
+class SecretAccessDenied(AccessDenied):
+    """KMS refused the function's role the password's secret (kms:GetSecretValue missing)."""
+
+
+class PasswordUnavailable(SystemicError):
+    """The password of encrypted packages cannot be read (its KMS secret is missing, or KMS
+    does not answer); the message names the secret and what to do."""
+
+
 class InvalidEvent(ValueError):
     """The handler input is malformed; the message names the bad field."""
 

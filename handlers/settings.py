@@ -51,6 +51,17 @@ class Settings(BaseModel):
         }
 
     @classmethod
+    def conditional_variables(cls) -> set[str]:
+        """Those set only when the environment file configures them: the secrets, and the
+        fields marked `only_with_password` (a KMS password's secret name and endpoint)."""
+        marked = {
+            PREFIX + name.upper()
+            for name, field in cls.model_fields.items()
+            if (field.json_schema_extra or {}).get("only_with_password")
+        }
+        return cls.secret_variables() | marked
+
+    @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
         given = {
@@ -125,6 +136,10 @@ class UnzipSettings(WorkerSettings):
     on_existing: Literal["overwrite", "skip", "fail"] = "fail"
     # encrypted packages (env unzip.password): kept here, never put into the event
     unzip_password: SecretStr | None = None
+    # or (unzip.password source kms) the KMS secret holding it, read at run time
+    # (handlers/passwords.py): its name and where KMS is, never its value
+    unzip_password_secret: str | None = Field(None, json_schema_extra={"only_with_password": True})
+    kms_endpoint: str | None = Field(None, json_schema_extra={"only_with_password": True})
 
     @property
     def password(self) -> bytes | None:

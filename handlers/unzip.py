@@ -28,6 +28,7 @@ from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .packagelease import PackageLease, VersionGuard, lease_key
 from .packagesource import PackageSource, locate
+from .passwords import package_password
 from .pool import BoundedPool
 from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
@@ -427,13 +428,15 @@ def run(
     log = JobLog("unzip", event.job_id, request_id_of(context), level=settings.log_level)
     budget = budget_for(event, context, started_at)
     clients = clients_for(event, context)
-    if event.action == "delete_package":
-        return delete_package(event, clients, log, settings.password)
     if event.action in ("confirm", "release"):
         return lease_action(event, clients, log)
+    # env or KMS (unzip.password): read here, at run time, never carried by the event
+    password = package_password(settings, context)
+    if event.action == "delete_package":
+        return delete_package(event, clients, log, password)
     # the typed page result: the flows and `ossbatch jobs status` read only its fields
     return UnzipPageResult.model_validate(
-        extract(event, clients, budget, log, settings.password).as_dict()
+        extract(event, clients, budget, log, password).as_dict()
     ).model_dump(mode="json")
 
 

@@ -28,19 +28,14 @@ def split_authorization(value: str) -> dict[str, str] | None:
     return fields
 
 
-def expected_signature(
-    method: str,
-    raw_path: str,
-    query_string: str,
-    headers,
-    signed: list[str],
-    payload_hash: str,
-    secret: str,
+def canonical_request(
+    method: str, raw_path: str, query_string: str, headers, signed: list[str], payload_hash: str
 ) -> str:
+    """The request as both ACS3 and ACS4 (localcloud/acs4.py) sign it."""
     canonical_headers = "".join(
         f"{name}:{','.join(sorted(v.strip() for v in headers.getlist(name)))}\n" for name in signed
     )
-    canonical_request = "\n".join(
+    return "\n".join(
         [
             method,
             raw_path or "/",
@@ -50,6 +45,18 @@ def expected_signature(
             payload_hash,
         ]
     )
-    digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+
+
+def expected_signature(
+    method: str,
+    raw_path: str,
+    query_string: str,
+    headers,
+    signed: list[str],
+    payload_hash: str,
+    secret: str,
+) -> str:
+    canonical = canonical_request(method, raw_path, query_string, headers, signed, payload_hash)
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     string_to_sign = f"{ALGORITHM}\n{digest}"
     return hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()

@@ -42,6 +42,7 @@ def serve(
     fc_port: Annotated[int, Opt(help="FC API listener port (0 = free port).")] = 0,
     fnf_port: Annotated[int, Opt(help="CloudFlow (fnf) listener port (0 = free port).")] = 0,
     ram_port: Annotated[int, Opt(help="RAM API listener port (0 = free port).")] = 0,
+    kms_port: Annotated[int, Opt(help="KMS (secrets) API listener port (0 = free port).")] = 0,
     admin_port: Annotated[
         int, Opt(help="Admin listener port: counters, faults (0 = free port).")
     ] = 0,
@@ -171,6 +172,7 @@ def serve(
         fnf_port=fnf_port,
         admin_port=admin_port,
         ram_port=ram_port,
+        kms_port=kms_port,
         enforce_ram=enforce_ram,
         access_key_id=access_key_id,
         access_key_secret=access_key_secret,

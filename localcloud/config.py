@@ -26,6 +26,7 @@ class LocalCloudConfig:
     fnf_port: int = 0
     admin_port: int = 0
     ram_port: int = 0
+    kms_port: int = 0
     access_key_id: str = DEFAULT_ACCESS_KEY_ID
     access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET
     security_token: str = DEFAULT_SECURITY_TOKEN

@@ -48,13 +48,14 @@ class ServiceSpec:
         return self.port_option or f"{self.name}_port"
 
 
-# ---- the services of one localcloud, in build order (ram -> oss -> mns -> fc -> flow) ----------------
+# ---- the services of one localcloud, in build order (ram -> oss -> mns -> fc -> flow -> kms) ----------------
 SERVICES: list[ServiceSpec] = [
     ServiceSpec("ram", "ram_endpoint", "localcloud.ram:build"),  # first: the others authorize by it
     ServiceSpec("oss", "oss_endpoint", "localcloud.oss:build"),
     ServiceSpec("mns", "mns_endpoint", "localcloud.mns:build"),  # MNS/FC helper
     ServiceSpec("fc", "fc_endpoint", "localcloud.fc:build"),  # MNS/FC helper
     ServiceSpec("flow", "fnf_endpoint", "localcloud.flow:build", port_option="fnf_port"),
+    ServiceSpec("kms", "kms_endpoint", "localcloud.kms:build"),  # secrets (unzip passwords)
 ]
 # -----------------------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class Connection:
     fnf_endpoint: str = ""
     admin_endpoint: str = ""
     ram_endpoint: str = ""
+    kms_endpoint: str = ""
     # logical name -> real name: buckets ("data", "reports"...), queues, flows, functions
     buckets: dict = field(default_factory=dict)
     queues: dict = field(default_factory=dict)
@@ -90,6 +91,11 @@ class Connection:
 
         return Client(self._openapi_config(self.ram_endpoint))
 
+    def kms(self):
+        from alibabacloud_kms20160120.client import Client
+
+        return Client(self._openapi_config(self.kms_endpoint))
+
     def mns(self):
         from mns.account import Account
 
@@ -111,6 +117,7 @@ class Connection:
             "fnf_endpoint": self.fnf_endpoint,
             "admin_endpoint": self.admin_endpoint,
             "ram_endpoint": self.ram_endpoint,
+            "kms_endpoint": self.kms_endpoint,
             "access_key_id": self.access_key_id,
             "access_key_secret": self.access_key_secret,
             "security_token": self.security_token,
@@ -164,6 +171,7 @@ def from_local_state(state: dict) -> Connection:
         fnf_endpoint=info["fnf_endpoint"],
         admin_endpoint=info.get("admin_endpoint", ""),
         ram_endpoint=info.get("ram_endpoint", ""),
+        kms_endpoint=info.get("kms_endpoint", ""),
         buckets=names.get("buckets", {}),
         queues=names.get("queues", {}),
         flows=names.get("flows", {}),
@@ -196,6 +204,7 @@ def from_cloud_environment(names: dict, region: str, account_id: str, settings: 
         mns_endpoint=f"https://{account_id}.mns.{region}.aliyuncs.com",
         fc_endpoint=f"https://{account_id}.{region}.fc.aliyuncs.com",
         fnf_endpoint=f"https://{region}.fnf.aliyuncs.com",
+        kms_endpoint=f"https://kms.{region}.aliyuncs.com",
         buckets=names.get("buckets", {}),
         queues=names.get("queues", {}),
         flows=names.get("flows", {}),

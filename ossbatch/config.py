@@ -19,7 +19,9 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -308,7 +310,49 @@ class UnzipPassword(Strict):
     local_variable: str = Field(default="OSSBATCH_UNZIP_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
 
 
+# KMS CreateSecret's SecretName (help.aliyun.com/document_detail/154490): up to 192 letters,
+# digits and _/+=.-@; a generic secret's name may not start with acs/ (the service's own)
+KMS_SECRET_NAME = re.compile(r"(?!acs/)[A-Za-z0-9_/+=.@-]{1,192}")
+
+
+def _kms_secret_name(value: str) -> str:
+    if not KMS_SECRET_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a KMS secret name: 1-192 letters, digits and _/+=.-@, "
+            "not starting with acs/"
+        )
+    return value
+
+
+class KmsPassword(Strict):
+    """``kms``: the unzip function reads the password at run time from the KMS secret
+    ``secret_name`` (GetSecretValue, ACSCurrent) with its role, which is granted
+    kms:GetSecretValue on that secret only. The secret must exist: infra references it,
+    never creates it (docs/decisions/unzip-passwords.md). Locally, ``ossbatch local up``
+    creates or updates the secret in localcloud's KMS from the shell's ``local_variable``.
+    """
+
+    source: Literal["kms"]
+    secret_name: Annotated[str, AfterValidator(_kms_secret_name)]
+    local_variable: str = Field(default="OSSBATCH_UNZIP_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _password_source(value) -> str | None:
+    # `{}` keeps meaning `{source: env}`, as before the kms source existed
+    if isinstance(value, dict):
+        return value.get("source", "env")
+    return getattr(value, "source", None)
+
+
+PasswordSource = Annotated[
+    Annotated[UnzipPassword, Tag("env")] | Annotated[KmsPassword, Tag("kms")],
+    Discriminator(_password_source),
+]
+
 UNZIP_PASSWORD_VARIABLE = "OSSBATCH_UNZIP_PASSWORD"  # the unzip function's variable (handlers)
+# the KMS source: the secret's name (not its value) and where KMS is, on the unzip function
+UNZIP_PASSWORD_SECRET_VARIABLE = "OSSBATCH_UNZIP_PASSWORD_SECRET"
+KMS_ENDPOINT_VARIABLE = "OSSBATCH_KMS_ENDPOINT"
 
 
 class UnzipSettings(Strict):
@@ -323,7 +367,7 @@ class UnzipSettings(Strict):
     name_encoding: str = "auto"
     page_budget_s: int = Field(default=540, ge=10)
     limits: UnzipLimits = UnzipLimits()
-    password: UnzipPassword | None = None
+    password: PasswordSource | None = None
     # an object another writer made at an entry's key (docs/decisions/unzip-output-ownership.md)
     on_existing: Literal["overwrite", "skip", "fail"] = "fail"
     function: FunctionSettings = FunctionSettings(memory_mb=2048, timeout_s=600, disk_mb=512)
@@ -470,6 +514,7 @@ class Endpoints(Strict):
 
     oss: str | None = None
     fnf: str | None = None
+    kms: str | None = None  # None: the region's public KMS endpoint (FC reaches it without a VPC)
 
 
 class LocalcloudPorts(Strict):
@@ -479,6 +524,7 @@ class LocalcloudPorts(Strict):
     fnf: int = Field(default=0, ge=0, le=65535)
     admin: int = Field(default=0, ge=0, le=65535)
     ram: int = Field(default=0, ge=0, le=65535)
+    kms: int = Field(default=0, ge=0, le=65535)
 
 
 class LocalcloudSettings(Strict):
@@ -555,6 +601,11 @@ class Environment(Strict):
     @property
     def fnf_endpoint(self) -> str:
         return self.endpoints.fnf or f"https://{self.region}.fnf.aliyuncs.com"
+
+    @property
+    def kms_endpoint(self) -> str:
+        # kms-vpc.<region> answers only inside a VPC; the functions are not in one
+        return self.endpoints.kms or f"https://kms.{self.region}.aliyuncs.com"
 
 
 def environment_path(name_or_path: str | os.PathLike, environments_dir: Path | None = None) -> Path:

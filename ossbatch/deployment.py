@@ -22,11 +22,15 @@ from ossbatch import policies
 from ossbatch.config import (
     FUNCTION_KINDS,
     JOB_KINDS,
+    KMS_ENDPOINT_VARIABLE,
     PROJECT_ROOT,
+    UNZIP_PASSWORD_SECRET_VARIABLE,
     UNZIP_PASSWORD_VARIABLE,
     Environment,
     FunctionKind,
+    KmsPassword,
     LifecycleRule,
+    UnzipPassword,
 )
 
 FLOWS_DIR = PROJECT_ROOT / "flows"
@@ -56,6 +60,7 @@ class Target(Strict):
     account_id: str  # may be a Terraform reference in the cloud (the account data source)
     oss_endpoint: str  # the endpoint the handlers use
     fnf_endpoint: str
+    kms_endpoint: str = ""  # where the unzip function reads a KMS password (unzip.password kms)
 
 
 class Bucket(Strict):
@@ -218,13 +223,20 @@ def cloud_target(env: Environment, account_id: str | None = None) -> Target:
         account_id=account,
         oss_endpoint=env.oss_endpoint,
         fnf_endpoint=env.fnf_endpoint,
+        kms_endpoint=env.kms_endpoint,
     )
 
 
-def local_target(account_id: str, oss_endpoint: str, fnf_endpoint: str) -> Target:
+def local_target(
+    account_id: str, oss_endpoint: str, fnf_endpoint: str, kms_endpoint: str = ""
+) -> Target:
     """localcloud: its listeners and its account (from the LOCALCLOUD_READY line)."""
     return Target(
-        kind="local", account_id=account_id, oss_endpoint=oss_endpoint, fnf_endpoint=fnf_endpoint
+        kind="local",
+        account_id=account_id,
+        oss_endpoint=oss_endpoint,
+        fnf_endpoint=fnf_endpoint,
+        kms_endpoint=kms_endpoint,
     )
 
 
@@ -339,13 +351,20 @@ def function_environment(env: Environment, target: Target, kind: FunctionKind) -
     variables = {"OSSBATCH_LOG_LEVEL": env.log.level}
     for group in kind.variables:
         variables |= groups[group]
+    if "unzip" in kind.variables and isinstance(u.password, KmsPassword):
+        # the secret's name and where KMS is; the value is read at run time, never set here
+        variables |= {
+            UNZIP_PASSWORD_SECRET_VARIABLE: u.password.secret_name,
+            KMS_ENDPOINT_VARIABLE: target.kms_endpoint,
+        }
     return dict(sorted(variables.items()))
 
 
 def function_secrets(env: Environment, kind: FunctionKind) -> tuple[Secret, ...]:
-    """Secrets of one function: the unzip password goes to the unzip function only."""
+    """Secrets of one function: the unzip password (source env) goes to the unzip function
+    only; a KMS password is no variable at all (function_environment names its secret)."""
     password = env.unzip.password
-    if "unzip" not in kind.variables or password is None:
+    if "unzip" not in kind.variables or not isinstance(password, UnzipPassword):
         return ()
     return (
         Secret(

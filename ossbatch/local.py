@@ -55,6 +55,8 @@ def localcloud_options(env) -> list[str]:
         str(lc.ports.admin),
         "--ram-port",
         str(lc.ports.ram),
+        "--kms-port",
+        str(lc.ports.kms),
     ]
     if lc.restore_seconds:
         pairs = ",".join(f"{k}={v:g}" for k, v in lc.restore_seconds.items())

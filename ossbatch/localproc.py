@@ -33,6 +33,7 @@ ENDPOINT_KEYS = (
     "fc_endpoint",
     "fnf_endpoint",
     "ram_endpoint",
+    "kms_endpoint",
     "admin_endpoint",
 )
 

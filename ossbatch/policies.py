@@ -2,7 +2,7 @@
 
 | role | trusted service | may |
 |---|---|---|
-| fc-worker | fc.aliyuncs.com | copy/restore/unzip/verify object work inside the env's buckets/prefixes, write logs |
+| fc-worker | fc.aliyuncs.com | copy/restore/unzip/verify object work inside the env's buckets/prefixes, write logs; with unzip.password source kms, read that one secret |
 | fc-trigger | fc.aliyuncs.com | start executions of the unzip flow, write logs |
 | flow | fnf.aliyuncs.com | invoke the worker functions, send to the notification queue, start its own flows |
 | oss-trigger | oss.aliyuncs.com | invoke the trigger function, nothing else |
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ossbatch.config import FUNCTION_KINDS, JOB_KINDS, Environment
+from ossbatch.config import FUNCTION_KINDS, JOB_KINDS, Environment, KmsPassword
 
 OSS_READ = ("oss:GetObject",)  # also covers HeadObject / GetObjectMeta
 OSS_WRITE = ("oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts")
@@ -137,6 +137,10 @@ class Arns:
     def role(self, name: str) -> str:
         return f"acs:ram::{self.account}:role/{name.lower()}"
 
+    def secret(self, name: str) -> str:
+        # KMS's RAM page (doc-detail/28953): acs:kms:${region}:${account}:secret/${secret-name}
+        return f"acs:kms:{self.region}:{self.account}:secret/{name}"
+
 
 def _logs(env: Environment, arns: Arns) -> Statement:
     return Statement(
@@ -223,6 +227,16 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
         ),
         _logs(env, arns),
     ]
+    if isinstance(unzip.password, KmsPassword):
+        statements.append(
+            Statement(
+                "ReadUnzipPassword",
+                ("kms:GetSecretValue",),
+                (arns.secret(unzip.password.secret_name),),
+                "unzip reads the password of encrypted packages from this one KMS secret at "
+                "run time (unzip.password source kms)",
+            )
+        )
     return PolicyDocument(tuple(statements))
 
 

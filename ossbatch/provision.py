@@ -13,10 +13,12 @@ import base64
 import io
 import json
 import os
+import uuid
 import zipfile
 from pathlib import Path
 
 from ossbatch.cloud import ConfigError, Connection
+from ossbatch.config import KmsPassword
 from ossbatch.deployment import Deployment, Function, Role, deployment, local_target
 from ossbatch.retrying import call
 
@@ -30,7 +32,8 @@ ROTATE_STRATEGY = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
 
 def local_deployment(env, conn: Connection) -> Deployment:
     """The environment's deployment for the localcloud `conn` points at."""
-    return deployment(env, local_target(conn.account_id, conn.oss_endpoint, conn.fnf_endpoint))
+    target = local_target(conn.account_id, conn.oss_endpoint, conn.fnf_endpoint, conn.kms_endpoint)
+    return deployment(env, target)
 
 
 def resource_names(env) -> dict:
@@ -67,6 +70,64 @@ def password_environment(env) -> dict[str, str]:
     """The local unzip function's password (env unzip.password), from the shell."""
     plan = deployment(env, local_target("0" * 16, "", ""))
     return secret_environment(plan.function("unzip"))
+
+
+def kms_password_value(env) -> tuple[str, str] | None:
+    """(secret name, value from the shell) of a KMS unzip password, None for other sources."""
+    password = env.unzip.password
+    if not isinstance(password, KmsPassword):
+        return None
+    value = os.environ.get(password.local_variable)
+    if not value:
+        raise ConfigError(
+            f"unzip.password is the KMS secret {password.secret_name!r}; local up creates it "
+            f"from ${password.local_variable}, which is not set: export "
+            f"{password.local_variable}=... and run local up again"
+        )
+    return password.secret_name, value
+
+
+def ensure_secrets(env, conn: Connection) -> list[str]:
+    """The KMS secret of unzip.password {source: kms}, created or given a new current
+    version in localcloud's KMS when the shell's value differs (never printed)."""
+    wanted = kms_password_value(env)
+    if wanted is None:
+        return []
+    if not conn.kms_endpoint:
+        raise ConfigError(
+            "this localcloud has no KMS endpoint (started by an older version?): "
+            "run `ossbatch local down` and `ossbatch local up`"
+        )
+    from alibabacloud_kms20160120 import models as kms_models
+
+    name, value = wanted
+    client = conn.kms()
+    try:
+        current = call(
+            client.get_secret_value, kms_models.GetSecretValueRequest(secret_name=name)
+        ).body.secret_data
+    except Exception as exc:  # noqa: BLE001 - Tea exceptions carry the API code
+        if error_code(exc) != "Forbidden.ResourceNotFound":
+            raise
+        call(
+            client.create_secret,
+            kms_models.CreateSecretRequest(
+                secret_name=name,
+                version_id="v1",
+                secret_data=value,
+                secret_data_type="text",
+                description="unzip.password of ossbatch (local up)",
+            ),
+        )
+        return [name]
+    if current != value:
+        call(
+            client.put_secret_value,
+            kms_models.PutSecretValueRequest(
+                secret_name=name, version_id=f"v{uuid.uuid4().hex[:12]}", secret_data=value
+            ),
+        )
+    return [name]
 
 
 def error_code(exc: BaseException) -> str:
@@ -374,6 +435,7 @@ def ensure_flows(plan: Deployment, conn: Connection) -> list[str]:
 def provision(env, conn: Connection) -> dict:
     plan = local_deployment(env, conn)
     return {
+        "secrets": ensure_secrets(env, conn),  # first: a missing value stops before anything
         "roles": ensure_roles(plan, conn),
         "buckets": ensure_buckets(plan, conn),
         "queues": ensure_queues(plan, conn),

@@ -9,6 +9,7 @@ and budget branches run in seconds.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,7 +85,9 @@ class Stack:
         self.oss.stop()
 
 
-def stack_roles(oss: launcher.LocalCloud, suffix: str) -> tuple[str, str]:
+def stack_roles(
+    oss: launcher.LocalCloud, suffix: str, worker_grants: tuple[dict, ...] = ()
+) -> tuple[str, str]:
     """RAM roles of this test stack, made in localcloud through the RAM SDK: the functions'
     (trusting FC) and the flows' (trusting CloudFlow), each limited to this stack's buckets,
     functions, queue and flows. The deployment's own policies are proven by the e2e and
@@ -107,6 +110,7 @@ def stack_roles(oss: launcher.LocalCloud, suffix: str) -> tuple[str, str]:
             ],
             buckets + "/*",
         ),
+        *worker_grants,
     )
     functions = f"acs:fc:{REGION}:{ACCOUNT}:functions/ossbatch-*"
     flow = make_role(
@@ -124,10 +128,12 @@ def start_stack(
     tmp: Path,
     max_events: int = 5000,
     oss_args: tuple[str, ...] = (),
-    env: dict | None = None,
+    env: dict | Callable[[launcher.LocalCloud], dict] | None = None,
     compat: bool = False,
+    worker_grants: tuple[dict, ...] = (),
 ) -> Stack:
-    """`compat`: the flow engine's other reading of what the docs leave open (--flow-compat)."""
+    """`compat`: the flow engine's other reading of what the docs leave open (--flow-compat);
+    `worker_grants`: statements the functions' role gets beyond the stack's buckets."""
     oss = launcher.start(
         tmp / "oss",
         "--access-key-id",
@@ -144,7 +150,7 @@ def start_stack(
         "security_token": "",
     }
     suffix = uuid.uuid4().hex[:8]
-    worker_role, flow_role = stack_roles(oss, suffix)
+    worker_role, flow_role = stack_roles(oss, suffix, worker_grants)
     ram = RemoteRam(oss.admin_endpoint)  # the functions and flows act with localcloud's roles
     fc = FcRuntime(
         credentials=credentials,
@@ -160,7 +166,7 @@ def start_stack(
         "OSSBATCH_OUTPUT_PREFIX": "extracted/",
         # as `ossbatch local up` sets it: instances share this machine, one process each
         "OSSBATCH_PROCESSES": "1",
-        **(env or {}),
+        **((env(oss) if callable(env) else env) or {}),
     }
     for role, handler in HANDLERS.items():
         fc.create_function(

@@ -66,7 +66,7 @@ def test_every_variable_a_function_is_given_is_read_by_its_settings_and_back(nam
         given = set(fn.environment) | {s.variable for s in fn.secrets}
         # a secret (the unzip password) is set only when the environment configures one
         assert given <= settings.variables(), (fn.kind, given - settings.variables())
-        assert settings.variables() - given <= settings.secret_variables(), fn.kind
+        assert settings.variables() - given <= settings.conditional_variables(), fn.kind
         # and the values parse: the settings model accepts what the deployment sets
         settings.from_environ(fn.environment)
 
