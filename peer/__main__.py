@@ -61,6 +61,9 @@ def run(sdist: Path, files: list[str], workers: str) -> list[FileResult]:
             OSS_TEST_ACCESS_KEY_SECRET=cloud.access_key_secret,
             OSS_TEST_BUCKET="peer",
             OSS_TEST_REGION=cloud.region,
+            # test_bucket_inventory's destination AccountId and RoleArn (stored, not assumed)
+            OSS_TEST_RAM_UID=cloud.account_id,
+            OSS_TEST_RAM_ROLE_ARN=f"acs:ram::{cloud.account_id}:role/AliyunOSSRole",
             PEER_OUTCOMES_DIR=str(outcomes),
             PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         )

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from . import tagging
 from .checksums import crc64
-from .inventory_config import InventoryConfig, InventoryFilter, NoSuchInventory
+from .inventory_config import OPTIONAL_FIELDS, InventoryConfig, InventoryFilter, NoSuchInventory
 from .objects import SSE_HEADER
 from .storage import ObjectRecord
 
@@ -83,8 +83,6 @@ def _field(rec: ObjectRecord, name: str) -> str:
 def file_schema(config: InventoryConfig, versioned: bool) -> list[str]:
     """The CSV columns, left to right: Bucket, Key, [VersionId, IsLatest, IsDeleteMarker],
     then the configured optional fields in the documented order."""
-    from .inventory_config import OPTIONAL_FIELDS
-
     columns = ["Bucket", "Key"]
     if versioned:
         columns += ["VersionId", "IsLatest", "IsDeleteMarker"]
@@ -190,30 +188,48 @@ def _role_denial(svc, config: InventoryConfig, source: str, keys: list[str]) -> 
     return denial.describe(session) if denial else None
 
 
-def _put(svc, bucket: str, key: str, body: bytes, content_type: str) -> None:
+def _put(svc, config: InventoryConfig, key: str, body: bytes, content_type: str) -> None:
     temp = svc.storage.new_temp_path()
     temp.write_bytes(body)
     etag = hashlib.md5(body).hexdigest().upper()
-    request_id = svc.next_request_id()
+    # Encryption SSE-OSS: the inventory files are stored encrypted (x-oss-server-side-encryption)
+    meta = {SSE_HEADER: "AES256"} if config.destination.encryption == "SSE-OSS" else {}
     svc.objects.commit(
-        bucket, key, temp, len(body), etag, crc64(body), content_type, {}, "Standard", request_id
-    )
+        config.destination.bucket, key, temp, len(body), etag, crc64(body), content_type, meta,
+        "Standard", svc.next_request_id(),
+    )  # fmt: skip
 
 
-def run(svc, bucket: str, inventory_id: str, rows_per_file: int | None = None) -> dict:
-    """Write one inventory of `bucket` now; answers what was written (nothing when no object
-    matches: "If no objects ... apply to the prefix ..., inventory lists are not generated")."""
-    rows_per_file = rows_per_file or DEFAULT_ROWS_PER_FILE
-    if not isinstance(rows_per_file, int) or rows_per_file < 1:
+@dataclass(frozen=True)
+class InventoryPlan:
+    """Everything one run writes, known before the first byte is written."""
+
+    data: list[tuple[str, bytes]]  # (key, gzipped CSV)
+    rows: int
+    manifest_key: str
+    checksum_key: str
+    manifest: dict
+
+
+def _check_run(svc, bucket: str, inventory_id: str, rows_per_file) -> InventoryConfig:
+    if not isinstance(rows_per_file, int) or isinstance(rows_per_file, bool) or rows_per_file < 1:
         raise InventoryRunError(
             400, f"rows_per_file must be a positive integer, got {rows_per_file!r}"
         )
-    source = svc.buckets.get(bucket)
+    svc.buckets.get(bucket)
     config = load(svc, bucket, inventory_id)
-    dest = config.destination.bucket
-    svc.buckets.get(dest)
+    if config.destination.encryption == "SSE-KMS":
+        raise InventoryRunError(
+            501, f"inventory {inventory_id!r} asks for SSE-KMS files: localcloud has no KMS"
+        )
+    svc.buckets.get(config.destination.bucket)
+    return config
+
+
+def plan(svc, bucket: str, config: InventoryConfig, rows_per_file: int) -> InventoryPlan | None:
+    """The data files and manifest of an inventory of `bucket` now; None when nothing matches."""
     started = time.time()
-    versioned = config.included_versions == "All" and bool(source.versioning)
+    versioned = config.included_versions == "All" and bool(svc.buckets.get(bucket).versioning)
     schema = file_schema(config, versioned)
     classes = config.filter.classes()
     rows = (
@@ -222,49 +238,61 @@ def run(svc, bucket: str, inventory_id: str, rows_per_file: int | None = None) -
         if _matches(config.filter, row.rec, classes)
     )
     chunks = list(_data_files(rows, rows_per_file))
-    bodies = [body for body, _ in chunks]
-    root = inventory_root(config, bucket)
-    if not bodies:
-        return {"written": False, "reason": "no object matches the inventory's filter", "files": []}
-    name = str(uuid.uuid4())
-    data_keys = [
-        f"{root}/data/{name}{'' if i == 0 else f'-{i}'}.csv.gz" for i in range(len(bodies))
+    if not chunks:
+        return None
+    root, name = inventory_root(config, bucket), uuid.uuid4()
+    data = [
+        (f"{root}/data/{name}{'' if i == 0 else f'-{i}'}.csv.gz", body)
+        for i, (body, _) in enumerate(chunks)
     ]
     stamp = time.strftime("%Y-%m-%dT%H-%MZ", time.gmtime(started))
-    manifest_key = f"{root}/{stamp}/manifest.json"
-    checksum_key = f"{root}/{stamp}/manifest.checksum"
-    denial = _role_denial(svc, config, bucket, data_keys + [manifest_key, checksum_key])
-    if denial:
-        raise InventoryRunError(403, f"inventory {inventory_id!r} of bucket {bucket!r}: {denial}")
-    files = []
-    for key, body in zip(data_keys, bodies, strict=True):
-        _put(svc, dest, key, body, "application/x-gzip")
-        files.append(
-            {"key": key, "size": len(body), "MD5checksum": hashlib.md5(body).hexdigest().upper()}
-        )
+    files = [
+        {"key": key, "size": len(body), "MD5checksum": hashlib.md5(body).hexdigest().upper()}
+        for key, body in data
+    ]
     manifest = {
         "creationTimestamp": str(int(started)),
-        "destinationBucket": dest,
+        "destinationBucket": config.destination.bucket,
         "fileFormat": "CSV",
         "fileSchema": ", ".join(schema),
         "files": files,
         "sourceBucket": bucket,
         "version": MANIFEST_VERSION,
     }
-    manifest_body = json.dumps(manifest, indent=4).encode()
-    _put(svc, dest, manifest_key, manifest_body, "application/json")
-    _put(
-        svc,
-        dest,
-        checksum_key,
-        hashlib.md5(manifest_body).hexdigest().upper().encode(),
-        "text/plain",
+    folder = f"{root}/{stamp}"
+    rows_total = sum(n for _, n in chunks)
+    return InventoryPlan(
+        data, rows_total, f"{folder}/manifest.json", f"{folder}/manifest.checksum", manifest
     )
+
+
+def run(svc, bucket: str, inventory_id: str, rows_per_file: int | None = None) -> dict:
+    """Write one inventory of `bucket` now; answers what was written (nothing when no object
+    matches: "If no objects ... apply to the prefix ..., inventory lists are not generated").
+
+    The data files go first and the manifest last, so a manifest always names files that exist.
+    """
+    if rows_per_file is None:
+        rows_per_file = DEFAULT_ROWS_PER_FILE
+    config = _check_run(svc, bucket, inventory_id, rows_per_file)
+    work = plan(svc, bucket, config, rows_per_file)
+    if work is None:
+        return {"written": False, "reason": "no object matches the inventory's filter", "files": []}
+    keys = [key for key, _ in work.data] + [work.manifest_key, work.checksum_key]
+    denial = _role_denial(svc, config, bucket, keys)
+    if denial:
+        raise InventoryRunError(403, f"inventory {inventory_id!r} of bucket {bucket!r}: {denial}")
+    for key, body in work.data:
+        _put(svc, config, key, body, "application/x-gzip")
+    manifest_body = json.dumps(work.manifest, indent=4).encode()
+    _put(svc, config, work.manifest_key, manifest_body, "application/json")
+    checksum = hashlib.md5(manifest_body).hexdigest().upper().encode()
+    _put(svc, config, work.checksum_key, checksum, "text/plain")
     return {
         "written": True,
-        "destination_bucket": dest,
-        "manifest_key": manifest_key,
-        "checksum_key": checksum_key,
-        "files": files,
-        "rows": sum(n for _, n in chunks),
+        "destination_bucket": config.destination.bucket,
+        "manifest_key": work.manifest_key,
+        "checksum_key": work.checksum_key,
+        "files": work.manifest["files"],
+        "rows": work.rows,
     }

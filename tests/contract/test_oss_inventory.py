@@ -311,13 +311,28 @@ def test_missing_destination_bucket_and_malformed_xml_are_refused(localcloud, bu
     assert (resp.status_code, error_code(resp)) == (400, "MalformedXML")
 
 
-def test_sse_kms_needs_a_key_service_localcloud_does_not_have(localcloud, bucket, dest):
+def test_sse_kms_is_stored_but_writing_with_it_needs_a_kms_localcloud_does_not_have(
+    localcloud, bucket, dest
+):
     body = _body(localcloud, dest.bucket_name).replace(
         "<Prefix>r</Prefix>",
         "<Prefix>r</Prefix><Encryption><SSE-KMS><KeyId>k</KeyId></SSE-KMS></Encryption>",
     )
-    resp = _put_raw(localcloud, bucket.bucket_name, body)
-    assert (resp.status_code, error_code(resp)) == (501, "NotImplemented")
+    assert _put_raw(localcloud, bucket.bucket_name, body).status_code == 200
+    got = bucket.get_bucket_inventory_configuration("inv1").inventory_destination
+    assert got.bucket_destination.sse_kms_encryption.key_id == "k"
+    bucket.put_object("a", b"1")
+    with pytest.raises(InventoryRunFailed) as err:
+        localcloud.run_inventory(bucket.bucket_name, "inv1")
+    assert err.value.status == 501 and "KMS" in err.value.message
+    assert _dest_keys(dest) == []
+
+
+def test_storage_classes_of_the_filter_are_answered_sorted(localcloud, bucket, dest):
+    body = _body(localcloud, dest.bucket_name, filter="<StorageClass>Standard,IA</StorageClass>")
+    assert _put_raw(localcloud, bucket.bucket_name, body).status_code == 200
+    got = bucket.get_bucket_inventory_configuration("inv1")
+    assert got.inventory_filter.storage_class == "IA,Standard"
 
 
 # ---- RAM ----------------------------------------------------------------------------------
@@ -589,7 +604,9 @@ def test_all_versions_on_an_unversioned_bucket_has_no_version_columns(
 KEY_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 KEYS = st.lists(
     st.text(KEY_CHARS, min_size=1, max_size=24).filter(
-        lambda k: len(k.encode()) <= 200 and k[0] not in "/\\"  # OSS refuses a leading / or backslash
+        lambda k: (
+            len(k.encode()) <= 200 and k[0] not in "/\\"
+        )  # OSS refuses a leading / or backslash
     ),
     min_size=1,
     max_size=8,
@@ -618,3 +635,25 @@ def test_any_key_round_trips_through_the_url_encoded_csv(
         for r in rows
     )
     assert {unquote(r["Key"]): int(r["Size"]) for r in rows} == {k: len(k.encode()) for k in keys}
+
+
+def test_sse_oss_inventories_are_stored_encrypted(localcloud, bucket, dest, inventory_role):
+    bucket.put_object("a", b"1")
+    config = _config(localcloud, dest.bucket_name, inventory_role)
+    config.inventory_destination.bucket_destination.sse_oss_encryption = (
+        InventoryServerSideEncryptionOSS()
+    )
+    bucket.put_bucket_inventory_configuration(config)
+    out = localcloud.run_inventory(bucket.bucket_name, "inv1")
+    for key in [f["key"] for f in out["files"]] + [out["manifest_key"], out["checksum_key"]]:
+        assert dest.head_object(key).headers["x-oss-server-side-encryption"] == "AES256", key
+
+
+def test_a_bad_run_request_is_400_and_writes_nothing(localcloud, bucket, dest, inventory_role):
+    bucket.put_object("a", b"1")
+    bucket.put_bucket_inventory_configuration(_config(localcloud, dest.bucket_name, inventory_role))
+    for rows in (0, -1, True, "3"):
+        with pytest.raises(InventoryRunFailed) as err:
+            localcloud.run_inventory(bucket.bucket_name, "inv1", rows_per_file=rows)
+        assert err.value.status == 400 and "rows_per_file" in err.value.message
+    assert _dest_keys(dest) == []
