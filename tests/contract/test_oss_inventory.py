@@ -657,3 +657,38 @@ def test_a_bad_run_request_is_400_and_writes_nothing(localcloud, bucket, dest, i
             localcloud.run_inventory(bucket.bucket_name, "inv1", rows_per_file=rows)
         assert err.value.status == 400 and "rows_per_file" in err.value.message
     assert _dest_keys(dest) == []
+
+
+def test_the_1001st_configuration_is_too_many_inventory(localcloud, bucket, dest):
+    body = _body(localcloud, dest.bucket_name)
+    for i in range(1000):
+        resp = _put_raw(
+            localcloud, bucket.bucket_name, body.replace("inv1", f"c{i:04d}"), f"c{i:04d}"
+        )
+        assert resp.status_code == 200, resp.text
+    resp = _put_raw(localcloud, bucket.bucket_name, body.replace("inv1", "one-more"), "one-more")
+    assert (resp.status_code, error_code(resp)) == (400, "TooManyInventory")
+    bucket.delete_bucket_inventory_configuration("c0000")  # room again
+    assert _put_raw(localcloud, bucket.bucket_name, body.replace("inv1", "one-more"), "one-more").ok
+
+
+def test_deleting_the_bucket_deletes_its_configurations(localcloud, oss_auth, dest, inventory_role):
+    b = _new_bucket(localcloud, oss_auth)
+    b.put_bucket_inventory_configuration(_config(localcloud, dest.bucket_name, inventory_role))
+    b.delete_bucket()
+    b.create_bucket()
+    with pytest.raises(oss2.exceptions.NoSuchInventory):
+        b.list_bucket_inventory_configurations()
+
+
+def test_each_run_has_its_own_manifest_naming_only_its_own_files(
+    localcloud, bucket, dest, inventory_role
+):
+    bucket.put_object("a", b"1")
+    bucket.put_bucket_inventory_configuration(_config(localcloud, dest.bucket_name, inventory_role))
+    first = localcloud.run_inventory(bucket.bucket_name, "inv1")
+    bucket.put_object("b", b"2")
+    second = localcloud.run_inventory(bucket.bucket_name, "inv1")
+    assert {f["key"] for f in first["files"]}.isdisjoint(f["key"] for f in second["files"])
+    _, rows = read_inventory(dest, second["manifest_key"])
+    assert sorted(unquote(r["Key"]) for r in rows) == ["a", "b"]
