@@ -33,10 +33,11 @@ from .errors import DestinationBucketMissing, SourceBucketMissing
 from .events import CopyEvent, parse_event
 from .filters import item_rejection
 from .index import normalise_etag
+from .inventory import inventory_root
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .pacing import pace_config, start_pace
-from .paging import WorkItem, iter_index, iter_prefix, run_page
+from .paging import InventoryPosition, WorkItem, iter_index, iter_inventory, iter_prefix, run_page
 from .pool import BoundedPool
 from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
@@ -110,6 +111,18 @@ class ObjectCopier:
             index.key,
         ):
             return "WouldOverwriteIndex", f"oss://{index.bucket}/{index.key} is this job's index"
+        inventory = self.event.inventory
+        root = inventory_root(inventory.manifest_key) if inventory is not None else None
+        dest_key = self.dest_key(ref.key)
+        if (
+            inventory is not None
+            and self.event.dest.bucket == inventory.bucket
+            and (dest_key == inventory.manifest_key or (root and dest_key.startswith(root)))
+        ):
+            return (
+                "WouldOverwriteInventory",
+                f"oss://{inventory.bucket}/{dest_key} lies among this job's inventory files",
+            )
         return None
 
     def copy(self, item: WorkItem) -> tuple[str, int]:
@@ -311,8 +324,7 @@ def worker_copier(event_json: str, clients: OssClients, report: ReportPart, tall
 
 
 def copy_pace(event: CopyEvent):
-    bound = event.index.end if event.index is not None else event.listing.end_marker
-    kind = "index" if event.index is not None else "listing"
+    bound, kind = source_bound(event)
     return pace_config(event, event.resolved_report_bucket(event.dest.bucket), bound, kind)
 
 
@@ -330,12 +342,24 @@ def _hint(exc: oss2.exceptions.OssError, item: WorkItem) -> str:
     return error_message(exc)
 
 
-def own_output_inside(event: CopyEvent) -> str | None:
+def source_bound(event) -> tuple[int | str | None, str]:
+    """The shard's end bound (names its pace lease) and the kind of source."""
+    if event.index is not None:
+        return event.index.end, "index"
+    if event.inventory is not None:
+        inventory = event.inventory
+        return f"{inventory.end_file}:{inventory.end}", "inventory"
+    return event.listing.end_marker, "listing"
+
+
+def own_output_inside(event) -> str | None:
     """The destination prefix when it lies inside the listed source (left out of the listing)."""
-    listing, dest = event.listing, event.dest
-    if listing is None or dest.bucket != listing.bucket or not dest.prefix:
+    source = event.listing or event.inventory
+    dest = event.dest
+    bucket = getattr(source, "source_bucket", None) or getattr(source, "bucket", None)
+    if source is None or dest.bucket != bucket or not dest.prefix:
         return None  # an empty prefix is an in-place conversion: no new keys appear
-    return dest.prefix if dest.prefix.startswith(listing.prefix) else None
+    return dest.prefix if dest.prefix.startswith(source.prefix) else None
 
 
 def page_items(event, clients: OssClients):
@@ -345,8 +369,35 @@ def page_items(event, clients: OssClients):
         if event.index.end is not None:
             position += f"-{event.index.end:015d}"
         return iter_index(event.index, clients), event.index.offset, position
+    if event.inventory is not None:
+        inventory = event.inventory
+        start = InventoryPosition(inventory.file, inventory.offset)
+        position = f"inventory-{inventory.file:06d}-{inventory.offset:015d}"
+        return iter_inventory(inventory, clients, own_output_inside(event)), start, position
     items = iter_prefix(event.listing, clients, own_output_inside(event))
     return items, event.listing.marker, f"listing-{event.listing.marker}"
+
+
+def page_position(event, after) -> dict:
+    """The page result's next position fields for the event's kind of source."""
+    if event.index is not None:
+        return {"next_offset": after}
+    if event.inventory is not None:
+        return {"next_file": after.file, "next_offset": after.offset}
+    return {"next_marker": after}
+
+
+def advanced_range(shard, after) -> dict:
+    """The shard's source range moved on to ``after`` (the page's next position)."""
+    if shard.index is not None:
+        return {"index": shard.index.model_copy(update={"offset": after})}
+    if shard.inventory is not None:
+        return {
+            "inventory": shard.inventory.model_copy(
+                update={"file": after.file, "offset": after.offset}
+            )
+        }
+    return {"listing": shard.listing.model_copy(update={"marker": after})}
 
 
 def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:
@@ -388,26 +439,22 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
     counters = CopyCounters(**tally.values)
     result = CopyPageResult(
         done=page.done,
-        next_offset=page.after if event.index is not None else None,
-        next_marker=page.after if event.listing is not None else None,
+        **page_position(event, page.after),
         counters=counters,
         totals=CopyCounters(**add_counters(event.totals, counters.model_dump())),
         report_key=report_key,
     )
     if event.shard is not None:
-        result.shard = advanced_shard(event.shard, result)
+        result.shard = advanced_shard(event.shard, result, page.after)
         result.pages_left = (event.pages_left or 1) - 1
     log.info("copy_page", done=page.done, counters=counters.model_dump(), report_key=report_key)
     return result.model_dump(mode="json")
 
 
-def advanced_shard(shard: CopyShard, page: CopyPageResult) -> CopyShard:
+def advanced_shard(shard: CopyShard, page: CopyPageResult, after) -> CopyShard:
     """The shard after this page: next position, done, one more page, cumulative totals."""
     update: dict = {"done": page.done, "pages": shard.pages + 1, "totals": page.totals}
-    if shard.index is not None:
-        update["index"] = shard.index.model_copy(update={"offset": page.next_offset})
-    else:
-        update["listing"] = shard.listing.model_copy(update={"marker": page.next_marker})
+    update.update(advanced_range(shard, after))
     return shard.model_copy(update=update)
 
 

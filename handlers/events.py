@@ -46,6 +46,22 @@ class ListingSource(Strict):
     end_marker: str | None = Field(None, description="stop before keys > end_marker (shards)")
 
 
+class InventorySource(Strict):
+    """An OSS bucket inventory (handlers/inventory.py): its manifest pinned by ETag, the
+    source prefix rows must lie under, and the range [(file, offset), (end_file, end))."""
+
+    bucket: str = Field(min_length=3, max_length=63, description="where the manifest lies")
+    manifest_key: str = Field(min_length=1, max_length=1023)
+    manifest_etag: str | None = Field(None, description="the manifest the job was planned on")
+    source_bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = Field("", description="only rows whose key starts with it (--source)")
+    plus_is_space: bool = Field(False, description="Keys use form encoding ('+' is a space)")
+    file: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0)
+    end_file: int = Field(0, ge=0)
+    end: int | None = Field(None, ge=0)
+
+
 class ObjectFilter(Strict):
     """Which listed/indexed objects a job touches (handlers.filters); the rest are skipped."""
 
@@ -115,16 +131,20 @@ class JobEvent(Strict):
 class SourcedEvent(JobEvent):
     index: IndexSource | None = None
     listing: ListingSource | None = None
+    inventory: InventorySource | None = None
     filters: ObjectFilter | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.index is None) == (self.listing is None):
-            raise ValueError("give exactly one of 'index' or 'listing'")
+        given = [n for n in ("index", "listing", "inventory") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'index', 'listing' or 'inventory'")
         return self
 
     @property
     def source_bucket(self) -> str:
+        if self.inventory is not None:
+            return self.inventory.source_bucket
         return self.index.bucket if self.index else self.listing.bucket  # type: ignore[union-attr]
 
 
@@ -182,8 +202,12 @@ def place_shard(event):
         if event.listing is None:
             raise ValueError("shard.listing needs the job's listing location in 'listing'")
         event.listing = event.listing.model_copy(update=shard.listing.model_dump())
+    elif getattr(shard, "inventory", None) is not None:
+        if event.inventory is None:
+            raise ValueError("shard.inventory needs the job's inventory location in 'inventory'")
+        event.inventory = event.inventory.model_copy(update=shard.inventory.model_dump())
     else:
-        raise ValueError("a shard needs 'index' or 'listing'")
+        raise ValueError("a shard needs 'index', 'listing' or 'inventory'")
     event.totals = shard.totals.model_dump()
     return event
 

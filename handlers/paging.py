@@ -14,8 +14,18 @@ import oss2
 from .budget import TimeBudget
 from .clients import OssClients, raise_if_systemic
 from .errors import IndexMissing, SourceBucketMissing
-from .events import IndexSource, ListingSource, PendingKeys
+from .events import IndexSource, InventorySource, ListingSource, PendingKeys
 from .index import IndexLineError, IndexPage, ObjectRef, parse_line, ranged_fetch
+from .inventory import (
+    InventoryError,
+    InventoryManifest,
+    InventoryRowError,
+    gunzip,
+    inventory_root,
+    parse_manifest,
+    parse_row,
+    range_lines,
+)
 from .listing import iter_listing, oss_list_page
 from .pool import BoundedPool
 
@@ -82,6 +92,107 @@ def iter_prefix(
     except oss2.exceptions.OssError as exc:
         raise_if_systemic(exc, source.bucket, role="source")
         raise
+
+
+@dataclass(frozen=True, order=True)
+class InventoryPosition:
+    """Where an inventory page continues: a file of the manifest and an offset in its CSV."""
+
+    file: int
+    offset: int
+
+
+class InventoryChanged(InventoryError):
+    """The manifest is not the one the job was planned on."""
+
+
+def load_manifest(source: InventorySource, clients: OssClients) -> InventoryManifest:
+    """The job's manifest, which must still be the version the job was planned on."""
+    bucket = clients.bucket(source.bucket)
+    where = f"oss://{source.bucket}/{source.manifest_key}"
+    try:
+        result = clients.retry.call(bucket.get_object, source.manifest_key)
+        raw, etag = result.read(), result.etag
+    except oss2.exceptions.OssError as exc:
+        raise_if_systemic(exc, source.bucket, role="source")
+        if exc.status == 404:
+            raise InventoryError(f"inventory manifest {where} does not exist") from exc
+        raise
+    if source.manifest_etag and (etag or "").strip('"').upper() != source.manifest_etag.upper():
+        raise InventoryChanged(
+            f"inventory manifest {where} changed since the job started (ETag {etag}); start "
+            "a new job on the new inventory"
+        )
+    return parse_manifest(raw, where)
+
+
+def iter_inventory(
+    source: InventorySource, clients: OssClients, exclude_prefix: str | None = None
+) -> Iterator[WorkItem]:
+    """The current objects of the inventory range as work items; old versions, delete markers,
+    keys outside the source prefix and the copy's own output only move the position on."""
+    manifest = load_manifest(source, clients)
+    fields = manifest.fields
+    bucket = clients.bucket(source.bucket)
+
+    def open_file(number: int) -> Iterator[bytes]:
+        data_file = manifest.files[number]
+        where = f"oss://{source.bucket}/{data_file.key}"
+        return gunzip(
+            _file_chunks(bucket, data_file.key, data_file.size, clients), where, data_file.md5
+        )
+
+    rows = range_lines(
+        open_file, len(manifest.files), source.file, source.offset, source.end_file, source.end
+    )
+    for number, line in rows:
+        after = (
+            InventoryPosition(number + 1, 0)
+            if line.last
+            else InventoryPosition(number, line.next_offset)
+        )
+        where = f"{manifest.files[number].key}@{line.offset}"
+        yield _inventory_item(line, after, where, fields, source, exclude_prefix, manifest)
+
+
+def _inventory_item(line, after, where, fields, source, exclude_prefix, manifest) -> WorkItem:
+    if not line.raw.strip():
+        return WorkItem(None, after, where)
+    try:
+        row = parse_row(line.raw, fields, manifest.source_bucket, source.plus_is_space)
+    except InventoryRowError as exc:
+        return WorkItem(None, after, where, error=str(exc))
+    outside = not row.key.startswith(source.prefix)
+    root = inventory_root(source.manifest_key)
+    # an inventory stored in its source bucket lists its earlier runs: not the job's data
+    own_files = bool(root) and row.bucket == source.bucket and row.key.startswith(root)
+    own_output = bool(exclude_prefix) and row.key.startswith(exclude_prefix)
+    if not row.current or outside or own_files or own_output:
+        return WorkItem(None, after, where)
+    return WorkItem(
+        ObjectRef(row.bucket, row.key, row.size, row.etag),
+        after,
+        where,
+        storage_class=row.storage_class,
+        last_modified=row.last_modified,
+        relative_key=row.key[len(source.prefix) :],
+    )
+
+
+def _file_chunks(bucket, key: str, size: int, clients, chunk: int = 8 * 1024**2) -> Iterator[bytes]:
+    """A data file in ranged GETs of ``chunk`` bytes (each retried on its own)."""
+    fetch = ranged_fetch(bucket, key, clients.retry)
+    for first in range(0, size, chunk):
+        try:
+            yield fetch(first, min(size, first + chunk))
+        except oss2.exceptions.OssError as exc:
+            raise_if_systemic(exc, bucket.bucket_name, role="source")
+            if exc.status == 404:
+                raise InventoryError(
+                    f"inventory data file oss://{bucket.bucket_name}/{key} named in the manifest "
+                    "does not exist; regenerate the inventory"
+                ) from exc
+            raise
 
 
 def iter_keys(pending: PendingKeys) -> Iterator[WorkItem]:

@@ -80,10 +80,21 @@ class ListingRange(Strict):
     end_marker: str | None = None
 
 
+class InventoryRange(Strict):
+    """Rows of the job's inventory from (file, offset) up to before (end_file, end): file
+    numbers index the manifest's files, offsets are bytes of a file's decompressed CSV."""
+
+    file: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0)
+    end_file: int = Field(0, ge=0, description="the shard's last file")
+    end: int | None = Field(None, ge=0, description="exclusive offset in end_file; None = its end")
+
+
 class CopyShard(Strict):
     id: int = Field(ge=0)
     index: IndexRange | None = None
     listing: ListingRange | None = None
+    inventory: InventoryRange | None = None
     start: int | None = Field(None, ge=0, description="index shards: first byte (progress)")
     done: bool = False
     pages: int = Field(0, ge=0)
@@ -149,6 +160,7 @@ class CopyPageResult(Strict):
     done: bool
     next_offset: int | None = None
     next_marker: str | None = None
+    next_file: int | None = Field(None, description="inventory: the file next_offset is in")
     counters: CopyCounters
     totals: CopyCounters
     report_key: str | None = None

@@ -18,7 +18,7 @@ import oss2
 
 from .budget import TimeBudget
 from .clients import OssClients, error_code, raise_if_systemic
-from .copy import copy_pace, page_items
+from .copy import advanced_range, copy_pace, page_items, page_position
 from .events import CopyEvent, parse_event
 from .filters import item_rejection
 from .invocation import add_counters, budget_for, clients_for
@@ -174,8 +174,9 @@ def verify_page(event: VerifyEvent, clients: OssClients, budget: TimeBudget, log
     totals = VerifyCounters(**add_counters(event.totals, counters.model_dump()))
     result = {
         "done": page.done,
-        "next_offset": page.after if event.index is not None else None,
-        "next_marker": page.after if event.listing is not None else None,
+        "next_offset": None,
+        "next_marker": None,
+        **page_position(event, page.after),
         "counters": counters.model_dump(),
         "totals": totals.model_dump(),
         "report_key": report_key,
@@ -190,10 +191,7 @@ def verify_page(event: VerifyEvent, clients: OssClients, budget: TimeBudget, log
 
 def advanced(shard: VerifyShard, done: bool, after, totals: VerifyCounters) -> VerifyShard:
     update: dict = {"done": done, "pages": shard.pages + 1, "totals": totals}
-    if shard.index is not None:
-        update["index"] = shard.index.model_copy(update={"offset": after})
-    else:
-        update["listing"] = shard.listing.model_copy(update={"marker": after})
+    update.update(advanced_range(shard, after))
     return shard.model_copy(update=update)
 
 

@@ -176,6 +176,20 @@ def copy_start(
     source: Annotated[
         str | None, typer.Option(help="oss://bucket/prefix/ to list instead of an index")
     ] = None,
+    inventory: Annotated[
+        str | None,
+        typer.Option(
+            help="oss://bucket/.../manifest.json of an OSS bucket inventory (CSV) to copy "
+            "instead of listing; --source then only narrows it to a prefix"
+        ),
+    ] = None,
+    inventory_plus_is_space: Annotated[
+        bool,
+        typer.Option(
+            "--inventory-plus-is-space",
+            help="the inventory's Keys are form-encoded ('+' is a space); default: RFC 3986",
+        ),
+    ] = False,
     storage_class: Annotated[
         str | None, typer.Option(help="target class (default: environment's)")
     ] = None,
@@ -244,12 +258,11 @@ def copy_start(
     from ossbatch import jobdocs, jobfilters
     from ossbatch.jobs import new_job_id
 
-    preflight.exactly_one_source(index, source)
+    preflight.exactly_one_source(index, source, inventory)
     target = preflight.oss_url(dest, "--dest")
     index_url = preflight.oss_url(index, "--index", object_key=True)
     source_url = preflight.oss_url(source, "--source")
-    target = preflight.in_place(target, source_url)
-    preflight.not_nested(target, index_url, source_url, allow_nested)
+    inventory_url = preflight.oss_url(inventory, "--inventory", object_key=True)
     klass = preflight.storage_class(storage_class) if storage_class else None
     tag_set, directive = preflight.tags(tags, tags_directive)
     env = environment(ctx)
@@ -257,12 +270,20 @@ def copy_start(
     settings = env.copy_job
     shards, budget = _tuning(settings, concurrency, page_seconds, "copy")
     env, conn = connect(ctx, env)
+    plan = None
+    if inventory_url is not None:
+        plan, source_url = _inventory_plan(conn, inventory_url, source_url, shards)
+        preflight.inventory_not_nested(preflight.in_place(target, source_url), inventory_url)
+    target = preflight.in_place(target, source_url)
+    preflight.not_nested(target, index_url, source_url, allow_nested)
     _check_targets(conn, index_url or source_url, target, index_url, notify_queue)
     doc = jobdocs.copy_document(
         conn,
         new_job_id("copy"),
         index=index,
-        source=source,
+        source=f"oss://{source_url.bucket}/{source_url.key}" if plan else source,
+        inventory=plan,
+        inventory_plus_is_space=inventory_plus_is_space,
         dest=f"oss://{target.bucket}/{target.key}",
         storage_class=klass or settings.storage_class,
         tags=tag_set,
@@ -288,6 +309,14 @@ def copy_start(
         _emit_dry_run(conn, env, "copy", doc, json_out)
         return
     _start_and_maybe_wait(ctx, conn, "copy", doc, wait, json_out, timeout)
+
+
+def _inventory_plan(conn, inventory, source, shards: int):
+    """(plan, the job's source range) of --inventory; one-line errors for a bad inventory."""
+    from ossbatch import inventoryplan
+
+    plan = inventoryplan.plan(conn, inventory.bucket, inventory.key, shards)
+    return plan, preflight.inventory_source(plan.manifest.source_bucket, source, inventory)
 
 
 def _tuning(settings, concurrency: int | None, page_seconds: float | None, section: str):

@@ -78,6 +78,20 @@ class ListingLocation(Strict):
     prefix: str = ""
 
 
+class InventoryLocation(Strict):
+    """The job's OSS inventory (ossbatch/inventoryplan.py): once per job; shards carry
+    only their (file, offset) ranges."""
+
+    bucket: str = Field(min_length=3, max_length=63, description="the bucket of manifest.json")
+    manifest_key: str = Field(min_length=1, max_length=1023)
+    manifest_etag: str | None = Field(None, description="pages refuse a replaced manifest")
+    source_bucket: str = Field(
+        min_length=3, max_length=63, description="the manifest's sourceBucket"
+    )
+    prefix: str = Field("", description="only rows under this prefix (--source)")
+    plus_is_space: bool = Field(False, description="Keys in form encoding ('+' is a space)")
+
+
 class PageTuning(Strict):
     time_budget_seconds: float = Field(gt=0)
     max_items: int | None = Field(None, ge=1)
@@ -106,14 +120,16 @@ class SourcedRequest(Strict):
     job_id: str = Field(pattern=JOB_ID_PATTERN, max_length=JOB_ID_MAX)
     index: IndexLocation | None = None
     listing: ListingLocation | None = None
+    inventory: InventoryLocation | None = None
     report_bucket: str | None = None
     report_prefix: str = "reports/"
     tuning: PageTuning
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.index is None) == (self.listing is None):
-            raise ValueError("give exactly one of 'index' or 'listing'")
+        given = [n for n in ("index", "listing", "inventory") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'index', 'listing' or 'inventory'")
         return self
 
 
@@ -272,7 +288,25 @@ def listing_split(conn: Connection, source: OssUrl, count: int):
     return shards, split
 
 
-def source_locations(index: OssUrl | None, source: OssUrl | None) -> dict:
+def inventory_shards(plan) -> list[CopyShard]:
+    """One shard per planned inventory range (ossbatch.inventoryplan.plan)."""
+    return [CopyShard(id=i, inventory=r) for i, r in enumerate(plan.ranges)]
+
+
+def inventory_location(plan, source: OssUrl | None, plus_is_space: bool) -> InventoryLocation:
+    return InventoryLocation(
+        bucket=plan.bucket,
+        manifest_key=plan.manifest_key,
+        manifest_etag=plan.manifest_etag or None,
+        source_bucket=plan.manifest.source_bucket,
+        prefix=source.key if source is not None else "",
+        plus_is_space=plus_is_space,
+    )
+
+
+def source_locations(index: OssUrl | None, source: OssUrl | None, inventory=None) -> dict:
+    if inventory is not None:
+        return {"inventory": inventory}
     if index is not None:
         return {"index": IndexLocation(bucket=index.bucket, key=index.key)}
     return {"listing": ListingLocation(bucket=source.bucket, prefix=source.key)}
@@ -315,8 +349,12 @@ def copy_document(
     event_limit: int = 5000,
     max_qps: int | None = None,
     filters: dict | None = None,
+    inventory=None,
+    inventory_plus_is_space: bool = False,
 ) -> dict:
-    if (index is None) == (source is None):
+    """A copy job document; ``inventory`` (an inventoryplan.InventoryPlan) replaces --index,
+    and then ``source`` only narrows its rows to a prefix."""
+    if inventory is None and (index is None) == (source is None):
         raise ConfigError(
             "give exactly one of --index oss://bucket/key or --source oss://bucket/prefix/"
         )
@@ -324,7 +362,11 @@ def copy_document(
     index_url = OssUrl.parse(index, "--index") if index else None
     source_url = OssUrl.parse(source, "--source") if source else None
     estimate = None
-    if index_url:
+    location = None
+    if inventory is not None:
+        shards = inventory_shards(inventory)
+        location = inventory_location(inventory, source_url, inventory_plus_is_space)
+    elif index_url:
         shards = index_shards(conn, index_url, concurrency)
     else:
         shards, split = listing_split(conn, source_url, concurrency)
@@ -344,7 +386,7 @@ def copy_document(
             ),
             request=CopyRequest(
                 job_id=job_id,
-                **source_locations(index_url, source_url),
+                **source_locations(index_url, source_url, location),
                 dest=Destination(
                     bucket=target.bucket,
                     prefix=target.key,

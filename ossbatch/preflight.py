@@ -103,7 +103,14 @@ def oss_url(text: str | None, what: str, *, object_key: bool = False) -> OssUrl 
     return url
 
 
-def exactly_one_source(index: str | None, source: str | None) -> None:
+def exactly_one_source(index: str | None, source: str | None, inventory: str | None = None) -> None:
+    if inventory is not None:
+        if index is not None:
+            raise ConfigError(
+                "--inventory and --index both name the objects: give one (--source may narrow "
+                "an inventory to a prefix)"
+            )
+        return
     if (index is None) == (source is None):
         raise ConfigError(
             "give exactly one of --index oss://bucket/key or --source oss://bucket/prefix/"
@@ -137,6 +144,37 @@ def not_nested(
             f"--index oss://{index.bucket}/{index.key} lies under --dest "
             f"oss://{dest.bucket}/{dest.key}: the copy could overwrite its own index; move the "
             "index or pass --allow-nested"
+        )
+
+
+def inventory_source(
+    manifest_source_bucket: str, source: OssUrl | None, inventory: OssUrl
+) -> OssUrl:
+    """The job's source range: the manifest's sourceBucket, narrowed by --source's prefix."""
+    if source is None:
+        return OssUrl(manifest_source_bucket, "")
+    if source.bucket != manifest_source_bucket:
+        raise ConfigError(
+            f"--inventory oss://{inventory.bucket}/{inventory.key} lists bucket "
+            f"{manifest_source_bucket!r} but --source names bucket {source.bucket!r}; give "
+            f"--source oss://{manifest_source_bucket}/<prefix> or leave it out"
+        )
+    return source
+
+
+def inventory_not_nested(dest: OssUrl, inventory: OssUrl) -> None:
+    """Copies must not land on the inventory's files. (Taking them as data cannot happen: a
+    page leaves rows under the inventory's own directory out, docs/decisions/inventory-source.md.)"""
+    from handlers.inventory import inventory_root
+
+    root = inventory_root(inventory.key) or inventory.key
+    # an empty --dest prefix: each page refuses the one object that would land on them
+    inside = dest.key and (root.startswith(dest.key) or dest.key.startswith(root))
+    if dest.bucket == inventory.bucket and inside:
+        raise ConfigError(
+            f"--inventory files under oss://{inventory.bucket}/{root} lie inside --dest "
+            f"oss://{dest.bucket}/{dest.key}: the copy could overwrite its own inventory; pick "
+            "a --dest outside them"
         )
 
 
