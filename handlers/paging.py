@@ -132,51 +132,66 @@ def iter_inventory(
     """The current objects of the inventory range as work items; old versions, delete markers,
     keys outside the source prefix and the copy's own output only move the position on."""
     manifest = load_manifest(source, clients)
-    fields = manifest.fields
     bucket = clients.bucket(source.bucket)
 
     def open_file(number: int) -> Iterator[bytes]:
         data_file = manifest.files[number]
         where = f"oss://{source.bucket}/{data_file.key}"
-        return gunzip(
-            _file_chunks(bucket, data_file.key, data_file.size, clients), where, data_file.md5
-        )
+        chunks = _file_chunks(bucket, data_file.key, data_file.size, clients)
+        return gunzip(chunks, where, data_file.md5)
 
     rows = range_lines(
         open_file, len(manifest.files), source.file, source.offset, source.end_file, source.end
     )
+    reader = InventoryRows(source, manifest, exclude_prefix)
     for number, line in rows:
-        after = (
-            InventoryPosition(number + 1, 0)
-            if line.last
-            else InventoryPosition(number, line.next_offset)
+        after = InventoryPosition(number + 1, 0)
+        if not line.last:
+            after = InventoryPosition(number, line.next_offset)
+        yield reader.item(line, after, f"{manifest.files[number].key}@{line.offset}")
+
+
+class InventoryRows:
+    """Inventory rows -> work items of the job: which rows are its objects."""
+
+    def __init__(self, source: InventorySource, manifest, exclude_prefix: str | None):
+        self.source, self.manifest, self.exclude_prefix = source, manifest, exclude_prefix
+        self.fields = manifest.fields
+        # an inventory stored in its source bucket lists its earlier runs: not the job's data
+        self.own_root = inventory_root(source.manifest_key)
+
+    def item(self, line, after: InventoryPosition, where: str) -> WorkItem:
+        source = self.source
+        if not line.raw.strip():
+            return WorkItem(None, after, where)
+        try:
+            row = parse_row(
+                line.raw, self.fields, self.manifest.source_bucket, source.plus_is_space
+            )
+        except InventoryRowError as exc:
+            return WorkItem(None, after, where, error=str(exc))
+        if not self.takes(row):
+            return WorkItem(None, after, where)
+        return WorkItem(
+            ObjectRef(row.bucket, row.key, row.size, row.etag),
+            after,
+            where,
+            storage_class=row.storage_class,
+            last_modified=row.last_modified,
+            relative_key=row.key[len(source.prefix) :],
         )
-        where = f"{manifest.files[number].key}@{line.offset}"
-        yield _inventory_item(line, after, where, fields, source, exclude_prefix, manifest)
 
-
-def _inventory_item(line, after, where, fields, source, exclude_prefix, manifest) -> WorkItem:
-    if not line.raw.strip():
-        return WorkItem(None, after, where)
-    try:
-        row = parse_row(line.raw, fields, manifest.source_bucket, source.plus_is_space)
-    except InventoryRowError as exc:
-        return WorkItem(None, after, where, error=str(exc))
-    outside = not row.key.startswith(source.prefix)
-    root = inventory_root(source.manifest_key)
-    # an inventory stored in its source bucket lists its earlier runs: not the job's data
-    own_files = bool(root) and row.bucket == source.bucket and row.key.startswith(root)
-    own_output = bool(exclude_prefix) and row.key.startswith(exclude_prefix)
-    if not row.current or outside or own_files or own_output:
-        return WorkItem(None, after, where)
-    return WorkItem(
-        ObjectRef(row.bucket, row.key, row.size, row.etag),
-        after,
-        where,
-        storage_class=row.storage_class,
-        last_modified=row.last_modified,
-        relative_key=row.key[len(source.prefix) :],
-    )
+    def takes(self, row) -> bool:
+        key = row.key
+        own_files = (
+            bool(self.own_root)
+            and row.bucket == self.source.bucket
+            and key.startswith(self.own_root)
+        )
+        own_output = bool(self.exclude_prefix) and key.startswith(self.exclude_prefix)
+        return (
+            row.current and key.startswith(self.source.prefix) and not own_files and not own_output
+        )
 
 
 def _file_chunks(bucket, key: str, size: int, clients, chunk: int = 8 * 1024**2) -> Iterator[bytes]:

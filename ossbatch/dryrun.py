@@ -103,6 +103,37 @@ def survey_index(conn, index: dict, spec, target) -> Survey:
     return survey
 
 
+def survey_inventory(conn, inventory: dict, spec, target) -> Survey:
+    """Rows of the inventory's first data files (up to INDEX_READ_BYTES compressed), scaled
+    by compressed size: the rows carry size, class and time, so no HEAD is needed."""
+    from handlers.inventory import InventoryRowError, csv_lines, gunzip, parse_row
+    from ossbatch.inventoryplan import read_manifest
+
+    manifest, _ = read_manifest(conn, inventory["bucket"], inventory["manifest_key"])
+    bucket, prefix = conn.oss_bucket(inventory["bucket"]), inventory.get("prefix", "")
+    total = sum(f.size for f in manifest.files)
+    survey, read = Survey(method="whole inventory"), 0
+    for data_file in manifest.files:
+        if read >= INDEX_READ_BYTES:
+            survey.method = f"first {read:,} of {total:,} compressed inventory bytes"
+            break
+        blob = call(bucket.get_object, data_file.key).read()
+        read += len(blob)
+        for line in csv_lines(gunzip(iter([blob]), data_file.key, data_file.md5)):
+            try:
+                plus = inventory.get("plus_is_space", False)
+                row = parse_row(line.raw, manifest.fields, manifest.source_bucket, plus)
+            except InventoryRowError:
+                continue  # the job reports it as a failed row
+            if row.current and row.key.startswith(prefix):
+                relative = row.key[len(prefix) :]
+                facts = ObjectFacts(relative, row.size, row.storage_class, row.last_modified)
+                add(survey, facts, spec, target)
+    if read < total and read:
+        survey.scale = total / read
+    return survey
+
+
 def add(survey: Survey, facts: ObjectFacts, spec: ObjectFilter | None, target: str | None) -> None:
     survey.seen += 1
     reason = rejection(spec, facts)
@@ -224,6 +255,8 @@ def dry_run(conn, env, kind: str, doc: dict, *, tier: str | None = None) -> dict
             else _listing_estimate(conn, location, len(doc["shards"]))
         )
         survey = survey_listing(conn, location, estimated, doc["shards"], spec, target)
+    elif request.get("inventory"):
+        survey = survey_inventory(conn, request["inventory"], spec, target)
     else:
         survey = survey_index(conn, request["index"], spec, target)
     settings = env.copy_job if kind == "copy" else env.restore
