@@ -13,7 +13,7 @@ from alibabacloud_fnf20190315 import models as fnf_models
 from alibabacloud_ram20150501 import models as ram_models
 
 from ossbatch import provision
-from ossbatch.cloud import Connection
+from ossbatch.cloud import ConfigError, Connection
 from ossbatch.config import PROJECT_ROOT, load_environment
 
 
@@ -43,6 +43,7 @@ def connection(cloud) -> Connection:
         fc_endpoint=cloud.fc_endpoint,
         fnf_endpoint=cloud.fnf_endpoint,
         ram_endpoint=cloud.ram_endpoint,
+        kms_endpoint=cloud.kms_endpoint,
     )
 
 
@@ -134,3 +135,50 @@ def test_an_unchanged_deployment_leaves_functions_alone(provisioned):
     for fn in plan.functions:
         after = conn.fc().get_function(fn.name, fc_models.GetFunctionRequest()).body
         assert after.last_modified_time == before[fn.name].last_modified_time, fn.name
+
+
+def _kms_variant(tmp_path):
+    data = yaml.safe_load((PROJECT_ROOT / "environments" / "local.yaml").read_text())
+    secret = f"ossbatch/pv-{uuid.uuid4().hex[:8]}"
+    unzip = {**data["unzip"], "password": {"source": "kms", "secret_name": secret}}
+    return variant(tmp_path, unzip=unzip), secret
+
+
+def _secret_value(conn, name: str) -> str:
+    from alibabacloud_kms20160120 import models as kms_models
+
+    request = kms_models.GetSecretValueRequest(secret_name=name)
+    return conn.kms().get_secret_value(request).body.secret_data
+
+
+def test_a_kms_password_becomes_a_local_secret_from_the_shell_and_a_name_on_the_function(
+    localcloud, tmp_path, monkeypatch
+):
+    env, secret = _kms_variant(tmp_path)
+    conn = connection(localcloud)
+    monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD", "first-value")
+    assert provision.provision(env, conn)["secrets"] == [secret]
+    assert _secret_value(conn, secret) == "first-value"
+    plan = provision.local_deployment(env, conn)
+    got = conn.fc().get_function(plan.function("unzip").name, fc_models.GetFunctionRequest())
+    variables = got.body.environment_variables
+    assert variables["OSSBATCH_UNZIP_PASSWORD_SECRET"] == secret
+    assert variables["OSSBATCH_KMS_ENDPOINT"] == localcloud.kms_endpoint
+    assert "first-value" not in json.dumps(got.body.to_map())
+    monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD", "second-value")  # converge: a new version
+    provision.provision(env, conn)
+    assert _secret_value(conn, secret) == "second-value"
+
+
+def test_a_kms_password_without_its_shell_variable_stops_local_up_before_anything_exists(
+    localcloud, tmp_path, monkeypatch
+):
+    env, secret = _kms_variant(tmp_path)
+    conn = connection(localcloud)
+    monkeypatch.delenv("OSSBATCH_UNZIP_PASSWORD", raising=False)
+    with pytest.raises(ConfigError, match=rf"KMS secret '{secret}'.*OSSBATCH_UNZIP_PASSWORD"):
+        provision.provision(env, conn)
+    plan = provision.local_deployment(env, conn)
+    with pytest.raises(Exception) as missing:
+        conn.ram().get_role(ram_models.GetRoleRequest(role_name=plan.roles[0].name))
+    assert missing.value.code == "EntityNotExist.Role"

@@ -7,31 +7,42 @@ small real job step and shows that a named step now fails with AccessDenied; the
 restored afterwards. A statement that no local step can break is listed with the reason it
 stays (UNBREAKABLE). The trust policies are checked the
 same way: a role that names another service stops its job step.
+
+The environment is environments/local.yaml with unzip.password {source: kms}, so the
+unzip function's kms:GetSecretValue on its one secret is shown by deletion too.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
 
 import pytest
+import yaml
+from alibabacloud_fc20230330 import models as fc_models
 from alibabacloud_fnf20190315 import models as fnf_models
 from alibabacloud_ram20150501 import models as ram_models
 from typer.testing import CliRunner
 
 from ossbatch import cloud, sampledata
 from ossbatch.cli import app
-from ossbatch.config import load_environment
+from ossbatch.config import PROJECT_ROOT, KmsPassword, load_environment
 from ossbatch.deployment import deployment, local_target
 from tests.contract.ramkit import ram_client
 
 ROTATE = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
 ACCOUNT = "1000000000000001"  # statement content is compared without the account
 runner = CliRunner()
-ENV = load_environment("local")
+SECRET = "ossbatch-local/unzip-password"
+PASSWORD = {"source": "kms", "secret_name": SECRET}
+_LOCAL = load_environment("local")
+ENV = _LOCAL.model_copy(
+    update={"unzip": _LOCAL.unzip.model_copy(update={"password": KmsPassword(**PASSWORD)})}
+)
 PLAN = deployment(ENV, local_target(ACCOUNT, "", ""))
 
 
@@ -78,6 +89,14 @@ class Local:
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("least-privilege")
+    data = yaml.safe_load((PROJECT_ROOT / "environments" / "local.yaml").read_text())
+    data["unzip"]["password"] = PASSWORD
+    env_file = data_dir / "local-kms.yaml"
+    env_file.write_text(yaml.safe_dump(data))
+    assert load_environment(env_file) == ENV
+    # every CLI call below reads this file; local up makes the secret from the shell's value
+    saved = {k: os.environ.get(k) for k in ("OSSBATCH_ENV", "OSSBATCH_UNZIP_PASSWORD")}
+    os.environ.update(OSSBATCH_ENV=str(env_file), OSSBATCH_UNZIP_PASSWORD=f"lp-{_uid()}")
     try:
         code, doc = ossbatch(data_dir, "local", "up", "--json")
         assert code == 0, doc
@@ -85,6 +104,11 @@ def local(tmp_path_factory):
         yield Local(data_dir, cloud.from_local_state(state), state["localcloud"])
     finally:
         ossbatch(data_dir, "local", "down", "--json")
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class Without:
@@ -279,8 +303,22 @@ def _executions(local: Local, flow: str, tag: str) -> list:
     )
 
 
+def unzip_in_fresh_instances(local: Local) -> Failure | None:
+    """unzip_upload after the unzip function's instances are replaced (a configuration
+    change retires them, as in FC): a warm instance keeps the password it read from KMS."""
+    name = PLAN.function("unzip").name
+    local.conn.fc().update_function(
+        name,
+        fc_models.UpdateFunctionRequest(
+            body=fc_models.UpdateFunctionInput(description=f"{name} ({_uid()})")
+        ),
+    )
+    return unzip_upload(local)
+
+
 # (role key, first action of the statement) -> the small job step that needs it
 SCENARIOS = {
+    ("fc-worker", "kms:GetSecretValue"): unzip_in_fresh_instances,
     ("fc-worker", "oss:ListObjects"): lambda local: copy_job(local, listing=True),
     ("fc-worker", "oss:GetObject"): copy_job,
     ("fc-worker", "oss:DeleteObject"): unzip_upload,
