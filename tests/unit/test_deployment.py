@@ -133,8 +133,17 @@ def test_copy_and_unzip_processes_come_from_the_whole_vcpus():
 def test_documented_variables_are_the_ones_the_deployment_sets():
     table = (PROJECT_ROOT / "docs" / "internals.md").read_text()
     documented = set(re.findall(r"`(OSSBATCH_[A-Z_]+)`", table))
-    _, plan, _ = both("dev")
+    env, plan, _ = both("dev")
     given_names = {name for fn in plan.functions for name in fn.environment}
+    # and those only an unzip.password source sets: env's secret, kms's name and endpoint
+    from ossbatch.config import KmsPassword, UnzipPassword
+
+    for password in (UnzipPassword(), KmsPassword(source="kms", secret_name="s")):
+        variant = env.model_copy(
+            update={"unzip": env.unzip.model_copy(update={"password": password})}
+        )
+        for fn in deployment(variant, cloud_target(variant, CLOUD_ACCOUNT)).functions:
+            given_names |= set(fn.environment) | {s.variable for s in fn.secrets}
     assert documented == given_names
 
 
@@ -264,3 +273,34 @@ def test_a_kind_added_to_the_registry_is_deployed_with_its_flow_and_grants(monke
     assert f"acs:fc:{env.region}:{CLOUD_ACCOUNT}:functions/ossbatch-dev-scan" in invoke
     assert plan.names()["flows"]["scan"] == "ossbatch-dev-scan"
     assert jobs.kind_of("scan-20261201-000000-abcd") == "scan"
+
+
+def test_a_kms_password_gives_the_unzip_function_the_secret_name_and_endpoint_only():
+    from ossbatch.config import KmsPassword
+
+    env = load_environment("prod")
+    password = KmsPassword(source="kms", secret_name="ossbatch/prod/unzip")
+    env = env.model_copy(update={"unzip": env.unzip.model_copy(update={"password": password})})
+    plan = deployment(env, cloud_target(env, CLOUD_ACCOUNT))
+    unzip = plan.function("unzip")
+    assert unzip.secrets == ()  # no value travels through the model, not even by reference
+    assert unzip.environment["OSSBATCH_UNZIP_PASSWORD_SECRET"] == "ossbatch/prod/unzip"
+    assert unzip.environment["OSSBATCH_KMS_ENDPOINT"] == f"https://kms.{env.region}.aliyuncs.com"
+    assert all(
+        "OSSBATCH_UNZIP_PASSWORD_SECRET" not in fn.environment
+        for fn in plan.functions
+        if fn.kind != "unzip"
+    )
+    settings = handler_settings.UnzipSettings.from_environ(unzip.environment)
+    assert settings.unzip_password_secret == "ossbatch/prod/unzip" and settings.password is None
+    worker = json.loads(plan.role("fc-worker").policy_document)
+    kms = [s for s in worker["Statement"] if s["Action"] == ["kms:GetSecretValue"]]
+    assert kms == [
+        {
+            "Effect": "Allow",
+            "Action": ["kms:GetSecretValue"],
+            "Resource": [f"acs:kms:{env.region}:{CLOUD_ACCOUNT}:secret/ossbatch/prod/unzip"],
+        }
+    ]
+    others = [plan.role(k).policy_document for k in ("fc-trigger", "flow", "oss-trigger")]
+    assert not any("kms:" in doc for doc in others)
