@@ -16,11 +16,24 @@ import json
 import os
 import time
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
+from oss2.models import (
+    INVENTORY_FORMAT_CSV,
+    INVENTORY_FREQUENCY_DAILY,
+    INVENTORY_INCLUDED_OBJECT_VERSIONS_ALL,
+    INVENTORY_INCLUDED_OBJECT_VERSIONS_CURRENT,
+    InventoryBucketDestination,
+    InventoryConfiguration,
+    InventoryDestination,
+    InventoryFilter,
+    InventorySchedule,
+)
 
+from tests.contract.ramkit import allow, make_role
 from tests.e2e.test_e2e_cli import app, local, ossbatch, runner  # noqa: F401 - the module's localcloud
 
 SCHEMA = (
@@ -106,15 +119,71 @@ def write_inventory(
     return run + "manifest.json"
 
 
-def inventory_job(data_dir, conn, prefix: str, count: int, files: int):
+def localcloud_inventory(conn, bucket, prefix: str, rows_per_file: int, versions=False) -> dict:
+    """localcloud writes the inventory of bucket/prefix as OSS would (PutBucketInventory, then
+    the admin run-now; docs/localcloud.md "Bucket inventory"); its answer (manifest_key, rows)."""
+    role = make_role(
+        conn,
+        f"inv-{uuid.uuid4().hex[:8]}",
+        "oss.aliyuncs.com",
+        allow(["oss:ListObjects", "oss:PutObject"], [f"acs:oss:*:*:{bucket.bucket_name}*"]),
+    )
+    inventory_id = f"e2e{uuid.uuid4().hex[:6]}"
+    included = (
+        INVENTORY_INCLUDED_OBJECT_VERSIONS_ALL
+        if versions
+        else INVENTORY_INCLUDED_OBJECT_VERSIONS_CURRENT
+    )
+    bucket.put_bucket_inventory_configuration(
+        InventoryConfiguration(
+            inventory_id=inventory_id,
+            is_enabled=True,
+            inventory_schedule=InventorySchedule(frequency=INVENTORY_FREQUENCY_DAILY),
+            included_object_versions=included,
+            inventory_filter=InventoryFilter(prefix=prefix),
+            optional_fields=["Size", "LastModifiedDate", "ETag", "StorageClass"],
+            inventory_destination=InventoryDestination(
+                bucket_destination=InventoryBucketDestination(
+                    account_id=conn.account_id,
+                    role_arn=role,
+                    bucket=bucket.bucket_name,
+                    inventory_format=INVENTORY_FORMAT_CSV,
+                    prefix="inventory-lc",
+                )
+            ),
+        )
+    )
+    body = {
+        "bucket": bucket.bucket_name,
+        "inventory_id": inventory_id,
+        "rows_per_file": rows_per_file,
+    }
+    request = urllib.request.Request(
+        f"{conn.admin_endpoint}/oss/inventory/run", method="POST", data=json.dumps(body).encode()
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        out = json.loads(answer.read())
+    assert out["written"], out
+    return out
+
+
+def inventory_job(data_dir, conn, prefix: str, count: int, files: int, generated=False):
     """Copy ``count`` objects listed by an inventory in 4 shards; then a re-run over the
-    finished destination. Returns (fresh, re-run) requests per object and seconds."""
+    finished destination. Returns (fresh, re-run) requests per object and seconds. The
+    inventory is the test's own (documented format) or, ``generated``, localcloud's."""
     name = conn.buckets["sources"]
     sources = conn.oss_bucket(name)
     keys = [f"{prefix}{i % 17:02d}/{i:06d}{'-é' if i % 97 == 0 else ''}.dat" for i in range(count)]
     keys[: len(ODD_NAMES)] = [f"{prefix}{odd}" for odd in ODD_NAMES]
     put_many(sources, keys)
-    manifest = write_inventory(sources, name, keys, files, prefix=f"inventory-{prefix.strip('/')}")
+    if generated:
+        run = localcloud_inventory(conn, sources, prefix, -(-count // files))
+        assert (run["rows"], len(run["files"])) == (count, files), run
+        manifest = run["manifest_key"]
+    else:
+        manifest = write_inventory(
+            sources, name, keys, files, prefix=f"inventory-{prefix.strip('/')}"
+        )
     args = [
         "copy", "start", "--inventory", f"oss://{name}/{manifest}",
         "--dest", f"oss://{conn.buckets['archive']}/{prefix}", "--concurrency", "4",
@@ -128,7 +197,11 @@ def inventory_job(data_dir, conn, prefix: str, count: int, files: int):
         assert code == 0, doc
         assert (doc["done"], doc["skipped"], doc["failed"]) == (*expected, 0), doc
         after = counters(conn)
-        by_op = {k: v - before.get(k, 0) for k, v in after.items() if isinstance(v, int) and v != before.get(k, 0)}
+        by_op = {
+            k: v - before.get(k, 0)
+            for k, v in after.items()
+            if isinstance(v, int) and v != before.get(k, 0)
+        }
         print(f"inventory {count}: {by_op} in {seconds:.1f} s")
         figures.append((requests_between(before, after) / count, seconds))
     archive = conn.oss_bucket(conn.buckets["archive"])
@@ -146,10 +219,40 @@ def test_an_inventory_job_copies_each_object_once_and_a_rerun_makes_almost_no_re
     assert rerun <= 0.01, rerun  # the destination listing answers skip-if-done
 
 
+def test_an_inventory_localcloud_wrote_copies_each_object_once(local):  # noqa: F811
+    (fresh, _), (rerun, _) = inventory_job(*local, "invlc/", 2_000, files=3, generated=True)
+    assert fresh <= 1.02, fresh
+    assert rerun <= 0.01, rerun
+
+
+def test_a_versioned_inventory_copies_the_latest_versions_only(local):  # noqa: F811
+    """localcloud's inventory of a versioned bucket with IncludedObjectVersions All: old
+    versions and delete markers are rows too; only the current objects are copied."""
+    data_dir, conn = local
+    archive = conn.oss_bucket(conn.buckets["archive"])  # versioned, as in prod
+    standard = {"x-oss-storage-class": "Standard"}
+    archive.put_object("invver/kept", b"v1", headers=standard)
+    archive.put_object("invver/kept", b"v2-longer", headers=standard)
+    archive.put_object("invver/gone", b"x", headers=standard)
+    archive.delete_object("invver/gone")
+    run = localcloud_inventory(conn, archive, "invver/", 10, versions=True)
+    assert run["rows"] == 4, run  # kept v1 and v2, gone's object and its delete marker
+    manifest = run["manifest_key"]
+    code, doc = ossbatch(
+        data_dir, "copy", "start", "--inventory", f"oss://{archive.bucket_name}/{manifest}",
+        "--source", f"oss://{archive.bucket_name}/invver/",
+        "--dest", f"oss://{archive.bucket_name}/invver-copy/", "--wait", "--json",
+    )  # fmt: skip
+    assert code == 0, doc
+    assert (doc["done"], doc["skipped"], doc["failed"]) == (1, 0, 0), doc
+    assert archive.head_object("invver-copy/invver/kept").content_length == len(b"v2-longer")
+    assert not archive.object_exists("invver-copy/invver/gone")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(os.cpu_count() < 2, reason="20,000 objects through the flow need 2 cores")
 def test_an_inventory_job_of_twenty_thousand_objects_in_four_shards(local):  # noqa: F811
-    (fresh, seconds), (rerun, _) = inventory_job(*local, "inv20k/", 20_000, files=2)
+    (fresh, seconds), (rerun, _) = inventory_job(*local, "inv20k/", 20_000, files=2, generated=True)
     print(f"inventory 20,000: fresh {fresh:.4f} req/obj in {seconds:.1f} s, re-run {rerun:.4f}")
     assert fresh <= 1.02 and rerun <= 0.01
 
