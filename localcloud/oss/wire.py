@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote_to_bytes
 
@@ -109,8 +111,11 @@ class OssRequest:
     async def body_to_file(
         self, temp: Path, max_bytes: int, inline_max: int = 0
     ) -> tuple[BodyDigest, bytes | None]:
-        """Stream the body into temp while hashing; never holds more than one chunk (or 1 MB).
+        """Stream the body into temp while hashing; holds at most about 2 MB of it.
 
+        Up to SMALL_BODY the body is buffered and hashed on the loop. Past it, MD5, CRC-64
+        and the file writes run in an intake thread one batch behind the loop (hashlib and
+        os.write release the GIL), so a large upload no longer stalls every other request.
         With inline_max > 0, a body of at most inline_max bytes is returned as bytes instead
         (temp is not created); with 0 the body always lands in temp, even when empty."""
         expected = self.content_length()
@@ -118,40 +123,90 @@ class OssRequest:
             raise errors.EntityTooLarge(MaxSizeAllowed=str(max_bytes), ProposedSize=str(expected))
         digest = BodyDigest()
         buffered: list[bytes] = []
-        fd = None
+        received = batch = 0  # bytes of the body so far, and of those in buffered
+        spool = None
         try:
             async for chunk in self.chunks():
-                digest.update(chunk)
-                if digest.size > max_bytes:
+                received += len(chunk)
+                if received > max_bytes:
                     raise errors.EntityTooLarge(MaxSizeAllowed=str(max_bytes))
-                if fd is None:
+                if spool is None and received <= SMALL_BODY:
+                    digest.update(chunk)
                     buffered.append(chunk)
-                    if digest.size > SMALL_BODY:
-                        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                        _write_all(fd, b"".join(buffered))
-                        buffered = []
-                else:
-                    _write_all(fd, chunk)
-            if expected is not None and digest.size != expected:
+                    continue
+                if spool is None:
+                    spool = _Spool(temp, digest, b"".join(buffered))
+                    buffered, batch = [], 0
+                buffered.append(chunk)
+                batch += len(chunk)
+                if batch >= READ_CHUNK:
+                    await spool.add(b"".join(buffered))
+                    buffered, batch = [], 0
+            if expected is not None and received != expected:
                 raise errors.IncompleteBody(
-                    f"Received {digest.size} bytes but Content-Length said {expected}."
+                    f"Received {received} bytes but Content-Length said {expected}."
                 )
-            if fd is None:
-                data = b"".join(buffered)
-                if inline_max and digest.size <= inline_max:
-                    return digest, data
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            data = b"".join(buffered)
+            if spool is not None:
+                await spool.add(data)
+                await spool.close()
+                return digest, None
+            if inline_max and digest.size <= inline_max:
+                return digest, data
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
                 _write_all(fd, data)
-        except BaseException:
-            if fd is not None:
+            finally:
                 os.close(fd)
-                fd = None
+        except BaseException:
+            if spool is not None:
+                spool.abandon()
             temp.unlink(missing_ok=True)
             raise
-        finally:
-            if fd is not None:
-                os.close(fd)
         return digest, None
+
+
+# hashing and writing large bodies: a few threads serve every concurrent upload
+_INTAKE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oss-intake")
+
+
+class _Spool:
+    """A large body's temp file, hashed and written batch by batch in an intake thread.
+
+    One batch at a time is in the thread (the digest sees the bytes in order) while the
+    loop receives the next; ``add`` waits for the previous batch first."""
+
+    __slots__ = ("fd", "digest", "pending")
+
+    def __init__(self, temp: Path, digest: BodyDigest, head: bytes):
+        self.fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        self.digest = digest  # already holds head's hashes: only its bytes are written
+        self.pending: Future = _INTAKE.submit(_write_all, self.fd, head)
+
+    def _take(self, batch: bytes) -> None:
+        self.digest.update(batch)
+        _write_all(self.fd, batch)
+
+    async def add(self, batch: bytes) -> None:
+        await asyncio.wrap_future(self.pending)
+        self.pending = _INTAKE.submit(self._take, batch)
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wrap_future(self.pending)
+        finally:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Close the file once the thread is done with it (a cancelled request, an error)."""
+        if self.fd < 0:
+            return
+        try:
+            self.pending.result()  # at most one batch: never close an fd a thread still writes
+        except Exception:  # the request is failing already; only the fd matters here
+            pass
+        os.close(self.fd)
+        self.fd = -1
 
 
 def _write_all(fd: int, data: bytes) -> None:

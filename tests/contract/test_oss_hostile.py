@@ -152,6 +152,20 @@ def test_truncated_upload_stores_nothing_and_server_survives(localcloud, hostile
         hostile.put_bucket_acl(oss2.BUCKET_ACL_PRIVATE)
 
 
+def test_truncated_large_upload_leaves_no_object_and_no_temp_file(localcloud_factory):
+    # past 1 MiB the body goes through an intake thread: a cut-short body must still
+    # close and remove its temp file (a fresh localcloud, so no other upload is in tmp/)
+    cloud = localcloud_factory()
+    auth = oss2.Auth(cloud.access_key_id, cloud.access_key_secret)
+    b = oss2.Bucket(auth, cloud.oss_endpoint, "cut-short")
+    b.create_bucket(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    _raw_put(cloud, "/cut-short/big", 8 << 20, b"c" * (5 << 20 | 777))
+    assert not b.object_exists("big")
+    assert list((cloud.data_dir / "oss" / "tmp").iterdir()) == []
+    b.put_object("after", b"still serving")
+    assert b.get_object("after").read() == b"still serving"
+
+
 def test_garbage_request_line_gets_400_and_server_survives(localcloud, hostile):
     u = urlparse(localcloud.oss_endpoint)
     with socket.create_connection((u.hostname, u.port), timeout=10) as s:

@@ -234,3 +234,38 @@ def test_signed_url_put_and_v4_signed_url_get(localcloud, bucket):
         region=localcloud.region,
     )
     assert requests.get(b4.sign_url("GET", "via-url", 60), timeout=10).content == b"up"
+
+
+# bodies past 1 MiB are hashed and written in an intake thread, batch by batch: the sizes
+# around the hand-over and the batch size must give the same ETag, CRC-64 and bytes
+@pytest.mark.parametrize(
+    "size", [(1 << 20) - 1, 1 << 20, (1 << 20) + 1, 2 << 20, 3 * (1 << 20) + 12345]
+)
+def test_bodies_around_the_intake_threshold_keep_etag_crc64_and_bytes(bucket, size):
+    data = hashlib.sha256(str(size).encode()).digest() * (size // 32) + b"t" * (size % 32)
+    good = base64.b64encode(hashlib.md5(data).digest()).decode()
+    put = bucket.put_object(f"sized/{size}", data, headers={"Content-MD5": good})
+    crc = oss2.utils.Crc64()
+    crc.update(data)
+    assert put.etag == hashlib.md5(data).hexdigest().upper()
+    assert int(put.resp.headers["x-oss-hash-crc64ecma"]) == crc.crc
+    assert bucket.get_object(f"sized/{size}").read() == data
+
+
+def test_large_body_with_a_wrong_content_md5_is_invalid_digest_and_not_stored(bucket):
+    data = b"L" * (3 << 20)
+    wrong = base64.b64encode(hashlib.md5(data[:-1] + b"M").digest()).decode()
+    with pytest.raises(oss2.exceptions.OssError) as err:
+        bucket.put_object("large-md5", data, headers={"Content-MD5": wrong})
+    assert (err.value.status, err.value.code) == (400, "InvalidDigest")
+    assert not bucket.object_exists("large-md5")
+
+
+def test_large_part_with_a_wrong_content_md5_is_invalid_digest(bucket):
+    upload_id = bucket.init_multipart_upload("large-part").upload_id
+    data = b"P" * (3 << 20)
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    with pytest.raises(oss2.exceptions.OssError) as err:
+        bucket.upload_part("large-part", upload_id, 1, data, headers={"Content-MD5": wrong})
+    assert (err.value.status, err.value.code) == (400, "InvalidDigest")
+    assert bucket.list_parts("large-part", upload_id).parts == []
