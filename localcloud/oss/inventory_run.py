@@ -218,6 +218,11 @@ def _check_run(svc, bucket: str, inventory_id: str, rows_per_file) -> InventoryC
         )
     svc.buckets.get(bucket)
     config = load(svc, bucket, inventory_id)
+    if not config.enabled:
+        # GetBucketInventory: "false indicates that no inventory list is generated"
+        raise InventoryRunError(
+            409, f"inventory {inventory_id!r} of bucket {bucket!r} has IsEnabled false: enable it"
+        )
     if config.destination.encryption == "SSE-KMS":
         raise InventoryRunError(
             501, f"inventory {inventory_id!r} asks for SSE-KMS files: localcloud has no KMS"

@@ -692,3 +692,79 @@ def test_each_run_has_its_own_manifest_naming_only_its_own_files(
     assert {f["key"] for f in first["files"]}.isdisjoint(f["key"] for f in second["files"])
     _, rows = read_inventory(dest, second["manifest_key"])
     assert sorted(unquote(r["Key"]) for r in rows) == ["a", "b"]
+
+
+def test_alibabacloud_oss_v2_configures_an_inventory_oss2_reads_back(
+    localcloud, bucket, dest, inventory_role, v2client
+):
+    import alibabacloud_oss_v2 as oss
+
+    v2client.put_bucket_inventory(
+        oss.PutBucketInventoryRequest(
+            bucket=bucket.bucket_name,
+            inventory_id="v2",
+            inventory_configuration=oss.InventoryConfiguration(
+                id="v2",
+                is_enabled=False,
+                included_object_versions="All",
+                schedule=oss.InventorySchedule(frequency="Weekly"),
+                filter=oss.InventoryFilter(prefix="x/", lower_size_bound=1, storage_class="IA"),
+                optional_fields=oss.OptionalFields(fields=["ObjectType", "TaggingCount", "Size"]),
+                destination=oss.InventoryDestination(
+                    oss_bucket_destination=oss.InventoryOSSBucketDestination(
+                        format="CSV",
+                        account_id=localcloud.account_id,
+                        role_arn=inventory_role,
+                        bucket=f"acs:oss:::{dest.bucket_name}",
+                        prefix="v2-reports",
+                    )
+                ),
+            ),
+        )
+    )
+    got = bucket.get_bucket_inventory_configuration("v2")
+    assert (got.is_enabled, got.included_object_versions) == (False, "All")
+    assert got.optional_fields == ["ObjectType", "TaggingCount", "Size"]
+    assert (got.inventory_filter.prefix, got.inventory_filter.lower_size_bound) == ("x/", "1")
+    assert got.inventory_destination.bucket_destination.prefix == "v2-reports"
+
+
+def test_a_disabled_inventory_is_not_generated(localcloud, bucket, dest, inventory_role):
+    config = _config(localcloud, dest.bucket_name, inventory_role)
+    config.is_enabled = False
+    bucket.put_object("a", b"1")
+    bucket.put_bucket_inventory_configuration(config)
+    with pytest.raises(InventoryRunFailed) as err:
+        localcloud.run_inventory(bucket.bucket_name, "inv1")
+    assert err.value.status == 409 and "IsEnabled" in err.value.message
+    assert _dest_keys(dest) == []
+
+
+def test_the_newer_optional_fields_are_written_in_their_columns(
+    localcloud, bucket, dest, inventory_role
+):
+    bucket.put_object(
+        "t", b"12", headers={"x-oss-tagging": "a=1&b=2", "x-oss-object-acl": "private"}
+    )
+    bucket.append_object("ap", 0, b"xyz")
+    bucket.put_bucket_inventory_configuration(_config(
+        localcloud, dest.bucket_name, inventory_role,
+        fields=["ObjectType", "ObjectAcl", "TaggingCount", "TransitionTime"]))  # fmt: skip
+    manifest, rows = read_inventory(
+        dest, localcloud.run_inventory(bucket.bucket_name, "inv1")["manifest_key"]
+    )
+    assert (
+        manifest["fileSchema"] == "Bucket, Key, TransitionTime, ObjectAcl, TaggingCount, ObjectType"
+    )
+    by_key = {unquote(r["Key"]): r for r in rows}
+    assert (by_key["t"]["ObjectAcl"], by_key["t"]["TaggingCount"], by_key["t"]["ObjectType"]) == (
+        "private",
+        "2",
+        "Normal",
+    )
+    assert (
+        by_key["ap"]["ObjectAcl"],
+        by_key["ap"]["TaggingCount"],
+        by_key["ap"]["ObjectType"],
+    ) == ("default", "0", "Appendable")
+    assert {r["TransitionTime"] for r in rows} == {""}
