@@ -47,8 +47,8 @@ EXCLUDED: dict[str, str] = {
         "real host: creates its bucket on the hard-coded endpoint oss-cn-shanghai.aliyuncs.com"
     ),
     "test_bucket_inventory.py::TestBucketInventory::test_list_few_bucket_inventory": (
-        "KMS: its SSE-KMS KeyId is the key a KMS-encrypted PutObject reports, and localcloud "
-        "has no KMS (501), so the KeyId is empty"
+        "KMS: its SSE-KMS KeyId is the key a KMS-encrypted PutObject reports, and localcloud's "
+        "OSS has no KMS encryption (501), so the KeyId is empty"
     ),
     "test_iterator.py::TestIterator::test_live_channel_iterator": (
         "live channels: PutLiveChannel / ListLiveChannel (RTMP ingest)"

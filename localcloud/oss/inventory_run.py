@@ -225,7 +225,8 @@ def _check_run(svc, bucket: str, inventory_id: str, rows_per_file) -> InventoryC
         )
     if config.destination.encryption == "SSE-KMS":
         raise InventoryRunError(
-            501, f"inventory {inventory_id!r} asks for SSE-KMS files: localcloud has no KMS"
+            501,
+            f"inventory {inventory_id!r} asks for SSE-KMS files: localcloud has no KMS keys (its KMS serves secrets only)",
         )
     svc.buckets.get(config.destination.bucket)
     return config
