@@ -89,7 +89,8 @@ def kms_password_value(env) -> tuple[str, str] | None:
 
 def ensure_secrets(env, conn: Connection) -> list[str]:
     """The KMS secret of unzip.password {source: kms}, created or given a new current
-    version in localcloud's KMS when the shell's value differs (never printed)."""
+    version in localcloud's KMS when the shell's value differs (never printed); returns
+    the secrets it created or changed."""
     wanted = kms_password_value(env)
     if wanted is None:
         return []
@@ -120,13 +121,14 @@ def ensure_secrets(env, conn: Connection) -> list[str]:
             ),
         )
         return [name]
-    if current != value:
-        call(
-            client.put_secret_value,
-            kms_models.PutSecretValueRequest(
-                secret_name=name, version_id=f"v{uuid.uuid4().hex[:12]}", secret_data=value
-            ),
-        )
+    if current == value:
+        return []
+    call(
+        client.put_secret_value,
+        kms_models.PutSecretValueRequest(
+            secret_name=name, version_id=f"v{uuid.uuid4().hex[:12]}", secret_data=value
+        ),
+    )
     return [name]
 
 
@@ -327,8 +329,11 @@ def _unchanged(got, wanted: dict, checksum: str) -> bool:
     return same and (wanted["cpu"] is None or got.cpu == wanted["cpu"])
 
 
-def ensure_functions(plan: Deployment, conn: Connection) -> list[str]:
-    """Create missing functions, update those that differ from the model; returns changed."""
+def ensure_functions(
+    plan: Deployment, conn: Connection, renew: frozenset[str] = frozenset()
+) -> list[str]:
+    """Create missing functions, update those that differ from the model or are named in
+    `renew` (an update replaces their warm instances); returns changed."""
     from alibabacloud_fc20230330 import models as fc
 
     client = conn.fc()
@@ -346,7 +351,7 @@ def ensure_functions(plan: Deployment, conn: Connection) -> list[str]:
             client.create_function(fc.CreateFunctionRequest(body=body))
             changed.append(fn.name)
             continue
-        if _unchanged(got, settings, code_checksum(data)):
+        if fn.name not in renew and _unchanged(got, settings, code_checksum(data)):
             continue
         body = fc.UpdateFunctionInput(**settings)
         client.update_function(fn.name, fc.UpdateFunctionRequest(body=body))
@@ -434,12 +439,15 @@ def ensure_flows(plan: Deployment, conn: Connection) -> list[str]:
 
 def provision(env, conn: Connection) -> dict:
     plan = local_deployment(env, conn)
+    secrets = ensure_secrets(env, conn)  # first: a missing value stops before anything
+    # a changed password must not wait for warm instances that cached the old one
+    renew = frozenset({plan.function("unzip").name} if secrets else ())
     return {
-        "secrets": ensure_secrets(env, conn),  # first: a missing value stops before anything
+        "secrets": secrets,
         "roles": ensure_roles(plan, conn),
         "buckets": ensure_buckets(plan, conn),
         "queues": ensure_queues(plan, conn),
-        "functions": ensure_functions(plan, conn),
+        "functions": ensure_functions(plan, conn, renew),
         "trigger": ensure_trigger(plan, conn),
         "flows": ensure_flows(plan, conn),
     }

@@ -165,9 +165,12 @@ def test_a_kms_password_becomes_a_local_secret_from_the_shell_and_a_name_on_the_
     assert variables["OSSBATCH_UNZIP_PASSWORD_SECRET"] == secret
     assert variables["OSSBATCH_KMS_ENDPOINT"] == localcloud.kms_endpoint
     assert "first-value" not in json.dumps(got.body.to_map())
+    assert provision.provision(env, conn)["secrets"] == []  # same value: nothing changes
     monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD", "second-value")  # converge: a new version
-    provision.provision(env, conn)
+    again = provision.provision(env, conn)
     assert _secret_value(conn, secret) == "second-value"
+    # and the unzip function is updated, so no warm instance keeps the old value
+    assert again["secrets"] == [secret] and again["functions"] == [plan.function("unzip").name]
 
 
 def test_a_kms_password_without_its_shell_variable_stops_local_up_before_anything_exists(
