@@ -768,3 +768,18 @@ def test_the_newer_optional_fields_are_written_in_their_columns(
         by_key["ap"]["ObjectType"],
     ) == ("default", "0", "Appendable")
     assert {r["TransitionTime"] for r in rows} == {""}
+
+
+def test_anonymous_callers_cannot_touch_inventories_even_of_a_public_bucket(
+    localcloud, bucket, dest, inventory_role
+):
+    import requests
+
+    bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    bucket.put_bucket_inventory_configuration(_config(localcloud, dest.bucket_name, inventory_role))
+    url = f"{localcloud.oss_endpoint}/{bucket.bucket_name}"
+    for method, params in (("GET", "inventory&inventoryId=inv1"), ("GET", "inventory"),
+                           ("DELETE", "inventory&inventoryId=inv1")):  # fmt: skip
+        resp = requests.request(method, f"{url}?{params}", timeout=10)
+        assert (resp.status_code, error_code(resp)) == (403, "AccessDenied"), (method, params)
+    assert bucket.get_bucket_inventory_configuration("inv1").inventory_id == "inv1"
