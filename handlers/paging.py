@@ -74,9 +74,14 @@ def iter_prefix(
     its source) only move the marker on: a copy never reads what it wrote."""
     bucket = clients.bucket(source.bucket)
     try:
-        for obj in iter_listing(
-            oss_list_page(bucket, clients.retry), source.prefix, source.marker, source.end_marker
-        ):
+        listed = iter_listing(
+            oss_list_page(bucket, clients.retry),
+            source.prefix,
+            source.marker,
+            source.end_marker,
+            prefetch=True,  # the next page is listed while this one's objects are worked on
+        )
+        for obj in listed:
             if exclude_prefix and obj.key.startswith(exclude_prefix):
                 yield WorkItem(None, obj.key, obj.key)
                 continue

@@ -194,3 +194,36 @@ def test_destination_view_needs_one_listing_per_page_of_sorted_keys():
 def test_listing_yields_every_key_after_the_marker_once(keys, marker, page):
     got = [o.key for o in iter_listing(fake_list_page(list(keys)), "", marker, page_size=page)]
     assert got == sorted(k for k in keys if k > marker)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.sets(st.text(alphabet="ab", min_size=1, max_size=6), max_size=30),
+    marker=st.text(alphabet="ab", max_size=6),
+    end=st.one_of(st.none(), st.text(alphabet="ab", max_size=6)),
+    page=st.integers(1, 5),
+    prefetch=st.booleans(),
+)
+def test_a_bounded_listing_yields_its_range_once_and_lists_no_page_past_its_end(
+    keys, marker, end, page, prefetch
+):
+    calls: list = []
+    listed = iter_listing(
+        fake_list_page(list(keys), calls), "", marker, end, page_size=page, prefetch=prefetch
+    )
+    got = [o.key for o in listed]
+    assert got == sorted(k for k in keys if k > marker and (end is None or k <= end))
+    # every page but the first starts at a key the range still needed
+    assert all(end is None or m < end for m in calls[1:])
+    in_range = len(got)
+    assert len(calls) <= in_range // page + 2
+
+
+def test_a_prefetching_listing_abandoned_mid_page_lists_at_most_one_page_ahead():
+    calls: list = []
+    keys = [f"k{i:04d}" for i in range(50)]
+    listed = iter_listing(fake_list_page(keys, calls), "", "", page_size=10, prefetch=True)
+    taken = [next(listed).key for _ in range(15)]
+    listed.close()
+    assert taken == keys[:15]
+    assert len(calls) <= 3  # the page in hand, the one after it, and nothing more
