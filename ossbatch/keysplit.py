@@ -16,12 +16,13 @@ is spent. Cost: docs/decisions/listing-shards.md.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from handlers.listing import ListingPage
+
+from .probepages import ProbePages
 
 PAGE = 1000
 TOP = "\U0010ffff"  # sorts after every other character: p + TOP bounds the keys under p
@@ -72,33 +73,29 @@ class KeySplit:
 
 @dataclass
 class Sampler:
-    list_page: ListPage
-    budget: int
-    page_size: int = PAGE
-    requests: int = 0
+    pages: ProbePages
     children_of: dict[str, list[Node]] = field(default_factory=dict)
-    first_pages: dict[str, ListingPage] = field(default_factory=dict)
     runless: set[str] = field(default_factory=set)  # nodes whose shared run is known: none
-    beyond: dict[str, str] = field(default_factory=dict)  # run -> last key a probe found past it
-    listed: list[int] = field(default_factory=lambda: [0, 0])  # [objects, bytes] over all probes
-    lock: threading.Lock = field(default_factory=threading.Lock)  # descents probe in threads
+
+    @property
+    def requests(self) -> int:
+        return self.pages.requests
+
+    @property
+    def budget(self) -> int:
+        return self.pages.budget
+
+    @property
+    def page_size(self) -> int:
+        return self.pages.page_size
 
     @property
     def mean_size(self) -> float | None:
-        return self.listed[1] / self.listed[0] if self.listed[0] else None
+        objects, size = self.pages.listed
+        return size / objects if objects else None
 
     def probe(self, prefix: str, marker: str) -> ListingPage:
-        if not marker and prefix in self.first_pages:
-            return self.first_pages[prefix]
-        self.requests += 1
-        page = self.list_page(prefix, marker, self.page_size)
-        # a size average over every probe page, not only the first: pages are spread over the trie
-        with self.lock:
-            self.listed[0] += len(page.objects)
-            self.listed[1] += sum(o.size or 0 for o in page.objects)
-        if not marker:
-            self.first_pages[prefix] = page
-        return page
+        return self.pages.get(prefix, marker)
 
     def children(self, prefix: str) -> list[Node]:
         """The child nodes of ``prefix`` in key order, by probes that skip each open child."""
@@ -109,11 +106,12 @@ class Sampler:
         shared = self.shared_run(prefix, page)
         if shared:
             # every key continues with the same run of characters: one node, any depth;
-            # its first page is this one and every longer run was already ruled out
-            self.first_pages[shared] = page
+            # its first page is implied by this one and every longer run was ruled out
             self.runless.add(shared)
             self.children_of[prefix] = [Node(shared, len(page.objects), closed=False)]
             return self.children_of[prefix]
+        # siblings look alike: the first child's own fan-out guesses this node's next children
+        guesses = _characters(page, len(prefix) + 1)
         while True:
             for obj in page.objects:
                 self_key = obj.key == prefix
@@ -128,8 +126,12 @@ class Sampler:
             last.closed = last.self_key
             # skip the rest of the open child; the page's last key keeps the marker moving
             marker = max(last.upper, page.objects[-1].key)
-            if self.requests >= self.budget:
-                break
+            if self.pages.known(prefix, marker) is None:
+                if self.pages.spent:
+                    break
+                ahead = [prefix + c + TOP for c in guesses if prefix + c + TOP > marker]
+                # a wrong guess costs one request, a right one a round trip
+                self.pages.prefetch(prefix, [marker, *ahead[: self.pages.width - 1]])
             page = self.probe(prefix, marker)
         self.children_of[prefix] = nodes
         return nodes
@@ -138,22 +140,29 @@ class Sampler:
         """The longest run every key under ``prefix`` starts with, when longer than one character.
 
         Each probe after ``run + TOP`` either finds nothing (the run is shared) or a key
-        that shortens the run; a few probes skip a deep common prefix of any length.
+        that shortens the run; the next shorter runs are probed along with it, so a deep
+        common prefix of any length costs a round trip or two.
         """
         if not first.truncated or not first.objects or prefix in self.runless:
             return ""
         run = _common_prefix([first.objects[0].key, first.objects[-1].key])
-        while len(run) > len(prefix) + 1 and self.requests < self.budget:
-            found = self.beyond.get(run)
-            if found is None or not found.startswith(prefix):  # a parent's probe answers too
-                beyond = self.probe(prefix, run + TOP).objects
-                if not beyond:
-                    return run
-                found = self.beyond[run] = beyond[-1].key
-            shorter = _common_prefix([run, found])
-            if shorter == run:  # keys past run + TOP (U+10FFFF in names): enumerate instead
+        while len(run) > len(prefix) + 1:
+            marker = run + TOP
+            if self.pages.known(prefix, marker) is None:
+                if self.pages.spent:
+                    return ""
+                # a run usually ends a character or two earlier (digits, a path's last part);
+                # one character is where the walk's first skip goes when no run is shared
+                lengths = {len(run) - 1, len(run) - 2, len(prefix) + 1}
+                shorter = [run[:n] + TOP for n in sorted(lengths, reverse=True) if n > len(prefix)]
+                self.pages.prefetch(prefix, [marker, *shorter])
+            beyond = self.probe(prefix, marker).objects  # a parent's probe often answers
+            if not beyond:
+                return run
+            shorter_run = _common_prefix([run, beyond[-1].key])
+            if shorter_run == run:  # keys past run + TOP (U+10FFFF in names): enumerate instead
                 return ""
-            run = shorter
+            run = shorter_run
         return ""
 
     def weigh(self, prefix: str, depth: int = 0) -> float:
@@ -168,7 +177,7 @@ class Sampler:
         below = depth + (len(open_nodes) > 1)
 
         def sample(node: Node) -> float:
-            if self.requests < self.budget:
+            if not self.pages.spent:
                 node.weight = max(float(node.seen), self.weigh(node.prefix, below))
             else:
                 node.weight = float(node.seen)
@@ -195,9 +204,8 @@ def split_key_space(
 ) -> KeySplit:
     """Up to ``shards`` ranges covering every key under ``prefix``, about equally full."""
     shards = max(1, shards)
-    sampler = Sampler(
-        list_page, budget if budget is not None else default_budget(shards), page_size
-    )
+    budget = budget if budget is not None else default_budget(shards)
+    sampler = Sampler(ProbePages(list_page, page_size, budget, parallel))
     first = sampler.probe(prefix, "")
     if shards == 1 and first.truncated:  # one range needs no sample; the total stays a floor
         n = len(first.objects)
@@ -239,6 +247,11 @@ def split_key_space(
 def default_budget(shards: int) -> int:
     """Probe listings the split may spend: a fixed descent plus a few per shard."""
     return 100 + 10 * shards
+
+
+def _characters(page: ListingPage, depth: int) -> list[str]:
+    """The characters the page's keys have at ``depth``, in order."""
+    return sorted({o.key[depth] for o in page.objects if len(o.key) > depth})
 
 
 def _common_prefix(keys: list[str]) -> str:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from handlers.listing import ListedObject, ListingPage
 from ossbatch.keysplit import TOP, default_budget, split_key_space
+from ossbatch.probepages import Listed, implied
 
 
 class SortedKeys:
@@ -151,3 +152,50 @@ def test_a_sampled_total_of_hash_named_keys_is_within_ten_percent_and_above_its_
     split = split_key_space(SortedKeys(keys), "", 8)
     assert not split.exact and 1_000 <= split.seen_keys < 50_000
     assert abs(split.estimated_keys - 50_000) / 50_000 < 0.1
+
+
+@settings(max_examples=300, deadline=None)
+@given(key_sets, st.data(), st.integers(1, 7))
+def test_a_listing_implied_by_an_ancestor_page_is_what_the_listing_returns(keys, data, page):
+    listing = SortedKeys(keys)
+    near = st.text(key_chars, max_size=6)
+    if listing.keys:
+        near = st.one_of(st.sampled_from(listing.keys), near)
+    key = data.draw(near)
+    child = key[: data.draw(st.integers(0, len(key)))] + data.draw(st.sampled_from(["", TOP]))
+    ancestor = child[: data.draw(st.integers(0, len(child)))]
+    page_marker = data.draw(st.one_of(st.just(""), near, near.map(lambda k: k + TOP)))
+    marker = data.draw(
+        st.one_of(st.just(""), st.just(page_marker), near, near.map(lambda k: k + TOP))
+    )
+    ancestor_page = listing(ancestor, page_marker, page)
+    listed = Listed(page_marker, ancestor_page, [o.key for o in ancestor_page.objects])
+    got = implied(listed, child, marker)
+    real = listing(child, marker, page)
+    if got is None:
+        return
+    got_keys, real_keys = [o.key for o in got.objects], [o.key for o in real.objects]
+    if got.truncated:  # the start of the real answer, never a key the listing would not give
+        assert got_keys and got_keys == real_keys[: len(got_keys)]
+    else:
+        assert got_keys == real_keys and not real.truncated
+
+
+@settings(max_examples=120, deadline=None)
+@given(key_sets, st.integers(1, 12), st.integers(1, 7), st.integers(2, 4))
+def test_concurrent_probes_still_put_every_key_in_exactly_one_range(keys, shards, page, parallel):
+    listing = SortedKeys(keys)
+    split = split_key_space(listing, "", shards, page_size=page, parallel=parallel)
+    assert 1 <= len(split.ranges) <= shards
+    assert all(len(held) == 1 for held in owners(listing.keys, split.ranges).values())
+    ends = [r.end for r in split.ranges[:-1]]
+    assert ends == sorted(ends) and len(set(ends)) == len(ends)
+    # guesses stop at the budget; only walks already running may each finish one probe
+    assert split.requests <= default_budget(shards) + 2 * page + 2 + 2 * parallel
+
+
+def test_numbered_keys_reuse_their_parents_pages_instead_of_listing_each_child_again():
+    listing = SortedKeys([f"p/{i:06d}.bin" for i in range(20_000)])
+    split = split_key_space(listing, "p/", 4)
+    # 20 children of 1,000 keys: one page each, plus the few probes that close runs
+    assert split.requests == listing.calls and split.requests <= 32
