@@ -102,15 +102,15 @@ class Sampler:
         if prefix in self.children_of:
             return self.children_of[prefix]
         nodes: list[Node] = []
-        page = self.probe(prefix, "")
+        page = self.first_page(prefix)
         shared = self.shared_run(prefix, page)
         if shared:
             # every key continues with the same run of characters: one node, any depth;
-            # its first page is implied by this one and every longer run was ruled out
+            # its first page is this one and every longer run was already ruled out
+            self.pages.alias(shared, "", page)
             self.runless.add(shared)
             self.children_of[prefix] = [Node(shared, len(page.objects), closed=False)]
             return self.children_of[prefix]
-        # siblings look alike: the first child's own fan-out guesses this node's next children
         guesses = _characters(page, len(prefix) + 1)
         while True:
             for obj in page.objects:
@@ -129,12 +129,29 @@ class Sampler:
             if self.pages.known(prefix, marker) is None:
                 if self.pages.spent:
                     break
-                ahead = [prefix + c + TOP for c in guesses if prefix + c + TOP > marker]
-                # a wrong guess costs one request, a right one a round trip
-                self.pages.prefetch(prefix, [marker, *ahead[: self.pages.width - 1]])
+                self.pages.prefetch(prefix, self.skips(prefix, marker, guesses))
             page = self.probe(prefix, marker)
         self.children_of[prefix] = nodes
         return nodes
+
+    def first_page(self, prefix: str) -> ListingPage:
+        """The node's first page; one implied only in part (it runs to the end of a parent's
+        page) is listed again for whether more follow, along with the walk's next probe."""
+        page = self.probe(prefix, "")
+        if page.truncated and page.objects and self.pages.listed_page(prefix, "") is None:
+            child = page.objects[-1].key[: len(prefix) + 1]
+            after = max(child + TOP, page.objects[-1].key)
+            skips = self.skips(prefix, after, _characters(page, len(prefix) + 1))
+            self.pages.prefetch_pages([(prefix, "")] + [(prefix, m) for m in skips])
+            page = self.pages.listed_page(prefix, "") or page
+        return page
+
+    def skips(self, prefix: str, marker: str, guesses: list[str]) -> list[str]:
+        """The walk's next probe and, listed with it, the skips past the children it guesses
+        come next: siblings look alike, so the first child's own fan-out (``guesses``)."""
+        ahead = [prefix + c + TOP for c in guesses if prefix + c + TOP > marker]
+        # a wrong guess costs one request, a right one a round trip
+        return [marker, *ahead[: self.pages.width - 1]]
 
     def shared_run(self, prefix: str, first: ListingPage) -> str:
         """The longest run every key under ``prefix`` starts with, when longer than one character.

@@ -62,21 +62,36 @@ class ProbePages:
     def prefetch(self, prefix: str, markers: list[str]) -> None:
         """List, concurrently, the page the walk needs next (``markers[0]``) and the pages
         it will probably need after it (guesses)."""
-        if self.parallel < 2 or not markers:
+        self.prefetch_pages([(prefix, m) for m in markers])
+
+    def prefetch_pages(self, wanted: list[tuple[str, str]]) -> None:
+        """``prefetch`` over (prefix, marker) pairs; the first is listed even when a page
+        implies part of it, the guesses only when nothing implies them yet."""
+        if self.parallel < 2 or not wanted:
             return
         with self._lock:
-            needed, *guesses = markers
-            guesses = [m for m in dict.fromkeys(guesses) if m != needed]
-            guesses = [m for m in guesses if self.known(prefix, m) is None]
+            needed, *guesses = wanted
+            guesses = [g for g in dict.fromkeys(guesses) if g != needed]
+            guesses = [g for g in guesses if self.known(*g) is None]
             # guesses get a share of the budget: a wrong one leaves the walk a request short
             room = min(self.budget - self.requests - 1, self.guess_budget - self.guessed)
             guesses = guesses[: max(0, room)]
             self.guessed += len(guesses)
         if not guesses:
             return  # the walk lists the one it needs itself
-        wanted = [needed, *guesses]
-        with ThreadPoolExecutor(min(len(wanted), self.width)) as pool:
-            list(pool.map(lambda m: self._list(prefix, m, optional=True), wanted))
+        pairs = [needed, *guesses]
+        with ThreadPoolExecutor(min(len(pairs), self.width)) as pool:
+            list(pool.map(lambda g: self._list(*g, optional=True), pairs))
+
+    def listed_page(self, prefix: str, marker: str) -> ListingPage | None:
+        """The page when it was listed itself (not only implied by another)."""
+        found = self._pages.get(prefix, {}).get(marker)
+        return found.page if found is not None else None
+
+    def alias(self, prefix: str, marker: str, page: ListingPage) -> None:
+        """Record what the walk knows this listing returns (e.g. a shared run's first page)."""
+        with self._lock:
+            self._store(prefix, marker, page)
 
     def known(self, prefix: str, marker: str) -> ListingPage | None:
         """The page, when a listed page (under this prefix or an ancestor) already implies it."""
@@ -111,15 +126,17 @@ class ProbePages:
             self.requests += 1
         with self._slots:
             page = self.list_page(prefix, marker, self.page_size)
-        listed = Listed(marker, page, [o.key for o in page.objects])
         with self._lock:
             # a size average over every probe page, not only the first: pages spread over the trie
             self.listed[0] += len(page.objects)
             self.listed[1] += sum(o.size or 0 for o in page.objects)
-            if marker not in self._pages.setdefault(prefix, {}):
-                bisect.insort(self._markers.setdefault(prefix, []), marker)
-            self._pages[prefix][marker] = listed
+            self._store(prefix, marker, page)
         return page
+
+    def _store(self, prefix: str, marker: str, page: ListingPage) -> None:
+        if marker not in self._pages.setdefault(prefix, {}):
+            bisect.insort(self._markers.setdefault(prefix, []), marker)
+        self._pages[prefix][marker] = Listed(marker, page, [o.key for o in page.objects])
 
 
 def implied(listed: Listed, prefix: str, marker: str) -> ListingPage | None:

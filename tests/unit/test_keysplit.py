@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import random
+import threading
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -194,8 +195,31 @@ def test_concurrent_probes_still_put_every_key_in_exactly_one_range(keys, shards
     assert split.requests <= default_budget(shards) + 2 * page + 2 + 2 * parallel
 
 
-def test_numbered_keys_reuse_their_parents_pages_instead_of_listing_each_child_again():
-    listing = SortedKeys([f"p/{i:06d}.bin" for i in range(20_000)])
+class MeetingKeys(SortedKeys):
+    """A listing whose probes wait a moment for ``parties`` of them to be in flight at once."""
+
+    def __init__(self, keys, parties):
+        super().__init__(keys)
+        self.barrier = threading.Barrier(parties)
+        self.met, self.tries = False, 0
+
+    def __call__(self, prefix, marker, max_keys):
+        if not self.met and self.tries < 20:  # probes one after another: give up after 20 s
+            try:
+                self.barrier.wait(timeout=1)
+                self.met = True
+            except threading.BrokenBarrierError:
+                self.tries += 1
+                self.barrier.reset()
+        return super().__call__(prefix, marker, max_keys)
+
+
+def test_the_probes_of_one_level_are_in_flight_together():
+    listing = MeetingKeys([f"p/{i:06d}.bin" for i in range(20_000)], parties=4)
     split = split_key_space(listing, "p/", 4)
-    # 20 children of 1,000 keys: one page each, plus the few probes that close runs
-    assert split.requests == listing.calls and split.requests <= 32
+    assert listing.met is True
+    alone = SortedKeys(listing.keys)
+    one_by_one = split_key_space(alone, "p/", 4, parallel=1)
+    # guesses listed ahead cost at most a quarter of the budget on top of the walk itself
+    assert split.requests <= one_by_one.requests + default_budget(4) // 4
+    assert [r.end for r in split.ranges] == [r.end for r in one_by_one.ranges]
