@@ -783,3 +783,17 @@ def test_anonymous_callers_cannot_touch_inventories_even_of_a_public_bucket(
         resp = requests.request(method, f"{url}?{params}", timeout=10)
         assert (resp.status_code, error_code(resp)) == (403, "AccessDenied"), (method, params)
     assert bucket.get_bucket_inventory_configuration("inv1").inventory_id == "inv1"
+
+
+def test_the_admin_run_refuses_unknown_fields_and_needs_the_token(localcloud, bucket):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as err:
+        localcloud.admin("POST", "/oss/inventory/run", {"bucket": bucket.bucket_name, "id": "x"})
+    assert err.value.code == 400 and b"inventory_id" in err.value.read()
+    bare = localcloud.admin_endpoint.rsplit("/", 1)[0]  # the endpoint without its token
+    request = urllib.request.Request(f"{bare}/oss/inventory/run", method="POST", data=b"{}")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=10)
+    assert err.value.code == 401
