@@ -258,7 +258,7 @@ def parse_config(
             "inventoryId",
         )
     enabled = _bool(_required(root, "IsEnabled", "0020-00000007"))
-    frequency = _required(root, "Schedule/Frequency", None)
+    frequency = _required(root, "Schedule/Frequency", "0020-00000017")
     if frequency not in FREQUENCIES:
         raise _invalid(
             f"Schedule Frequency must be one of {', '.join(FREQUENCIES)}, got {frequency!r}.",

@@ -260,6 +260,7 @@ def _body(localcloud, dest, **changes) -> str:
         ({"fmt": "ORC"}, None),
         ({"account": "999"}, None),
         ({"freq": "Hourly"}, None),
+        ({"freq": ""}, "0020-00000017"),  # Schedule/Frequency missing
         ({"versions": "Latest"}, None),
         ({"field": "<Field>Colour</Field>"}, None),
         ({"field": "<Field>Size</Field>"}, None),  # twice
