@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Column
 
 from ossbatch.jobs import Jobs, JobStatus
 from ossbatch.output import WIDE_ENOUGH
@@ -43,7 +44,10 @@ class Watcher:
             columns += [BarColumn(), TextColumn("{task.percentage:>5.1f}%"), TimeRemainingColumn()]
         else:
             columns += [TextColumn("{task.percentage:>5.1f}%")]
-        columns.append(TextColumn("{task.fields[info]}"))
+        # the counts wrap onto the next line rather than end in "…" on a narrow terminal
+        columns.append(
+            TextColumn("{task.fields[info]}", table_column=Column(overflow="fold", ratio=1))
+        )
         progress = Progress(*columns, console=console, transient=False)
         tasks = {
             job: progress.add_task("", total=SCALE, job=job, state="", info="")
