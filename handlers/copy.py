@@ -37,7 +37,16 @@ from .inventory import inventory_root
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .pacing import pace_config, start_pace
-from .paging import InventoryPosition, WorkItem, iter_index, iter_inventory, iter_prefix, run_page
+from .paging import (
+    InventoryPosition,
+    WorkItem,
+    advanced_range,
+    iter_index,
+    iter_inventory,
+    iter_prefix,
+    page_position,
+    run_page,
+)
 from .pool import BoundedPool
 from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
@@ -376,28 +385,6 @@ def page_items(event, clients: OssClients):
         return iter_inventory(inventory, clients, own_output_inside(event)), start, position
     items = iter_prefix(event.listing, clients, own_output_inside(event))
     return items, event.listing.marker, f"listing-{event.listing.marker}"
-
-
-def page_position(event, after) -> dict:
-    """The page result's next position fields for the event's kind of source."""
-    if event.index is not None:
-        return {"next_offset": after}
-    if event.inventory is not None:
-        return {"next_file": after.file, "next_offset": after.offset}
-    return {"next_marker": after}
-
-
-def advanced_range(shard, after) -> dict:
-    """The shard's source range moved on to ``after`` (the page's next position)."""
-    if shard.index is not None:
-        return {"index": shard.index.model_copy(update={"offset": after})}
-    if shard.inventory is not None:
-        return {
-            "inventory": shard.inventory.model_copy(
-                update={"file": after.file, "offset": after.offset}
-            )
-        }
-    return {"listing": shard.listing.model_copy(update={"marker": after})}
 
 
 def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: JobLog) -> dict:

@@ -242,6 +242,7 @@ class RestoreEvent(JobEvent):
     )
     index: IndexSource | None = None
     listing: ListingSource | None = None
+    inventory: InventorySource | None = None
     filters: ObjectFilter | None = None
     pending: PendingKeys | None = None
     days: int = Field(1, ge=1, le=365)
@@ -253,9 +254,10 @@ class RestoreEvent(JobEvent):
 
     @model_validator(mode="after")
     def _one_source(self):
-        given = [n for n in ("index", "listing", "pending") if getattr(self, n) is not None]
+        names = ("index", "listing", "inventory", "pending")
+        given = [n for n in names if getattr(self, n) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'index', 'listing' or 'pending'")
+            raise ValueError("give exactly one of 'index', 'listing', 'inventory' or 'pending'")
         if (self.mode == "step") != (self.shard is not None):
             raise ValueError("mode 'step' takes a 'shard' (and only it does)")
         return self

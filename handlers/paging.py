@@ -215,6 +215,28 @@ def _file_chunks(bucket, key: str, size: int, clients, chunk: int = 8 * 1024**2)
             raise
 
 
+def page_position(event, after) -> dict:
+    """The page result's next position fields for the event's kind of source."""
+    if event.index is not None:
+        return {"next_offset": after}
+    if event.inventory is not None:
+        return {"next_file": after.file, "next_offset": after.offset}
+    return {"next_marker": after}
+
+
+def advanced_range(shard, after) -> dict:
+    """The shard's source range moved on to ``after`` (the page's next position)."""
+    if shard.index is not None:
+        return {"index": shard.index.model_copy(update={"offset": after})}
+    if shard.inventory is not None:
+        return {
+            "inventory": shard.inventory.model_copy(
+                update={"file": after.file, "offset": after.offset}
+            )
+        }
+    return {"listing": shard.listing.model_copy(update={"marker": after})}
+
+
 def iter_keys(pending: PendingKeys) -> Iterator[WorkItem]:
     versions = pending.version_ids or {}
     for n, key in enumerate(pending.keys):

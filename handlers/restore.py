@@ -25,7 +25,16 @@ from .filters import item_rejection
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .pacing import pace_config, start_pace
-from .paging import WorkItem, iter_index, iter_keys, iter_prefix, run_page
+from .paging import (
+    InventoryPosition,
+    WorkItem,
+    iter_index,
+    iter_inventory,
+    iter_keys,
+    iter_prefix,
+    page_position,
+    run_page,
+)
 from .pool import BoundedPool
 from .report import ReportPart, part_key
 from .restorestep import advance
@@ -218,6 +227,8 @@ def _carry_versions(result: dict, pending, found: dict[str, str]) -> None:
 
 
 def source_bucket(event: RestoreEvent) -> str:
+    if event.inventory is not None:
+        return event.inventory.source_bucket
     return event.pending.bucket if event.pending else (event.index or event.listing).bucket
 
 
@@ -227,6 +238,8 @@ def restore_pace(event: RestoreEvent, report_bucket: str):
         bound = event.index.end
     elif event.listing is not None:
         bound = event.listing.end_marker
+    elif event.inventory is not None:
+        bound = f"{event.inventory.end_file}:{event.inventory.end}"
     else:
         bound = event.pending.keys[-1] if event.pending.keys else ""
     return pace_config(event, report_bucket, bound, f"restore-{event.mode}")
@@ -240,18 +253,29 @@ def page_counters(counted: dict[str, int]) -> dict[str, int]:
     return counters
 
 
-def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) -> dict:
+def restore_items(event: RestoreEvent, clients: OssClients):
+    """The page's items, where they start, and the position that names its report part."""
     if event.index is not None:
         items, start = iter_index(event.index, clients), event.index.offset
         position = f"index-{event.index.offset:015d}"
     elif event.listing is not None:
         items, start = iter_prefix(event.listing, clients), event.listing.marker
         position = f"listing-{event.listing.marker}"
+    elif event.inventory is not None:
+        inventory = event.inventory
+        items = iter_inventory(inventory, clients)
+        start = InventoryPosition(inventory.file, inventory.offset)
+        position = f"inventory-{inventory.file:06d}-{inventory.offset:015d}"
     else:
         items, start = iter_keys(event.pending), 0
         position = f"keys-{event.pending.bucket}-{len(event.pending.keys)}-" + (
             event.pending.keys[0] if event.pending.keys else ""
         )
+    return items, start, position
+
+
+def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) -> dict:
+    items, start, position = restore_items(event, clients)
     report = ReportPart(
         part_key(event.resolved_report_prefix(), event.job_id, f"restore-{event.mode}", position)
     )
@@ -269,8 +293,9 @@ def restore_page(event: RestoreEvent, clients: OssClients, budget, log: JobLog) 
     counters = page_counters(restorer.counters)
     result = {
         "done": page.done,
-        "next_offset": page.after if event.index is not None else None,
-        "next_marker": page.after if event.listing is not None else None,
+        "next_offset": None,
+        "next_marker": None,
+        **(page_position(event, page.after) if event.pending is None else {}),
         "counters": counters,
         "totals": add_counters(event.totals, counters),
         "report_key": report_key,

@@ -11,8 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .errors import InvalidEvent
-from .events import IndexSource, RestoreEvent
-from .shards import IndexRange, ListingRange, RestorePageResult, RestoreShard, RestoreStepResult
+from .events import RestoreEvent
+from .shards import (
+    IndexRange,
+    InventoryRange,
+    ListingRange,
+    RestorePageResult,
+    RestoreShard,
+    RestoreStepResult,
+)
 
 Page = Callable[[RestoreEvent], RestorePageResult]
 
@@ -30,11 +37,19 @@ def advance(event: RestoreEvent, page: Page) -> RestoreStepResult:
 
 
 def _submit(event: RestoreEvent, shard: RestoreShard, page: Page) -> RestorePageResult:
-    here = shard.index if shard.index is not None else shard.listing
+    here = shard.index or shard.listing or shard.inventory
     result = page(_sub_event(event, "submit", here, shard, totals=True))
     if shard.index is not None:
         polled = IndexRange(offset=shard.index.offset, end=result.next_offset)
         shard.index = shard.index.model_copy(update={"offset": result.next_offset})
+    elif shard.inventory is not None:
+        # the page's rows: from where it started up to before where the next page starts
+        after = {"file": result.next_file, "offset": result.next_offset}
+        end = {"end_file": result.next_file, "end": result.next_offset}
+        if result.next_offset == 0 and result.next_file > shard.inventory.file:
+            end = {"end_file": result.next_file - 1, "end": None}  # a file's end, not the next
+        polled = shard.inventory.model_copy(update=end)
+        shard.inventory = shard.inventory.model_copy(update=after)
     else:
         polled = ListingRange(marker=shard.listing.marker, end_marker=result.next_marker)
         shard.listing = shard.listing.model_copy(update={"marker": result.next_marker})
@@ -69,10 +84,10 @@ def _sub_event(event: RestoreEvent, mode: str, where, shard: RestoreShard, total
     update: dict = {"mode": mode, "shard": None, "steps_left": None, "totals": {}}
     if totals:
         update["totals"] = shard.totals.model_dump()
-    location = event.index if isinstance(where, IndexRange) else event.listing
+    kinds = {IndexRange: "index", ListingRange: "listing", InventoryRange: "inventory"}
+    kind = kinds[type(where)]
+    location = getattr(event, kind)
     if location is None:
-        kind = "index" if isinstance(where, IndexRange) else "listing"
         raise InvalidEvent(f"shard {shard.id} has a {kind} range but the request names no {kind!r}")
-    name = "index" if isinstance(location, IndexSource) else "listing"
-    update[name] = location.model_copy(update=where.model_dump())
+    update[kind] = location.model_copy(update=where.model_dump())
     return event.model_copy(update=update)

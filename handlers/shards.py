@@ -107,13 +107,16 @@ class RestoreShard(Strict):
     id: int = Field(ge=0)
     index: IndexRange | None = None
     listing: ListingRange | None = None
+    inventory: InventoryRange | None = None
     start: int | None = Field(None, ge=0)
     done: bool = False
     pages: int = Field(0, ge=0)
     totals: RestoreCounters = RestoreCounters()
     more: bool = Field(True, description="pages left to submit after the current one")
     phase: Literal["submit", "poll", "resubmit"] = "submit"
-    poll: IndexRange | ListingRange | None = Field(None, description="the range being polled")
+    poll: IndexRange | ListingRange | InventoryRange | None = Field(
+        None, description="the range being polled"
+    )
     waiting: bool = Field(False, description="the flow waits next_wait seconds before the step")
     next_wait: int = Field(0, ge=0)
     pending: int = Field(0, ge=0, description="objects still restoring at the last poll")
@@ -172,6 +175,7 @@ class RestorePageResult(Strict):
     done: bool
     next_offset: int | None = None
     next_marker: str | None = None
+    next_file: int | None = Field(None, description="inventory: the file next_offset is in")
     counters: RestoreCounters
     totals: RestoreCounters
     report_key: str | None = None

@@ -350,6 +350,20 @@ def restore_start(
     ctx: typer.Context,
     index: Annotated[str | None, typer.Option(help="oss://bucket/key of an index")] = None,
     source: Annotated[str | None, typer.Option(help="oss://bucket/prefix/ to list")] = None,
+    inventory: Annotated[
+        str | None,
+        typer.Option(
+            help="oss://bucket/.../manifest.json of an OSS bucket inventory (CSV) to restore "
+            "from instead of listing; --source then only narrows it to a prefix"
+        ),
+    ] = None,
+    inventory_plus_is_space: Annotated[
+        bool,
+        typer.Option(
+            "--inventory-plus-is-space",
+            help="the inventory's Keys are form-encoded ('+' is a space); default: RFC 3986",
+        ),
+    ] = False,
     days: Annotated[
         int | None, typer.Option(min=1, max=365, help="days the restored copy stays")
     ] = None,
@@ -409,21 +423,27 @@ def restore_start(
     from ossbatch import jobdocs_restore, jobfilters
     from ossbatch.jobs import new_job_id
 
-    preflight.exactly_one_source(index, source)
+    preflight.exactly_one_source(index, source, inventory)
     index_url = preflight.oss_url(index, "--index", object_key=True)
     source_url = preflight.oss_url(source, "--source")
+    inventory_url = preflight.oss_url(inventory, "--inventory", object_key=True)
     chosen_tier = preflight.tier(tier) if tier else None
     env = environment(ctx)
     _check_notify_queue(env, notify_queue)
     settings = env.restore
     shards, budget = _tuning(settings, concurrency, page_seconds, "restore")
     env, conn = connect(ctx, env)
+    plan = None
+    if inventory_url is not None:
+        plan, source_url = _inventory_plan(conn, inventory_url, source_url, shards)
     _check_targets(conn, index_url or source_url, None, index_url, notify_queue)
     doc = jobdocs_restore.restore_document(
         conn,
         new_job_id("restore"),
         index=index,
-        source=source,
+        source=f"oss://{source_url.bucket}/{source_url.key}" if plan else source,
+        inventory=plan,
+        inventory_plus_is_space=inventory_plus_is_space,
         days=days or settings.days,
         tier=chosen_tier or settings.tier,
         concurrency=shards,

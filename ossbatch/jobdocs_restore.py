@@ -23,6 +23,8 @@ from ossbatch.jobdocs import (
     dump,
     estimate_of,
     index_shards,
+    inventory_location,
+    inventory_shards,
     listing_split,
     report_location,
     resources,
@@ -114,15 +116,22 @@ def restore_document(
     local_restore_seconds: dict | None = None,
     max_qps: int | None = None,
     filters: dict | None = None,
+    inventory=None,
+    inventory_plus_is_space: bool = False,
 ) -> dict:
-    if (index is None) == (source is None):
+    """A restore job document; ``inventory`` (an inventoryplan.InventoryPlan) replaces
+    --index, and then ``source`` only narrows its rows to a prefix."""
+    if inventory is None and (index is None) == (source is None):
         raise ConfigError(
             "give exactly one of --index oss://bucket/key or --source oss://bucket/prefix/"
         )
     index_url = OssUrl.parse(index, "--index") if index else None
     source_url = OssUrl.parse(source, "--source") if source else None
-    estimate = None
-    if index_url:
+    estimate = location = None
+    if inventory is not None:
+        ranges = inventory_shards(inventory)
+        location = inventory_location(inventory, source_url, inventory_plus_is_space)
+    elif index_url:
         ranges = index_shards(conn, index_url, concurrency)
     else:
         ranges, split = listing_split(conn, source_url, concurrency)
@@ -134,7 +143,14 @@ def restore_document(
     deadline_s = deadline_hours * 3600
     polls = max(1, math.ceil(max(0.0, deadline_s - first_wait) / later) + 1)
     shards = [
-        RestoreShard(id=r.id, index=r.index, listing=r.listing, start=r.start, polls_left=polls)
+        RestoreShard(
+            id=r.id,
+            index=r.index,
+            listing=r.listing,
+            inventory=r.inventory,
+            start=r.start,
+            polls_left=polls,
+        )
         for r in ranges
     ]
     report_bucket, report_prefix = report_location(conn)
@@ -154,7 +170,7 @@ def restore_document(
             ),
             request=RestoreRequest(
                 job_id=job_id,
-                **source_locations(index_url, source_url),
+                **source_locations(index_url, source_url, location),
                 days=days,
                 tier=tier,
                 first_wait_seconds=first_wait,

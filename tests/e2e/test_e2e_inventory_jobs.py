@@ -375,3 +375,31 @@ def test_an_inventory_dry_run_counts_from_the_rows_and_writes_nothing(local):  #
     assert not [
         k for k in after if k.startswith(("Put", "Copy", "Delete")) and after[k] != before.get(k, 0)
     ]
+
+
+def test_a_restore_job_from_an_inventory_makes_every_archived_object_readable(local):  # noqa: F811
+    data_dir, conn = local
+    archive = conn.oss_bucket(conn.buckets["archive"])
+    keys = [f"invrest/{i:03d}{'-é' if i % 7 == 0 else ''}" for i in range(60)]
+    with ThreadPoolExecutor(16) as pool:
+        list(
+            pool.map(
+                lambda k: archive.put_object(
+                    k, k.encode(), headers={"x-oss-storage-class": "Archive"}
+                ),
+                keys,
+            )
+        )
+    archive.put_object("invrest/standard", b"s", headers={"x-oss-storage-class": "Standard"})
+    run = localcloud_inventory(conn, archive, "invrest/", 25)
+    assert (run["rows"], len(run["files"])) == (61, 3), run
+    code, doc = ossbatch(
+        data_dir, "restore", "start", "--inventory", f"oss://{archive.bucket_name}/{run['manifest_key']}",
+        "--source", f"oss://{archive.bucket_name}/invrest/", "--concurrency", "3",
+        "--only-class", "Archive", "--wait", "--json",
+    )  # fmt: skip
+    assert code == 0, doc
+    assert doc["state"] == "succeeded" and doc["failed"] == 0, doc
+    assert (doc["done"], doc["skipped"]) == (60, 1), doc  # the Standard one, by its row's class
+    for key in (keys[0], keys[33], keys[59]):
+        assert archive.get_object(key).read() == key.encode()

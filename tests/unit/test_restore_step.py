@@ -114,3 +114,39 @@ def test_a_listing_shard_polls_the_keys_its_page_submitted():
     assert step.shard.poll == ListingRange(marker="a", end_marker="m")
     assert step.shard.listing == ListingRange(marker="m", end_marker="z")
     assert (step.shard.waiting, step.shard.next_wait, step.shard.more) == (True, 7, True)
+
+
+INVENTORY = {
+    "bucket": "inv-bucket",
+    "manifest_key": "inv/src/id/2026-12-01T00-00Z/manifest.json",
+    "source_bucket": "src-bucket",
+}
+
+
+def test_an_inventory_shard_polls_exactly_the_rows_its_submit_page_took():
+    from handlers.shards import InventoryRange
+
+    shard = RestoreShard(id=0, inventory=InventoryRange(file=0, offset=40, end_file=2, end=None))
+    step = RestoreEvent(
+        job_id="restore-1", mode="step", shard=shard, steps_left=9, first_wait_seconds=7,
+        poll_seconds=3, inventory=INVENTORY,
+    )  # fmt: skip
+    seen = []
+
+    def page(sub: RestoreEvent) -> RestorePageResult:
+        seen.append(sub.inventory)
+        counters = RestoreCounters(submitted=2, done=2)
+        # the page ended at the last row of file 0: it continues at the start of file 1
+        return RestorePageResult(
+            done=False, next_file=1, next_offset=0, counters=counters, totals=counters
+        )
+
+    after = advance(step, page).shard
+    assert (seen[0].file, seen[0].offset, seen[0].end_file, seen[0].end) == (0, 40, 2, None)
+    assert (after.inventory.file, after.inventory.offset) == (1, 0)
+    # the poll covers the rest of file 0, never reaches into file 1
+    assert after.poll == InventoryRange(file=0, offset=40, end_file=0, end=None)
+    assert after.phase == "poll" and after.waiting and after.next_wait == 7
+    again = after.model_copy(update={"waiting": False})
+    advance(step.model_copy(update={"shard": again}), page)
+    assert (seen[1].file, seen[1].offset, seen[1].end_file, seen[1].end) == (0, 40, 0, None)
