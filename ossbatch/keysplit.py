@@ -129,7 +129,7 @@ class Sampler:
             if self.pages.known(prefix, marker) is None:
                 if self.pages.spent:
                     break
-                self.pages.prefetch(prefix, self.skips(prefix, marker, guesses))
+                self.pages.prefetch(prefix, self.skips(prefix, marker, guesses, page))
             page = self.probe(prefix, marker)
         self.children_of[prefix] = nodes
         return nodes
@@ -141,17 +141,21 @@ class Sampler:
         if page.truncated and page.objects and self.pages.listed_page(prefix, "") is None:
             child = page.objects[-1].key[: len(prefix) + 1]
             after = max(child + TOP, page.objects[-1].key)
-            skips = self.skips(prefix, after, _characters(page, len(prefix) + 1))
+            skips = self.skips(prefix, after, _characters(page, len(prefix) + 1), page)
             self.pages.prefetch_pages([(prefix, "")] + [(prefix, m) for m in skips])
             page = self.pages.listed_page(prefix, "") or page
         return page
 
-    def skips(self, prefix: str, marker: str, guesses: list[str]) -> list[str]:
+    def skips(self, prefix: str, marker: str, guesses: list[str], page: ListingPage) -> list[str]:
         """The walk's next probe and, listed with it, the skips past the children it guesses
         come next: siblings look alike, so the first child's own fan-out (``guesses``)."""
         ahead = [prefix + c + TOP for c in guesses if prefix + c + TOP > marker]
         # a wrong guess costs one request, a right one a round trip
-        return [marker, *ahead[: self.pages.width - 1]]
+        markers = [marker, *ahead[: self.pages.width - 1]]
+        if len({o.key[: len(prefix) + 1] for o in page.objects}) <= 1:
+            # children fill a page each: a guessed skip only has to find where the next starts
+            self.pages.short.update((prefix, m) for m in markers[1:])
+        return markers
 
     def shared_run(self, prefix: str, first: ListingPage) -> str:
         """The longest run every key under ``prefix`` starts with, when longer than one character.
