@@ -589,8 +589,15 @@ def jobs_report(
 
     if out is not None:
         preflight.output_file(out)
+    from ossbatch.jobs import JobNotFound
+    from ossbatch.verifyinline import ran_inline
+
     _, conn = connect(ctx)
-    Jobs(conn).chain(job_id)  # an unknown job id is a usage error, as in `jobs status`
+    try:
+        Jobs(conn).chain(job_id)  # an unknown job id is a usage error, as in `jobs status`
+    except JobNotFound:
+        if not ran_inline(conn, job_id):  # `jobs verify --inline` runs have no execution
+            raise
     bucket = conn.buckets.get("reports")
     prefix = conn.settings.get("report_prefix", "reports/")
     summary = report.ReportSummary()
@@ -628,12 +635,20 @@ def jobs_verify(
     page_seconds: Annotated[
         float | None, typer.Option(help="time budget of one verify invocation (seconds)")
     ] = None,
+    inline: Annotated[
+        bool | None,
+        typer.Option(
+            "--inline/--no-inline",
+            help="run the verify pages in this process instead of the flow "
+            "(default: inline when the copy counted at most 1,000 items)",
+        ),
+    ] = None,
     timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
     json_out: JsonOption = False,
 ):
     """Compare a finished copy job's destination with its source (existence, size, CRC-64,
     storage class, tags); mismatches go to the report as JSON Lines; exit 1 if any."""
-    from ossbatch import verification
+    from ossbatch import verification, verifyinline
     from ossbatch.jobs import Jobs, new_job_id
 
     env, conn = connect(ctx)
@@ -646,12 +661,19 @@ def jobs_verify(
             f"--page-seconds {budget:g} must be below verify.function.timeout_s "
             f"{env.verify.function.timeout_s}"
         )
+    counted = copied.progress.total  # the copy's own count: verify's status shows done/total
     doc = verification.verify_document(
-        conn, new_job_id("verify"), copied.executions[0].input, budget
+        conn,
+        new_job_id("verify"),
+        copied.executions[0].input,
+        budget,
+        covered=None if counted is None or counted.estimate else counted.objects,
     )
-    verify_id = jobs.start("verify", doc)
-    st = jobs.wait(verify_id, interval=1.0, timeout=timeout)
-    result = verification.summary(st, job_id)
+    if verifyinline.runs_inline(inline, copied):
+        st = verifyinline.run_inline(conn, doc)
+    else:
+        st = jobs.wait(jobs.start("verify", doc), interval=1.0, timeout=timeout)
+    result = {**verification.summary(st, job_id), "inline": st.flow == verifyinline.INLINE_FLOW}
     output.emit(result, json_out, title=f"verify of {job_id}")
     if st.state != "succeeded" or result["mismatched"]:
         raise typer.Exit(EXIT_FAILED_ITEMS)

@@ -102,7 +102,7 @@ class Total:
             return None
         objects, floor = source_estimate["objects"], source_estimate.get("at_least", 0)
         if source_estimate.get("exact"):
-            return cls(max(objects, items), False, "counted by the listing split")
+            return cls(max(objects, items), False, "counted before the job started")
         if items > objects:  # the sample guessed low: the items seen so far are a better floor
             return cls(items, True, f"estimate exceeded: at least {items:,}")
         method = source_estimate.get("method", "sampled")
@@ -315,7 +315,7 @@ class Jobs:
             flow=self.flow_for(job_id),
             state="running",
             executions=chain,
-            report=_report_location(doc),
+            report=job_report_url(doc),
             started_epoch=doc.get("started_at"),
             tolerated_failures=int((doc.get("settings") or {}).get("tolerated_failures", 0)),
         )
@@ -521,7 +521,7 @@ def _execution_error(jobs: Jobs, flow: str, execution: Execution) -> str:
     return execution.status
 
 
-def _report_location(doc: dict) -> str:
+def job_report_url(doc: dict) -> str:
     request = doc.get("request") or {}
     bucket = request.get("report_bucket")
     prefix = (request.get("report_prefix") or "").strip("/")

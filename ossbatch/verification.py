@@ -31,13 +31,26 @@ def verifiable(st: JobStatus) -> None:
 
 
 def verify_document(
-    conn: Connection, verify_id: str, copy_input: dict, page_budget_s: float
+    conn: Connection,
+    verify_id: str,
+    copy_input: dict,
+    page_budget_s: float,
+    covered: int | None = None,
 ) -> dict:
-    """The verify flow's input (a VerifyJob) from the copy job's first execution input."""
+    """The verify flow's input (a VerifyJob) from the copy job's first execution input;
+    ``covered``: the items the finished copy counted, the verify job's known total."""
     import time
 
     from ossbatch.eventbudget import pages_per_execution
-    from ossbatch.jobdocs import JobSettings, VerifyJob, checked, dump, resources, tuning
+    from ossbatch.jobdocs import (
+        JobSettings,
+        SourceEstimate,
+        VerifyJob,
+        checked,
+        dump,
+        resources,
+        tuning,
+    )
 
     copy = parse_job(copy_input, "copy")
     shards = [_fresh(item.shard.model_dump()) for item in copy.shards]
@@ -48,6 +61,11 @@ def verify_document(
             job_id=verify_id,
             verifies=copy.job_id,
             started_at=time.time(),
+            source_estimate=None
+            if covered is None
+            else SourceEstimate(
+                objects=covered, at_least=covered, exact=True, method="counted", requests=0
+            ),
             resources=resources(conn, "verify", ""),
             settings=JobSettings(
                 pages_per_execution=pages_per_execution("verify", len(shards), limit),

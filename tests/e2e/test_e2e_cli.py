@@ -316,25 +316,31 @@ def test_verify_passes_a_clean_copy_then_catches_a_corrupted_and_a_missing_objec
     code, clean = ossbatch(data_dir, "jobs", "verify", copied["job_id"], "--json")
     assert code == 0, clean
     assert clean["matched"] == 40 and clean["mismatched"] == 0 and clean["state"] == "succeeded"
+    assert clean["inline"] is True  # 40 items <= 1,000: the pages ran in the CLI process
 
     corrupted, deleted = "verified/" + keys[5], "verified/" + keys[17]
     same_size = bytes(b ^ 0xFF for b in archive.get_object(corrupted).read())
     archive.put_object(corrupted, same_size, headers={"x-oss-storage-class": "IA"})
     archive.delete_object(deleted)
-    code, found = ossbatch(data_dir, "jobs", "verify", copied["job_id"], "--json")
-    assert code == 1, found
-    assert found["matched"] == 38 and found["mismatched"] == 2
-    assert found["by_difference"] == {"crc64": 1, "missing": 1}
-    assert found["report"].startswith(f"oss://{conn.buckets['reports']}/")
+    # the flow (--no-inline) and the CLI process (--inline) find the same, report the same
+    for how in ("--no-inline", "--inline"):
+        code, found = ossbatch(data_dir, "jobs", "verify", copied["job_id"], how, "--json")
+        assert code == 1, found
+        assert found["inline"] is (how == "--inline")
+        assert found["matched"] == 38 and found["mismatched"] == 2
+        assert found["by_difference"] == {"crc64": 1, "missing": 1}
+        assert found["report"].startswith(f"oss://{conn.buckets['reports']}/")
 
-    lines_file = tmp_path / "mismatches.jsonl"
-    code, _ = ossbatch(data_dir, "jobs", "report", found["verify_job_id"], "-o", str(lines_file))
-    assert code == 0
-    lines = [json.loads(line) for line in lines_file.read_text().splitlines()]
-    assert {(r["dest_key"], tuple(r["differs"])) for r in lines} == {
-        (corrupted, ("crc64",)),
-        (deleted, ("missing",)),
-    }
+        lines_file = tmp_path / f"mismatches{how}.jsonl"
+        code, _ = ossbatch(
+            data_dir, "jobs", "report", found["verify_job_id"], "-o", str(lines_file)
+        )
+        assert code == 0
+        lines = [json.loads(line) for line in lines_file.read_text().splitlines()]
+        assert {(r["dest_key"], tuple(r["differs"])) for r in lines} == {
+            (corrupted, ("crc64",)),
+            (deleted, ("missing",)),
+        }
 
 
 def test_verify_of_an_unknown_job_is_a_one_line_usage_error(local):

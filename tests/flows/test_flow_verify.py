@@ -203,3 +203,74 @@ def test_objects_the_copy_filtered_out_are_skipped_by_verify_not_reported_missin
     assert st.state == "succeeded", st.error
     assert result["matched"] == kept and result["mismatched"] == 0
     assert result["skipped"] == 20 - kept
+
+
+def _comparable(result: dict) -> dict:
+    """What a verify found, without the ids and places that differ between two runs."""
+    keep = ("state", "checked", "matched", "mismatched", "skipped", "by_difference")
+    return {k: result[k] for k in keep}
+
+
+def _break(stack, name: str, keys: list[str], every: int) -> set[str]:
+    """Delete or corrupt every `every`-th destination object; the keys that now differ."""
+    dest = stack.bucket("dst")
+    broken = set(keys[::every])
+    for n, key in enumerate(sorted(broken)):
+        if n % 2:
+            dest.delete_object(f"{name}/{key}")
+        else:
+            dest.put_object(f"{name}/{key}", b"not the source bytes")
+    return broken
+
+
+def test_inline_verify_runs_the_handlers_pages_in_process_and_finds_what_the_flow_finds(stack):
+    from ossbatch import verifyinline
+
+    jobs, copy_st, keys = copied(stack, "inl", 20)
+    broken = _break(stack, "inl", keys, 4)
+    flow_st, flow_result = verified(stack, jobs, copy_st)
+    flows_before = len(jobs.list(kinds=("verify",), limit=1000))
+    doc = verification.verify_document(
+        stack.connection(), new_job_id("verify"), copy_st.executions[0].input, 20
+    )
+    st = verifyinline.run_inline(stack.connection(), doc)
+    result = verification.summary(st, copy_st.job_id)
+    assert _comparable(result) == _comparable(flow_result)
+    assert result["mismatched"] == len(broken) and result["matched"] == 20 - len(broken)
+    inline_lines = sorted((r["key"], tuple(r["differs"])) for r in mismatches(stack, st.job_id))
+    flow_lines = sorted((r["key"], tuple(r["differs"])) for r in mismatches(stack, flow_st.job_id))
+    assert inline_lines == flow_lines and {k for k, _ in inline_lines} == broken
+    pages = [item["shard"]["pages"] for item in st.executions[-1].output["shards"]]
+    assert pages == [item["shard"]["pages"] for item in flow_st.executions[-1].output["shards"]]
+    assert len(jobs.list(kinds=("verify",), limit=1000)) == flows_before  # no flow started
+
+
+def test_a_stopped_verify_resumes_to_the_same_summary_with_no_duplicate_report_lines(stack):
+    import time
+
+    jobs, copy_st, keys = copied(stack, "vstop", 120, shards=2, per_page=5)
+    broken = _break(stack, "vstop", keys, 10)
+    reference = verified(stack, jobs, copy_st)[1]
+    doc = verification.verify_document(
+        stack.connection(), new_job_id("verify"), copy_st.executions[0].input, 20
+    )
+    # slow HEADs keep the verify running until the stop arrives, however slowly status is read
+    stack.oss.set_faults(latency_ms=300, ops=["HeadObject"])
+    try:
+        job_id = jobs.start("verify", doc)
+        deadline = time.monotonic() + 60
+        while jobs.status(job_id).progress.items < 30:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        jobs.stop(job_id)
+    finally:
+        stack.oss.set_faults(latency_ms=0)
+    stopped = jobs.wait(job_id, interval=0.2, timeout=30)
+    assert stopped.state == "stopped" and 30 <= stopped.progress.items < 120
+    jobs.resume(job_id)
+    final = jobs.wait(job_id, interval=0.2, timeout=120)
+    result = verification.summary(final, copy_st.job_id)
+    assert _comparable(result) == _comparable(reference)
+    assert result["checked"] == 120 and result["mismatched"] == len(broken)
+    lines = [r["key"] for r in mismatches(stack, job_id)]
+    assert sorted(lines) == sorted(broken), "each mismatch once: a redone page rewrites its part"

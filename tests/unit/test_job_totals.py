@@ -33,7 +33,7 @@ def test_a_sampled_total_is_marked_an_estimate_with_its_floor():
 
 def test_a_counted_split_is_not_an_estimate():
     assert Total.of(COUNTED, items=10, finished_ok=False) == Total(
-        1_200, False, "counted by the listing split"
+        1_200, False, "counted before the job started"
     )
 
 
