@@ -13,10 +13,10 @@ from ossbatch.output import WIDE_ENOUGH
 SCALE = 10_000  # bar resolution when only a fraction is known
 
 
-def describe(st: JobStatus, rate: float) -> str:
+def describe(st: JobStatus, rate: float, wide: bool = True) -> str:
     p = st.progress
     parts = [f"{p.done:,} done"]
-    if p.total is not None:  # "~" marks a total the listing split estimated
+    if wide and p.total is not None:  # "~": an estimated total; 80 columns: the percent says it
         parts[0] = (
             f"{p.items:,}/{'~' if p.total.estimate else ''}{p.total.objects:,} items, " + parts[0]
         )
@@ -74,7 +74,7 @@ class Watcher:
                         tasks[job],
                         completed=int((fraction or 0) * SCALE),
                         state=st.state,
-                        info=describe(st, rate),
+                        info=describe(st, rate, wide),
                     )
                     if st.finished:
                         final[job] = st
