@@ -12,6 +12,7 @@ The value is never logged; errors name the secret, never its value.
 
 from __future__ import annotations
 
+import base64
 import threading
 from urllib.parse import urlparse
 
@@ -85,8 +86,6 @@ def read_secret(endpoint: str, name: str, context) -> bytes:
         raise _failure(exc, name, region, getattr(context, "account_id", None)) from None
     value = body.secret_data or ""
     if body.secret_data_type == "binary":
-        import base64
-
         return base64.b64decode(value)
     return value.encode("utf-8")
 

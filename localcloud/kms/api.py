@@ -41,7 +41,7 @@ def _req(p: dict, name: str) -> str:
     return value
 
 
-def _value(version: SecretVersion, store: SecretStore) -> dict:
+def _value(version: SecretVersion) -> dict:
     return {
         "SecretName": version.name,
         "SecretType": "Generic",
@@ -114,7 +114,7 @@ def dispatch(store: SecretStore, action: str, name: str, p: dict) -> dict:
         }
     if action == "GetSecretValue":
         version = store.value(name, p.get("VersionStage") or None, p.get("VersionId") or None)
-        return _value(version, store)
+        return _value(version)
     raise errors.InvalidAction(f"the action {action!r} is not supported by localcloud's KMS")
 
 

@@ -96,3 +96,22 @@ def test_a_secret_name_without_an_endpoint_is_a_deployment_error(
 
     with pytest.raises(SystemicError, match="OSSBATCH_KMS_ENDPOINT is unset"):
         passwords.package_password(UnzipSettings.from_environ(), fc_context(localcloud))
+
+
+def test_a_binary_secret_is_the_password_as_raw_bytes(secret, localcloud, bucket, monkeypatch):
+    import base64
+
+    raw = bytes(range(200, 216))  # not UTF-8: only a binary secret can hold it
+    name = f"{secret}-bin"
+    kms(localcloud).create_secret(
+        m.CreateSecretRequest(
+            secret_name=name,
+            version_id="v1",
+            secret_data=base64.b64encode(raw).decode(),
+            secret_data_type="binary",
+        )
+    )
+    monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD_SECRET", name)
+    result = run(bucket, zipcorpus.zipcrypto(FILES, raw), localcloud, "in/bin.zip")
+    assert result["all_succeeded"], result
+    assert outputs(bucket, "out/bin/") == {f"out/bin/{n}": b for n, b in FILES}
