@@ -5,15 +5,25 @@ every data file it names (one ranged GET of its last 4 bytes: it exists, has the
 MD5 the manifest says, and its gzip trailer tells its decompressed size), then cut the
 concatenated decompressed CSVs into up to ``count`` shards of about equal bytes. A cut may
 fall inside a file; a row belongs to the shard where its first byte lies (handlers/inventory.py).
-Cost: 2 + (number of data files) GETs.
+Cost: 2 + (number of data files) GETs, and 1 for the row sample of the object total.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zlib
 from dataclasses import dataclass
 
-from handlers.inventory import InventoryError, InventoryFile, InventoryManifest, parse_manifest
+from handlers.inventory import (
+    InventoryError,
+    InventoryFile,
+    InventoryManifest,
+    InventoryRowError,
+    csv_lines,
+    inventory_root,
+    parse_manifest,
+    parse_row,
+)
 from handlers.shards import InventoryRange
 from ossbatch.cloud import ConfigError, Connection
 from ossbatch.retrying import call
@@ -21,6 +31,7 @@ from ossbatch.retrying import call
 # a compressed CSV of object rows inflates about 5-10x; a gzip trailer names the size mod 4 GiB
 FALLBACK_RATIO = 8
 MIN_SHARD_BYTES = 64 * 1024
+SAMPLE_BYTES = 256 * 1024  # compressed bytes of the first data file read for the object total
 
 
 @dataclass(frozen=True)
@@ -157,3 +168,46 @@ def plan(conn: Connection, bucket: str, manifest_key: str, count: int) -> Invent
     return InventoryPlan(
         bucket, manifest_key, etag, manifest, tuple(inflated), tuple(split_ranges(inflated, count))
     )
+
+
+@dataclass(frozen=True)
+class RowSample:
+    rows: int  # the job's objects among the sampled rows (current, under the prefix)
+    per_byte: float  # of those per decompressed byte
+    mean_size: float
+    whole: bool  # the sample was the whole inventory: rows is the count
+
+
+def sample_rows(
+    conn: Connection, plan: InventoryPlan, prefix: str, plus_is_space: bool
+) -> RowSample:
+    """The first data file's leading rows (one ranged GET): how many objects a byte holds."""
+    files = plan.manifest.files
+    if not files:
+        return RowSample(0, 0.0, 0.0, True)
+    first = files[0]
+    read = min(first.size, SAMPLE_BYTES)
+    raw = call(conn.oss_bucket(plan.bucket).get_object, first.key, byte_range=(0, read - 1)).read()
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflate.decompress(raw)
+    except zlib.error as exc:
+        raise ConfigError(
+            f"inventory data file oss://{plan.bucket}/{first.key} is not gzip ({exc})"
+        ) from None
+    whole = len(files) == 1 and read == first.size and inflate.eof and not inflate.unused_data
+    complete = data if whole else data[: data.rfind(b"\n") + 1]
+    rows, sizes = 0, 0
+    own = inventory_root(plan.manifest_key)
+    for line in csv_lines(iter([complete])):
+        try:
+            row = parse_row(
+                line.raw, plan.manifest.fields, plan.manifest.source_bucket, plus_is_space
+            )
+        except InventoryRowError:
+            continue
+        own_file = bool(own) and row.bucket == plan.bucket and row.key.startswith(own)
+        if row.current and row.key.startswith(prefix) and not own_file:
+            rows, sizes = rows + 1, sizes + (row.size or 0)
+    per_byte = rows / len(complete) if complete else 0.0
+    return RowSample(rows, per_byte, sizes / rows if rows else 0.0, whole)

@@ -153,6 +153,9 @@ class SourceEstimate(Strict):
     at_least: int = Field(ge=0, description="objects the split's probes listed: a hard floor")
     exact: bool = Field(description="every object was listed: objects is the count")
     method: Literal["counted", "sampled", "first page"]
+    made_by: Literal["listing split", "inventory sample"] = Field(
+        "listing split", description="what saw the objects: the split's probes, or inventory rows"
+    )
     bytes: int | None = Field(None, ge=0, description="objects x mean size of the listed ones")
     requests: int = Field(ge=0, description="LIST requests the split made")
 
@@ -293,6 +296,24 @@ def inventory_shards(plan) -> list[CopyShard]:
     return [CopyShard(id=i, inventory=r) for i, r in enumerate(plan.ranges)]
 
 
+def inventory_estimate(conn: Connection, plan, location: InventoryLocation) -> SourceEstimate:
+    """The objects an inventory job covers, from a sample of its first data file's rows."""
+    from ossbatch.inventoryplan import sample_rows
+
+    sample = sample_rows(conn, plan, location.prefix, location.plus_is_space)
+    exact = sample.whole
+    objects = sample.rows if exact else round(plan.rows_estimate_bytes * sample.per_byte)
+    return SourceEstimate(
+        objects=objects,
+        at_least=sample.rows,
+        exact=exact,
+        method="counted" if exact else "sampled",
+        made_by="inventory sample",
+        bytes=round(objects * sample.mean_size) if sample.rows else None,
+        requests=1 if plan.manifest.files else 0,
+    )
+
+
 def inventory_location(plan, source: OssUrl | None, plus_is_space: bool) -> InventoryLocation:
     return InventoryLocation(
         bucket=plan.bucket,
@@ -366,6 +387,7 @@ def copy_document(
     if inventory is not None:
         shards = inventory_shards(inventory)
         location = inventory_location(inventory, source_url, inventory_plus_is_space)
+        estimate = inventory_estimate(conn, inventory, location)
     elif index_url:
         shards = index_shards(conn, index_url, concurrency)
     else:

@@ -23,6 +23,7 @@ from ossbatch.jobdocs import (
     dump,
     estimate_of,
     index_shards,
+    inventory_estimate,
     inventory_location,
     inventory_shards,
     listing_split,
@@ -131,6 +132,7 @@ def restore_document(
     if inventory is not None:
         ranges = inventory_shards(inventory)
         location = inventory_location(inventory, source_url, inventory_plus_is_space)
+        estimate = inventory_estimate(conn, inventory, location)
     elif index_url:
         ranges = index_shards(conn, index_url, concurrency)
     else:

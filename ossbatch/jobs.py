@@ -101,12 +101,13 @@ class Total:
         if not source_estimate:
             return None
         objects, floor = source_estimate["objects"], source_estimate.get("at_least", 0)
+        made_by = source_estimate.get("made_by", "listing split")
         if source_estimate.get("exact"):
             return cls(max(objects, items), False, "counted before the job started")
         if items > objects:  # the sample guessed low: the items seen so far are a better floor
             return cls(items, True, f"estimate exceeded: at least {items:,}")
         method = source_estimate.get("method", "sampled")
-        return cls(objects, True, f"estimate ({method} by the listing split; at least {floor:,})")
+        return cls(objects, True, f"estimate ({method} by the {made_by}; at least {floor:,})")
 
 
 NO_TOTAL = "no object total known (index sources are measured in index bytes)"
