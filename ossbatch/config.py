@@ -334,6 +334,9 @@ class KmsPassword(Strict):
 
     source: Literal["kms"]
     secret_name: Annotated[str, AfterValidator(_kms_secret_name)]
+    # the secret's own key, when it is one of the user's: GetSecretValue then also needs
+    # kms:Decrypt on it (API reference: GetSecretValue), which the role is granted
+    key_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,128}$")
     local_variable: str = Field(default="OSSBATCH_UNZIP_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]*$")
 
 

@@ -141,6 +141,9 @@ class Arns:
         # KMS's RAM page (doc-detail/28953): acs:kms:${region}:${account}:secret/${secret-name}
         return f"acs:kms:{self.region}:{self.account}:secret/{name}"
 
+    def key(self, key_id: str) -> str:
+        return f"acs:kms:{self.region}:{self.account}:key/{key_id}"
+
 
 def _logs(env: Environment, arns: Arns) -> Statement:
     return Statement(
@@ -235,6 +238,16 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
                 (arns.secret(unzip.password.secret_name),),
                 "unzip reads the password of encrypted packages from this one KMS secret at "
                 "run time (unzip.password source kms)",
+            )
+        )
+    if isinstance(unzip.password, KmsPassword) and unzip.password.key_id:
+        statements.append(
+            Statement(
+                "DecryptUnzipPassword",
+                ("kms:Decrypt",),
+                (arns.key(unzip.password.key_id),),
+                "the password's secret is protected by this key of the user's own, which "
+                "GetSecretValue decrypts with the caller's kms:Decrypt",
             )
         )
     return PolicyDocument(tuple(statements))

@@ -97,3 +97,20 @@ def test_a_secret_name_outside_the_kms_rules_is_refused_when_the_file_is_read():
         with pytest.raises(pydantic.ValidationError, match="not a KMS secret name|at least"):
             KmsPassword(source="kms", secret_name=bad)
     assert KmsPassword(source="kms", secret_name="a/b+c=d.e-f@g_h").secret_name
+
+
+def test_a_secret_under_a_user_key_adds_kms_decrypt_on_that_key_only(
+    stacks, tiny_package, synth_stack
+):
+    key = "key-hzz62f1cb66fa42qo1234"
+    env = with_password(
+        stacks["prod"].env, KmsPassword(source="kms", secret_name=SECRET, key_id=key)
+    )
+    result = synth_stack(env, PROJECT_ROOT / "flows", tiny_package)
+    worker = documents(result)["fc-worker"]["Statement"]
+    kms = {a: s["Resource"] for s in worker for a in s["Action"] if a.startswith("kms:")}
+    account = "${data.alicloud_account.current.id}"
+    assert kms == {
+        "kms:GetSecretValue": [f"acs:kms:{env.region}:{account}:secret/{SECRET}"],
+        "kms:Decrypt": [f"acs:kms:{env.region}:{account}:key/{key}"],
+    }
