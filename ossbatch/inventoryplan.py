@@ -176,6 +176,7 @@ class RowSample:
     per_byte: float  # of those per decompressed byte
     mean_size: float
     whole: bool  # the sample was the whole inventory: rows is the count
+    per_compressed_byte: float = 0.0  # of those per byte of the data file as stored
 
 
 def sample_rows(
@@ -188,14 +189,13 @@ def sample_rows(
     first = files[0]
     read = min(first.size, SAMPLE_BYTES)
     raw = call(conn.oss_bucket(plan.bucket).get_object, first.key, byte_range=(0, read - 1)).read()
-    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        data = inflate.decompress(raw)
+        data, ended = _inflate_members(raw)
     except zlib.error as exc:
         raise ConfigError(
             f"inventory data file oss://{plan.bucket}/{first.key} is not gzip ({exc})"
         ) from None
-    whole = len(files) == 1 and read == first.size and inflate.eof and not inflate.unused_data
+    whole = len(files) == 1 and read == first.size and ended
     complete = data if whole else data[: data.rfind(b"\n") + 1]
     rows, sizes = 0, 0
     own = inventory_root(plan.manifest_key)
@@ -210,4 +210,19 @@ def sample_rows(
         if row.current and row.key.startswith(prefix) and not own_file:
             rows, sizes = rows + 1, sizes + (row.size or 0)
     per_byte = rows / len(complete) if complete else 0.0
-    return RowSample(rows, per_byte, sizes / rows if rows else 0.0, whole)
+    # per compressed byte too: exact file sizes scale it, where a gzip trailer names only
+    # its own member's size (a file of several members inflates to more than it says)
+    per_compressed = rows / read if read else 0.0
+    return RowSample(rows, per_byte, sizes / rows if rows else 0.0, whole, per_compressed)
+
+
+def _inflate_members(raw: bytes) -> tuple[bytes, bool]:
+    """(decompressed bytes of every gzip member in ``raw``, whether the last one ended)."""
+    data, pending = b"", raw
+    while pending:
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        data += inflate.decompress(pending)
+        if not inflate.eof:
+            return data, False
+        pending = inflate.unused_data
+    return data, True

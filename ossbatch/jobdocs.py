@@ -302,7 +302,8 @@ def inventory_estimate(conn: Connection, plan, location: InventoryLocation) -> S
 
     sample = sample_rows(conn, plan, location.prefix, location.plus_is_space)
     exact = sample.whole
-    objects = sample.rows if exact else round(plan.rows_estimate_bytes * sample.per_byte)
+    stored = sum(f.size for f in plan.manifest.files)  # exact, unlike gzip trailers' sizes
+    objects = sample.rows if exact else round(stored * sample.per_compressed_byte)
     return SourceEstimate(
         objects=objects,
         at_least=sample.rows,

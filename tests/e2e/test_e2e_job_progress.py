@@ -78,3 +78,42 @@ def test_an_index_job_says_no_total_is_known_instead_of_zero(local):  # noqa: F8
     assert mid["state"] == "running", mid
     assert mid["total"] is None and mid["total_is_estimate"] is None
     assert mid["total_basis"].startswith("no object total known")
+
+
+def test_an_inventory_job_shows_a_sampled_total_mid_run_and_total_equals_done_at_the_end(
+    local,  # noqa: F811
+):
+    from tests.e2e.test_e2e_inventory_jobs import write_inventory
+
+    data_dir, conn = local
+    name = conn.buckets["sources"]
+    sources = conn.oss_bucket(name)
+    keys = [f"progv/{i:05d}.dat" for i in range(600)]
+    put_many(sources, keys)
+    manifest = write_inventory(sources, name, keys, 3, prefix="inventory-progv")
+    args = ["copy", "start", "--inventory", f"oss://{name}/{manifest}", "--concurrency", "3"]
+    args += ["--dest", f"oss://{conn.buckets['archive']}/progv/", "--max-items-per-page", "10"]
+    set_faults(conn, latency_ms=150, ops=["CopyObject"])
+    try:
+        code, started = ossbatch(data_dir, *args, "--json")
+        assert code == 0, started
+        job_id = started["job_id"]
+        deadline = time.monotonic() + 60
+        while True:
+            code, mid = ossbatch(data_dir, "jobs", "status", job_id, "--json")
+            if mid["state"] == "running" and mid["done"] > 0:
+                break
+            assert mid["state"] == "running" and time.monotonic() < deadline, mid
+            time.sleep(0.2)
+    finally:
+        set_faults(conn, latency_ms=0, ops=[])
+    # three data files, the first one read: rows per byte scale the other two
+    assert mid["total_is_estimate"] is True, mid
+    assert mid["total_basis"].startswith("estimate (sampled by the inventory sample; at least ")
+    assert 0.8 * 600 <= mid["total"] <= 1.25 * 600 and mid["done"] < mid["total"]
+    assert 0 < mid["percent"] < 100 and mid["eta_s"] is not None
+    assert ossbatch(data_dir, "jobs", "status", job_id, "--watch", "--json")[1]["state"] == (
+        "succeeded"
+    )
+    code, end = ossbatch(data_dir, "jobs", "status", job_id, "--json")
+    assert end["done"] == end["total"] == 600 and end["total_is_estimate"] is False
