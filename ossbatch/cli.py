@@ -315,6 +315,7 @@ def _inventory_plan(conn, inventory, source, shards: int):
     """(plan, the job's source range) of --inventory; one-line errors for a bad inventory."""
     from ossbatch import inventoryplan
 
+    preflight.inventory_readable(conn, inventory)
     plan = inventoryplan.plan(conn, inventory.bucket, inventory.key, shards)
     return plan, preflight.inventory_source(plan.manifest.source_bucket, source, inventory)
 

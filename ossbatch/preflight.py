@@ -162,6 +162,17 @@ def inventory_source(
     return source
 
 
+def inventory_readable(conn: Connection, inventory: OssUrl) -> None:
+    """The pages read the inventory with the functions' role: only the job buckets it may read."""
+    readable = sorted({conn.buckets.get(k) for k in ("sources", "archive")} - {None, ""})
+    if readable and inventory.bucket not in readable:
+        raise ConfigError(
+            f"--inventory oss://{inventory.bucket}/{inventory.key}: the copy and restore "
+            f"functions may read only {' and '.join(readable)}; have OSS deliver the inventory "
+            "into one of them (the inventory's Destination bucket)"
+        )
+
+
 def inventory_not_nested(dest: OssUrl, inventory: OssUrl) -> None:
     """Copies must not land on the inventory's files. (Taking them as data cannot happen: a
     page leaves rows under the inventory's own directory out, docs/decisions/inventory-source.md.)"""

@@ -189,7 +189,7 @@ def inventory_job(data_dir, conn, prefix: str, count: int, files: int, generated
         "--dest", f"oss://{conn.buckets['archive']}/{prefix}", "--concurrency", "4",
         "--wait", "--json",
     ]  # fmt: skip
-    figures = []
+    figures, jobs = [], []
     for expected in ((count, 0), (0, count)):
         before, started = counters(conn), time.monotonic()
         code, doc = ossbatch(data_dir, *args)
@@ -204,11 +204,13 @@ def inventory_job(data_dir, conn, prefix: str, count: int, files: int, generated
         }
         print(f"inventory {count}: {by_op} in {seconds:.1f} s")
         figures.append((requests_between(before, after) / count, seconds))
+        jobs.append(doc["job_id"])
     archive = conn.oss_bucket(conn.buckets["archive"])
     for odd in ODD_NAMES:  # the decoded key, not its URL encoding, was copied
         assert archive.head_object(f"{prefix}{prefix}{odd}").content_length == len(
             f"{prefix}{odd}".encode()
         )
+    inventory_job.last_jobs = jobs
     return figures
 
 
@@ -219,10 +221,17 @@ def test_an_inventory_job_copies_each_object_once_and_a_rerun_makes_almost_no_re
     assert rerun <= 0.01, rerun  # the destination listing answers skip-if-done
 
 
-def test_an_inventory_localcloud_wrote_copies_each_object_once(local):  # noqa: F811
-    (fresh, _), (rerun, _) = inventory_job(*local, "invlc/", 2_000, files=3, generated=True)
+def test_an_inventory_localcloud_wrote_copies_each_object_once_and_verifies(local):  # noqa: F811
+    data_dir, conn = local
+    (fresh, _), (rerun, _) = inventory_job(data_dir, conn, "invlc/", 2_000, files=3, generated=True)
     assert fresh <= 1.02, fresh
     assert rerun <= 0.01, rerun
+    copy_job = inventory_job.last_jobs[0]
+    conn.oss_bucket(conn.buckets["archive"]).delete_object("invlc/invlc/15/000100.dat")
+    code, found = ossbatch(data_dir, "jobs", "verify", copy_job, "--json")
+    assert code == 1, found  # `jobs verify` walks the inventory shards the copy walked
+    assert (found["matched"], found["mismatched"]) == (1_999, 1), found
+    assert found["by_difference"] == {"missing": 1}
 
 
 def test_a_versioned_inventory_copies_the_latest_versions_only(local):  # noqa: F811
@@ -346,6 +355,11 @@ def test_inventory_mistakes_are_one_line_errors_before_anything_starts(local):  
         "--dest", f"oss://{name}/inventory-err/",
     )  # fmt: skip
     assert "could overwrite its own inventory" in line
+    line = refused(
+        data_dir, "copy", "start", "--inventory", f"oss://{conn.buckets['packages']}/i/manifest.json",
+        "--dest", f"oss://{archive}/e/",
+    )  # fmt: skip
+    assert "functions may read only" in line and conn.buckets["packages"] in line
     written = {
         k: v for k, v in counters(conn).items() if k.startswith(("Put", "Copy", "Delete", "Post"))
     }
