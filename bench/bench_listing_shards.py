@@ -8,8 +8,12 @@ Side by side in one run, against localcloud with 200 ms injected latency per OSS
 - listing job with one shard.
 Each shard runs the copy handler page after page from its last position, as the flow does.
 Targets: listing >= 0.8x the index job's objects/s; 4 shards >= 3x 1 shard.
+Each case records the load average before and after it (other work on the 2 shared cores
+skews every figure) and the listing cases their split's seconds and requests, so a miss
+shows whether the split or the copying is short.
 Also: the split's own request count per million keys for a few key-name distributions,
-modelled on in-memory listings with OSS's semantics (no latency needed to count requests).
+modelled on in-memory listings with OSS's semantics, and its wall time when every probe
+takes 50 ms (its probes are in flight together: that counts round trips, not requests).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 import oss2
 
 from bench.bench_copy import context
-from bench.record import write
+from bench.record import RESULTS, write
 from handlers import copy as copy_handler
 from handlers.events import CopyEvent, parse_event
 from handlers.listing import ListedObject, ListingPage, oss_list_page
@@ -39,6 +43,7 @@ OBJECTS = int(os.environ.get("BENCH_SHARDS_OBJECTS", "20000"))
 SHARDS = 4
 LATENCY_MS = 200
 MODEL_KEYS = int(os.environ.get("BENCH_SHARDS_MODEL_KEYS", "1000000"))
+MODEL_LATENCY_S = 0.05
 
 
 class Retry:
@@ -141,6 +146,25 @@ class SortedKeys:
         return ListingPage([ListedObject(k, 1, None, None) for k in self.keys[i:j]], more, "")
 
 
+def earlier_runs(keep: int = 4) -> list[dict]:
+    """The last runs' headline figures, kept so a loaded machine's spread shows in one file."""
+    path = RESULTS / "listing_shards.json"
+    if not path.exists():
+        return []
+    last = json.loads(path.read_text())
+    if "listing_job" not in last:
+        return []
+    summary = {
+        "measured_at": last.get("measured_at"),
+        "ratio_listing_vs_index": last.get("ratio_listing_vs_index"),
+        "ratio_four_shards_vs_one": last.get("ratio_four_shards_vs_one"),
+        "split_seconds": last["listing_job"].get("split_seconds"),
+        "split_requests": last["listing_job"].get("split_requests"),
+        "load_average_at_end": last.get("load_average_at_end"),
+    }
+    return [summary, *last.get("earlier_runs", [])][:keep]
+
+
 def split_cost_model() -> dict:
     """Probe listings the split spends per million keys, and how even its 40 ranges are."""
     rng = random.Random(15)
@@ -168,8 +192,26 @@ def split_cost_model() -> dict:
             "requests_per_million_keys": round(split.requests / (n / 1e6), 1),
             "largest_range_vs_mean": round(max(sizes) / (n / len(sizes)), 3),
             "estimated_keys": split.estimated_keys,
+            **round_trips(listing),
         }
     return out
+
+
+def round_trips(listing) -> dict:
+    """The split's wall time when every probe takes MODEL_LATENCY_S: its probes in flight
+    together make it a count of round trips (plus this process's CPU), not of requests."""
+
+    def slow(prefix, marker, max_keys):
+        time.sleep(MODEL_LATENCY_S)
+        return listing(prefix, marker, max_keys)
+
+    started = time.perf_counter()
+    split_key_space(slow, "p/", 40)
+    seconds = time.perf_counter() - started
+    return {
+        f"seconds_at_{int(MODEL_LATENCY_S * 1000)}ms_per_probe": round(seconds, 2),
+        "round_trips_at_most": round(seconds / MODEL_LATENCY_S, 1),
+    }
 
 
 def main() -> int:
@@ -217,6 +259,7 @@ def main() -> int:
         "split_cost_model": split_cost_model(),
     }
     figures["load_average_at_end"] = load()
+    figures["earlier_runs"] = earlier_runs()
     write("listing_shards", figures)
     print(json.dumps(figures, indent=2))
     print(

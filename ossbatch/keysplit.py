@@ -11,7 +11,9 @@ under a node prefix after a marker; every child (next character) the page passes
 closed with an exact count, the last one stays open. Open children are weighted by one
 descent (Knuth's tree-size estimate: siblings look alike) and the heaviest nodes are
 expanded, level by level, until each is a small share of a shard or the request budget
-is spent. Cost: docs/decisions/listing-shards.md.
+is spent. Probes that pages already listed imply cost nothing, and the ones the walk can
+guess are listed together (ossbatch/probepages.py): the split costs round trips, not
+requests. Cost: docs/decisions/listing-shards.md.
 """
 
 from __future__ import annotations
