@@ -417,3 +417,26 @@ def test_a_restore_job_from_an_inventory_makes_every_archived_object_readable(lo
     assert (doc["done"], doc["skipped"]) == (60, 1), doc  # the Standard one, by its row's class
     for key in (keys[0], keys[33], keys[59]):
         assert archive.get_object(key).read() == key.encode()
+
+
+def test_filters_on_an_inventory_job_read_the_rows_and_head_nothing(local):  # noqa: F811
+    data_dir, conn = local
+    name = conn.buckets["sources"]
+    sources = conn.oss_bucket(name)
+    sources.put_object("invflt/a.dat", b"12345")
+    sources.put_object("invflt/b.dat", b"1")
+    sources.put_object("invflt/c.log", b"12345")
+    sources.put_object("invflt/d.dat", b"12345", headers={"x-oss-storage-class": "IA"})
+    run = localcloud_inventory(conn, sources, "invflt/", 10)
+    before = counters(conn)
+    code, doc = ossbatch(
+        data_dir, "copy", "start", "--inventory", f"oss://{name}/{run['manifest_key']}",
+        "--dest", f"oss://{conn.buckets['archive']}/flt/", "--include", "*.dat",
+        "--min-size", "2", "--only-class", "Standard", "--wait", "--json",
+    )  # fmt: skip
+    assert code == 0, doc
+    assert (doc["done"], doc["skipped"]) == (1, 3), doc  # a.dat; b small, c.log, d IA
+    after = counters(conn)
+    assert after.get("HeadObject", 0) == before.get("HeadObject", 0)  # the rows said it all
+    archive = conn.oss_bucket(conn.buckets["archive"])
+    assert archive.head_object("flt/invflt/a.dat").content_length == 5
