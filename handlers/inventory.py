@@ -30,25 +30,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import SystemicError
 from .index import normalise_etag
 
-# the columns OSS may write (bucket-inventory docs, "inventory list fields"); Key is required
-KNOWN_FIELDS = (
-    "Bucket",
-    "Key",
-    "VersionId",
-    "IsLatest",
-    "IsDeleteMarker",
-    "Size",
-    "StorageClass",
-    "LastModifiedDate",
-    "ETag",
-    "IsMultipartUploaded",
-    "EncryptionStatus",
-    "ObjectAcl",
-    "TaggingCount",
-    "ObjectType",
-    "Crc64",
-)
-
 
 class InventoryError(SystemicError):
     """An inventory the job cannot read as OSS writes it (manifest or data file): the page
