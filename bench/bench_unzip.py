@@ -3,7 +3,8 @@
 1. throughput: a ~500 MB (uncompressed) mixed archive extracted into localcloud vs
    `unzip -d` to local disk on the same archive (target >= 1.0x the CLI's MB/s);
 2. tiny entries: 100,000 small entries, entries/s vs sequential PUTs of the same entries
-   (sequential rate timed on a sample) (target >= 20x);
+   (sequential rate timed on a sample) (target >= 20x), and the peak RSS of the handler
+   and its page workers while they extract it (target < 200 MB);
 3. memory: peak RSS of the extraction process for a 2 GB archive vs a 200 MB one
    (target < 200 MB and ratio <= 1.3);
 4. resume: bytes read to finish from a marker at 90% of the entries vs the bytes remaining
@@ -154,23 +155,25 @@ def extract_in_child(cloud, bucket_name: str, key: str, extra: dict | None = Non
     )
     # page worker processes count too: sample the whole tree's RSS while it runs
     tree_peak = workers = 0
+    at_peak: list[float] = []  # each member's RSS (MB) when the tree peaked: handler first
     sampler_done = threading.Event()
 
     def sample() -> None:
-        nonlocal tree_peak, workers
+        nonlocal tree_peak, workers, at_peak
         handler = psutil.Process(proc.pid)
         while not sampler_done.wait(0.05):
             try:
                 children = handler.children(recursive=True)
                 workers = max(workers, len(children))
                 members = [handler, *children]
-                total = 0
+                sizes = []
                 for m in members:
                     try:
-                        total += m.memory_info().rss
+                        sizes.append(m.memory_info().rss)
                     except psutil.NoSuchProcess:
                         pass
-                tree_peak = max(tree_peak, total)
+                if sum(sizes) > tree_peak:
+                    tree_peak, at_peak = sum(sizes), [round(s / MB, 1) for s in sizes]
             except psutil.NoSuchProcess:
                 return
 
@@ -183,6 +186,7 @@ def extract_in_child(cloud, bucket_name: str, key: str, extra: dict | None = Non
         raise RuntimeError(f"extraction failed: {stderr[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["workers"] = workers
+    result["rss_mb_at_tree_peak"] = at_peak
     # the handler's own VmHWM is exact; the tree sample adds what its workers held
     result["tree_peak_rss_mb"] = round(max(tree_peak / MB, result["peak_rss_mb"]), 1)
     return result
@@ -278,9 +282,13 @@ def main() -> int:
                     "sequential_sample": sample,
                     "ratio": round(tiny_rate / seq_rate, 1),
                     "target_ratio": 20,
+                    # the 200 MB target holds here too: 100,000 entries' plan and report lines
+                    # in the handler, beside the page workers that upload them
+                    "tree_peak_rss_mb": tiny_run["tree_peak_rss_mb"],
+                    "rss_target": "tree_peak_rss_mb < 200 (handler and its page workers)",
                     "handler_run": tiny_run,
                 }
-                ok &= tiny_rate / seq_rate >= 20
+                ok &= tiny_rate / seq_rate >= 20 and tiny_run["tree_peak_rss_mb"] < 200
                 tiny.unlink()
 
             if "memory" in PARTS:

@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -34,13 +34,8 @@ from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
 from .settings import UnzipSettings
 from .shards import UnzipPageResult
-from .unzipsink import (
-    REMOTE_ENTRY_BYTES,
-    PageSink,
-    PageStop,
-    UnzipTally,
-    worker_upload,
-)
+from .unzipsink import REMOTE_ENTRY_BYTES, PageSink, PageStop, UnzipTally
+from .unzipworker import worker_payload
 from .zipdir import CentralDirectory, read_central_directory
 from .zipextract import PageExtraction
 from .zipio import EntrySizes, OutputTarget, PackageReader
@@ -240,25 +235,39 @@ def _extract_page(event, clients, given: ExtractionInput, budget, log):
 def _page_sink(event: UnzipEvent, clients: OssClients, planned: PackagePlan, log) -> PageSink:
     pool = BoundedPool(event.tuning.concurrency, event.tuning.max_buffered_mb * 1024 * 1024)
     processes = _page_processes(event, planned.plan)
-    results: list[tuple[dict, list[bytes]]] = []  # the workers' counters and report lines
+    sums: dict[str, int] = {}  # the workers' counter deltas so far (UnzipTally is not thread-safe)
+    sums_lock = threading.Lock()
+    position = f"{planned.package_id}-{event.marker:08d}"
+    report = ReportPart(part_key(event.resolved_report_prefix(), event.job_id, "unzip", position))
+
+    def on_result(deltas: dict, lines: list[bytes]) -> None:
+        # added up as they come (a 100,000-entry page has ~3,000 answers): lines into the
+        # deflating report, deltas into sums that the sink adds to its tally once drained
+        with sums_lock:
+            for name, value in deltas.items():
+                sums[name] = sums.get(name, 0) + value
+        report.add_lines(lines)
+
+    target = output_target(event, clients, planned.etag)
+    # workers import handlers.unzipworker only: their setup is a few names, not the event
+    payload = worker_payload(target.bucket.bucket_name, target.owner)
     remote = PageWorkers(
         pool,
-        make_spec("handlers.unzip:worker_uploader", _pinned(event, planned.etag), clients)
+        make_spec("handlers.unzipworker:worker_uploader", event, clients, payload)
         if processes > 1
         else None,
         processes=processes,
         fanout_after=event.tuning.fanout_after_items,
-        on_result=lambda deltas, lines: results.append((deltas, lines)),
+        on_result=on_result,
         log=log,
     )
-    position = f"{planned.package_id}-{event.marker:08d}"
     return PageSink(
-        output_target(event, clients, planned.etag),
+        target,
         pool,
         planned.limits,
-        ReportPart(part_key(event.resolved_report_prefix(), event.job_id, "unzip", position)),
+        report,
         remote,
-        remote_results=results,
+        remote_results=[sums],
     )
 
 
@@ -302,11 +311,6 @@ def version_guard(event: UnzipEvent, clients, etag: str, lease, interval=None) -
     )
 
 
-def _pinned(event: UnzipEvent, etag: str) -> UnzipEvent:
-    """The event a page worker gets: the package pinned to the version being extracted."""
-    return event.model_copy(update={"package": event.package.model_copy(update={"etag": etag})})
-
-
 def _page_processes(event: UnzipEvent, plan: list[PlannedEntry]) -> int:
     small_left = sum(
         1
@@ -342,13 +346,6 @@ def _page_result(event, clients, planned: PackagePlan, sink: PageSink, marker, f
         package_prefix=planned.package_prefix,
         first_page_at=first_page_at,
     )
-
-
-def worker_uploader(event_json: str, clients: OssClients, report: ReportPart, tally):
-    """The item processor of a page worker process (handlers.processes): one small entry's PUT."""
-    event = parse_event(UnzipEvent, event_json)
-    target = output_target(event, clients, event.package.etag or "")
-    return functools.partial(worker_upload, report, tally, target)
 
 
 def missing_output(planned: PackagePlan, clients: OssClients) -> list[str]:

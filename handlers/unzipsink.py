@@ -7,7 +7,6 @@ skip) hands its entries to one ``PageSink``; failures are classified in one plac
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from .pool import BoundedPool
 from .processes import PageWorkers
 from .report import ReportPart
 from .retrying import attempts_of
+from .unzipworker import RemoteEntry, record_exists, record_fail, record_ok, record_upload
 from .zipio import EntrySizes, EntryWriter, OutputTarget, stream_error_code
 from .zipoutput import OutputExists
 from .zipplan import PlannedEntry
@@ -46,14 +46,6 @@ class UnzipTally:
     def add(self, **deltas: int) -> None:
         for name, value in deltas.items():
             setattr(self, name, getattr(self, name) + value)
-
-
-@dataclass(frozen=True)
-class RemoteEntry:
-    """A small entry's bytes on their way to a page worker process, which uploads and records it."""
-
-    planned: PlannedEntry
-    data: bytes
 
 
 @dataclass
@@ -85,7 +77,7 @@ class PageSink:
     tally: UnzipTally = field(default_factory=UnzipTally)
     pending: list = field(default_factory=list)  # (planned, upload future, bytes written)
     remote_futures: list = field(default_factory=list)
-    remote_results: list = field(default_factory=list)  # merged once the workers are drained
+    remote_results: list = field(default_factory=list)  # counter deltas, added once drained
 
     @property
     def bucket_name(self) -> str:
@@ -115,7 +107,11 @@ class PageSink:
             if remote_ok and self.remote.processes > 1
             else None
         )
-        batch = self.remote.try_submit(RemoteEntry(p, data)) if data is not None else None
+        batch = (
+            self.remote.try_submit(RemoteEntry(p.index, p.name, p.key, data))
+            if data is not None
+            else None
+        )
         future = writer.finish() if batch is None else None
         self.tally.entries += 1
         if batch is not None:
@@ -166,9 +162,8 @@ class PageSink:
         """Wait for every upload, merge the workers' counters and record what is still pending."""
         self.pool.drain()
         self.remote.drain()
-        for deltas, lines in self.remote_results:
+        for deltas in self.remote_results:  # their report lines are in the report already
             self.tally.add(**deltas)
-            self.report.add_lines(lines)
         self.remote_results.clear()
         for p, future, written in self.pending:
             self.record_upload(p, future.result, written)
@@ -216,64 +211,5 @@ class PageSink:
         )
 
 
-# module functions: a page worker process records into its own report and thread-safe Tally
-
-
-def record_upload(report, tally, bucket_name: str, p: PlannedEntry, upload, written: int) -> None:
-    """Run (or wait for) an entry's upload and record it; systemic errors fail the page."""
-    try:
-        upload()
-    except OutputExists as exc:
-        record_exists(report, tally, p, exc)
-        return
-    except oss2.exceptions.OssError as exc:
-        raise_if_systemic(exc, bucket_name, role="output")
-        # the entry was counted when its bytes were read: only the failure is new
-        tally.add(failed=1)
-        _fail_line(report, p, error_code(exc), error_message(exc), attempts_of(exc))
-        return
-    record_ok(report, tally, p, written)
-
-
-def record_exists(report, tally, p: PlannedEntry, exc: OutputExists) -> None:
-    """An entry whose key holds another writer's object: skipped or failed, as configured."""
-    if exc.mode == "skip":
-        tally.add(skipped=1)
-        report.add(entry=p.entry.index, name=p.name, key=p.key, status="skipped", code=exc.code)
-        return
-    tally.add(failed=1)
-    _fail_line(report, p, exc.code, str(exc), 1)
-
-
-def record_ok(report, tally, p: PlannedEntry, written: int) -> None:
-    tally.add(extracted=1, bytes_out=written)
-    report.add(entry=p.entry.index, name=p.name, key=p.key, status="extracted", size=written)
-
-
-def record_fail(report, tally, p: PlannedEntry, code: str, message: str, attempts=1) -> None:
-    tally.add(failed=1, entries=1)
-    _fail_line(report, p, code, message, attempts)
-
-
-def _fail_line(report, p: PlannedEntry, code: str, message: str, attempts: int) -> None:
-    report.add(
-        entry=p.entry.index,
-        name=p.name,
-        key=p.key,
-        status="failed",
-        code=code,
-        message=message,
-        attempts=attempts,
-    )
-
-
 def _transport_error(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | TimeoutError | requests.RequestException)
-
-
-def worker_upload(report, tally, target: OutputTarget, item: RemoteEntry) -> None:
-    """A page worker's PUT of one small entry, recorded in the worker's report and tally."""
-    put = functools.partial(
-        target.owner.put, target.bucket, target.retry, item.planned.key, item.data
-    )
-    record_upload(report, tally, target.bucket.bucket_name, item.planned, put, len(item.data))

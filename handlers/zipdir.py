@@ -7,7 +7,8 @@ streamed later from each entry's local-header offset.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .errors import PackageRejected
@@ -60,9 +61,46 @@ class ZipEntry:
         return self.raw_name.endswith((b"/", b"\\")) or bool(self.external_attr & 0x10)
 
 
+class EntryTable(Sequence):
+    """The central directory's entries, kept as the directory's own bytes plus where each
+    record starts (~66 bytes an entry): a ``ZipEntry`` is parsed again when asked for.
+
+    A list of 100,000 ``ZipEntry`` objects held ~24 MB for the whole run, beside the page
+    workers that the memory target counts too (docs/decisions/unzip-central-directory-runs.md).
+    """
+
+    __slots__ = ("_cd", "_starts")
+
+    def __init__(self, cd: bytes, starts: array):
+        self._cd, self._starts = cd, starts
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._entry(j) for j in range(*i.indices(len(self._starts)))]
+        if i < 0:
+            i += len(self._starts)
+        if not 0 <= i < len(self._starts):
+            raise IndexError(f"entry {i} of {len(self._starts)}")
+        return self._entry(i)
+
+    def __iter__(self) -> Iterator[ZipEntry]:
+        return (self._entry(i) for i in range(len(self._starts)))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence: like a list
+
+    def _entry(self, index: int) -> ZipEntry:
+        return _record(self._cd, self._starts[index], index)[0]
+
+
 @dataclass(frozen=True)
 class CentralDirectory:
-    entries: list[ZipEntry]
+    entries: EntryTable
     cd_offset: int
     cd_size: int
     package_size: int
@@ -151,62 +189,54 @@ def _find_eocd(tail: bytes) -> int:
 
 def parse_entries(
     cd: bytes, count: int, *, name: str = "package", limit: int | None = None
-) -> list[ZipEntry]:
-    entries: list[ZipEntry] = []
+) -> EntryTable:
+    """Check every record of the directory once; keep only where each starts."""
+    starts = array("Q")
     pos = 0
     for index in range(count):
         if pos + _CD_ENTRY.size > len(cd) or cd[pos : pos + 4] != CD_SIG:
             raise PackageRejected(
                 "TruncatedArchive", f"{name}: central directory entry {index} is missing or corrupt"
             )
-        (
-            _,
-            made_by,
-            _vn,
-            flags,
-            method,
-            _t,
-            _d,
-            crc,
-            csize,
-            usize,
-            nlen,
-            elen,
-            clen,
-            _disk,
-            _ia,
-            ext_attr,
-            offset,
-        ) = _CD_ENTRY.unpack_from(cd, pos)
-        pos += _CD_ENTRY.size
-        raw_name = cd[pos : pos + nlen]
-        extra = cd[pos + nlen : pos + nlen + elen]
-        pos += nlen + elen + clen
-        if pos > len(cd):
+        entry, end = _record(cd, pos, index)
+        if end > len(cd):
             raise PackageRejected(
                 "TruncatedArchive", f"{name}: central directory entry {index} is cut"
             )
-        usize, csize, offset = _apply_zip64(extra, usize, csize, offset)
-        if limit is not None and offset >= limit:
+        if limit is not None and entry.local_header_offset >= limit:
             raise PackageRejected(
-                "TruncatedArchive", f"{name}: entry {index} points past the entry data ({offset})"
+                "TruncatedArchive",
+                f"{name}: entry {index} points past the entry data ({entry.local_header_offset})",
             )
-        entries.append(
-            ZipEntry(
-                index,
-                raw_name,
-                flags,
-                method,
-                crc,
-                csize,
-                usize,
-                offset,
-                ext_attr,
-                _unicode_path(extra, raw_name),
-                made_by >> 8,
-            )
-        )
-    return entries
+        starts.append(pos)
+        pos = end
+    return EntryTable(cd, starts)
+
+
+def _record(cd: bytes, pos: int, index: int) -> tuple[ZipEntry, int]:
+    """The entry whose record starts at ``pos``, and where the next record starts."""
+    (_, made_by, _vn, flags, method, _t, _d, crc, csize, usize, nlen, elen, clen, _disk, _ia,
+     ext_attr, offset) = _CD_ENTRY.unpack_from(cd, pos)  # fmt: skip
+    pos += _CD_ENTRY.size
+    raw_name = cd[pos : pos + nlen]
+    extra = cd[pos + nlen : pos + nlen + elen] if elen else b""
+    end = pos + nlen + elen + clen
+    if extra:
+        usize, csize, offset = _apply_zip64(extra, usize, csize, offset)
+    entry = ZipEntry(
+        index,
+        raw_name,
+        flags,
+        method,
+        crc,
+        csize,
+        usize,
+        offset,
+        ext_attr,
+        _unicode_path(extra, raw_name) if extra else None,
+        made_by >> 8,
+    )
+    return entry, end
 
 
 def _extra_fields(extra: bytes):
