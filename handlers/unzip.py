@@ -318,7 +318,7 @@ def _page_processes(event: UnzipEvent, plan: list[PlannedEntry]) -> int:
         if p.extractable and not p.entry.is_dir and p.entry.uncompressed_size <= REMOTE_ENTRY_BYTES
     )
     if small_left < event.tuning.fanout_min_small_entries:
-        return 1  # a few hundred requests do not repay ~0.5 s and ~60 MB per worker
+        return 1  # a few hundred requests do not repay ~0.5 s and ~55 MB per worker
     return event.tuning.processes or usable_cpus()
 
 
