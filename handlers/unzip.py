@@ -176,7 +176,8 @@ def extract(
     log: JobLog,
     password: bytes | None = None,  # settings.unzip_password: never in the event
 ) -> UnzipResult:
-    if event.first_page_at is None:  # the extraction's first page starts now
+    # the flow passes 0 until a page has set it (flows/unzip.yaml), a direct call None
+    if not event.first_page_at:  # the extraction's first page starts now
         event = event.model_copy(update={"first_page_at": time.time()})
     pinned = (event.package.etag or "").strip('"').upper()
     lease = package_lease(event, clients, pinned, event.output_bucket or event.package.bucket)
