@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from localcloud.popapi import error_response
+
 from . import api_errors as api
 from .engine import FlowEngine
 from .signature import verify
@@ -170,15 +172,7 @@ def create_app(
                 _authorize_role(ram, engine, session, params)
             result = await run_in_threadpool(dispatch, engine, params.get("Action", ""), params)
         except api.FnfApiError as exc:
-            return JSONResponse(
-                {
-                    "RequestId": request_id,
-                    "HostId": request.url.hostname or "",
-                    "Code": exc.code,
-                    "Message": exc.message,
-                },
-                status_code=exc.status,
-            )
+            return error_response(exc, request, request_id)
         return JSONResponse({**result, "RequestId": request_id})
 
     return Starlette(routes=[Route("/", handle, methods=["GET", "POST"])])

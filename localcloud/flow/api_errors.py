@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
+from localcloud.popapi import PopError
 
-class FnfApiError(Exception):
+
+class FnfApiError(PopError):
     status = 400
     code = "InvalidArgument"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidArgument(FnfApiError):

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from localcloud import acs3, acs4
+from localcloud.popapi import error_response
 from localcloud.ram import kms_access
 
 from . import errors
@@ -146,15 +147,7 @@ class KmsApi:
                     )
             result = await run_in_threadpool(dispatch, self.store, action, name, params)
         except errors.KmsError as exc:
-            return JSONResponse(
-                {
-                    "RequestId": request_id,
-                    "HostId": request.url.hostname or "",
-                    "Code": exc.code,
-                    "Message": exc.message,
-                },
-                status_code=exc.status,
-            )
+            return error_response(exc, request, request_id)
         return JSONResponse({**result, "RequestId": request_id})
 
     def authenticate(self, request: Request, body: bytes):

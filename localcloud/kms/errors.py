@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
+from localcloud.popapi import PopError
 
-class KmsError(Exception):
+
+class KmsError(PopError):
     status = 400
     code = "InvalidParameter"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidParameter(KmsError):

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from localcloud.acs3 import expected_signature, split_authorization
+from localcloud.popapi import error_response
 
 from . import errors
 from .service import RamService
@@ -180,15 +181,7 @@ class RamApi:
                     raise errors.NoPermission(denial.describe(session))
             result = await run_in_threadpool(dispatch, self.ram, action, params)
         except errors.RamError as exc:
-            return JSONResponse(
-                {
-                    "RequestId": request_id,
-                    "HostId": request.url.hostname or "",
-                    "Code": exc.code,
-                    "Message": exc.message,
-                },
-                status_code=exc.status,
-            )
+            return error_response(exc, request, request_id)
         return JSONResponse({**result, "RequestId": request_id})
 
     def authenticate(self, request: Request, body: bytes) -> RoleSession | None:

@@ -4,14 +4,12 @@ rendered once by api.py as `{"RequestId", "HostId", "Code", "Message"}`."""
 
 from __future__ import annotations
 
+from localcloud.popapi import PopError
 
-class RamError(Exception):
+
+class RamError(PopError):
     status = 400
     code = "InvalidParameter"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidParameter(RamError):
