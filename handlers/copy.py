@@ -40,7 +40,7 @@ from .pacing import pace_config, start_pace
 from .paging import (
     InventoryPosition,
     WorkItem,
-    advanced_range,
+    advanced_shard,
     iter_index,
     iter_inventory,
     iter_prefix,
@@ -52,7 +52,7 @@ from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
 from .retrying import attempts_of
 from .settings import WorkerSettings
-from .shards import CopyCounters, CopyPageResult, CopyShard
+from .shards import CopyCounters, CopyPageResult
 from .tags import tagging_header
 from .tally import Tally
 
@@ -432,17 +432,10 @@ def copy_page(event: CopyEvent, clients: OssClients, budget: TimeBudget, log: Jo
         report_key=report_key,
     )
     if event.shard is not None:
-        result.shard = advanced_shard(event.shard, result, page.after)
+        result.shard = advanced_shard(event.shard, page.done, page.after, result.totals)
         result.pages_left = (event.pages_left or 1) - 1
     log.info("copy_page", done=page.done, counters=counters.model_dump(), report_key=report_key)
     return result.model_dump(mode="json")
-
-
-def advanced_shard(shard: CopyShard, page: CopyPageResult, after) -> CopyShard:
-    """The shard after this page: next position, done, one more page, cumulative totals."""
-    update: dict = {"done": page.done, "pages": shard.pages + 1, "totals": page.totals}
-    update.update(advanced_range(shard, after))
-    return shard.model_copy(update=update)
 
 
 def run(

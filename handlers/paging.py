@@ -224,6 +224,13 @@ def page_position(event, after) -> dict:
     return {"next_marker": after}
 
 
+def advanced_shard(shard, done: bool, after, totals):
+    """The shard after a page: next position, done, one more page, cumulative totals."""
+    update: dict = {"done": done, "pages": shard.pages + 1, "totals": totals}
+    update.update(advanced_range(shard, after))
+    return shard.model_copy(update=update)
+
+
 def advanced_range(shard, after) -> dict:
     """The shard's source range moved on to ``after`` (the page's next position)."""
     if shard.index is not None:

@@ -18,13 +18,13 @@ import oss2
 
 from .budget import TimeBudget
 from .clients import OssClients, error_code, raise_if_systemic
-from .copy import advanced_range, copy_pace, page_items, page_position
+from .copy import copy_pace, page_items, page_position
 from .events import CopyEvent, parse_event
 from .filters import item_rejection
 from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .pacing import start_pace
-from .paging import WorkItem, run_page
+from .paging import WorkItem, advanced_shard, run_page
 from .pool import BoundedPool
 from .report import ReportPart, part_key
 from .settings import ObjectSettings
@@ -183,16 +183,10 @@ def verify_page(event: VerifyEvent, clients: OssClients, budget: TimeBudget, log
     }
     if event.shard is not None:
         # the flow only routes: the page returns its shard advanced and the pages left
-        result["shard"] = advanced(event.shard, page.done, page.after, totals).model_dump()
+        result["shard"] = advanced_shard(event.shard, page.done, page.after, totals).model_dump()
         result["pages_left"] = (event.pages_left or 1) - 1
     log.info("verify_page", done=page.done, counters=result["counters"], report_key=report_key)
     return result
-
-
-def advanced(shard: VerifyShard, done: bool, after, totals: VerifyCounters) -> VerifyShard:
-    update: dict = {"done": done, "pages": shard.pages + 1, "totals": totals}
-    update.update(advanced_range(shard, after))
-    return shard.model_copy(update=update)
 
 
 def run(
