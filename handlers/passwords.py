@@ -7,6 +7,9 @@
   credentials from the FC context. The value is cached per process (an FC instance reads
   it once); a rotated secret reaches instances started after the rotation.
 
+`PackagePassword` reads it only when a page's plan holds an encrypted entry: a package
+without one never causes a KMS request (docs/decisions/unzip-passwords.md).
+
 The value is never logged; errors name the secret, never its value.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from .clients import credentials_from_context
@@ -25,6 +29,22 @@ _lock = threading.Lock()
 # KMS's answer for a role its policies do not allow (Forbidden.NoPermission), and RAM's
 _DENIED = ("Forbidden.NoPermission", "Forbidden.RAM", "Forbidden")
 _MISSING = ("Forbidden.ResourceNotFound",)
+
+
+@dataclass(frozen=True)
+class PackagePassword:
+    """The configured password, read on demand: planning needs only whether one is
+    configured; the value is read when an entry that needs it is to be extracted."""
+
+    settings: UnzipSettings
+    context: object = None
+
+    @property
+    def configured(self) -> bool:
+        return self.settings.unzip_password is not None or bool(self.settings.unzip_password_secret)
+
+    def read(self) -> bytes | None:
+        return package_password(self.settings, self.context)
 
 
 def package_password(settings: UnzipSettings, context) -> bytes | None:

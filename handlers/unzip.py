@@ -28,7 +28,7 @@ from .invocation import add_counters, budget_for, clients_for
 from .logs import JobLog, request_id_of
 from .packagelease import PackageLease, VersionGuard, lease_key
 from .packagesource import PackageSource, locate
-from .passwords import package_password
+from .passwords import PackagePassword
 from .pool import BoundedPool
 from .processes import PageWorkers, make_spec, usable_cpus
 from .report import ReportPart, part_key
@@ -41,7 +41,7 @@ from .zipextract import PageExtraction
 from .zipio import EntrySizes, OutputTarget, PackageReader
 from .zipnames import check_encoding
 from .zipoutput import OutputOwner
-from .zipplan import PlannedEntry, PlanRules, plan_entries
+from .zipplan import Plan, PlannedEntry, PlanRules, plan_entries
 from .zipreads import ReadLayout
 from .zipsafety import Limits, output_key, package_dir_name
 
@@ -88,7 +88,7 @@ class PackagePlan:
     source: PackageSource
     directory: CentralDirectory
     limits: Limits
-    plan: list
+    plan: Plan
     prefix: str
     package_dir: str
     out_bucket_name: str
@@ -108,10 +108,9 @@ class PackagePlan:
     package_key: str = ""
 
 
-def plan_package(
-    event: UnzipEvent, clients: OssClients, password: bytes | None = None
-) -> PackagePlan:
-    """HEAD (pinned to the ETag when known), read the central directory, plan every entry."""
+def plan_package(event: UnzipEvent, clients: OssClients, has_password: bool = False) -> PackagePlan:
+    """HEAD (pinned to the ETag when known), read the central directory, plan every entry
+    (encrypted ones as extractable when a password is configured, without reading it)."""
     retry = clients.retry
     pkg = event.package
     package_bucket = clients.bucket(pkg.bucket)
@@ -151,7 +150,7 @@ def plan_package(
         name_encoding=encoding,
         unsafe_paths=event.unsafe_paths,
         directories=event.directories,
-        has_password=password is not None,
+        has_password=has_password,
     )
     plan = plan_entries(directory.entries, rules)
     return PackagePlan(
@@ -174,7 +173,7 @@ def extract(
     clients: OssClients,
     budget: TimeBudget,
     log: JobLog,
-    password: bytes | None = None,  # settings.unzip_password: never in the event
+    password: PackagePassword | None = None,  # env or KMS, never in the event
 ) -> UnzipResult:
     # the flow passes 0 until a page has set it (flows/unzip.yaml), a direct call None
     if not event.first_page_at:  # the extraction's first page starts now
@@ -182,15 +181,24 @@ def extract(
     pinned = (event.package.etag or "").strip('"').upper()
     lease = package_lease(event, clients, pinned, event.output_bucket or event.package.bucket)
     try:
-        planned = plan_package(event, clients, password)
+        planned = plan_package(event, clients, password is not None and password.configured)
+        value = page_password(planned, event.marker, password)  # before the lease and any write
         lease.etag = planned.etag
         lease.acquire()
         guard = version_guard(event, clients, planned.etag, lease)
-        return _extract_page(event, clients, ExtractionInput(planned, guard, password), budget, log)
+        return _extract_page(event, clients, ExtractionInput(planned, guard, value), budget, log)
     except PackageRejected:
         if lease.etag:
             lease.release()  # a newer version (or nothing) follows: let it start now
         raise
+
+
+def page_password(planned: PackagePlan, marker: int, password: PackagePassword | None):
+    """The password's value when an entry from the marker on is encrypted and to be
+    extracted, else None: an unencrypted package never reads it (no KMS request)."""
+    if password is None or planned.plan.last_encrypted < marker:
+        return None
+    return password.read()
 
 
 @dataclass(frozen=True)
@@ -370,7 +378,7 @@ def missing_output(planned: PackagePlan, clients: OssClients) -> list[str]:
 
 
 def delete_package(
-    event: UnzipEvent, clients: OssClients, log: JobLog, password: bytes | None = None
+    event: UnzipEvent, clients: OssClients, log: JobLog, has_password: bool = False
 ) -> dict:
     """Delete the package, but only the version that was extracted (its ETag, when known)
     and only when every extractable entry is in the output with its size.
@@ -384,7 +392,7 @@ def delete_package(
     pkg = event.package
     bucket = clients.bucket(pkg.bucket)
     try:
-        planned = plan_package(event, clients, password)
+        planned = plan_package(event, clients, has_password)  # the same plan, no password read
     except PackageRejected as exc:
         if exc.reason != "PackageMissing":
             raise
@@ -428,10 +436,10 @@ def run(
     clients = clients_for(event, context)
     if event.action in ("confirm", "release"):
         return lease_action(event, clients, log)
-    # env or KMS (unzip.password): read here, at run time, never carried by the event
-    password = package_password(settings, context)
+    # env or KMS (unzip.password): read at run time when an entry needs it, never in the event
+    password = PackagePassword(settings, context)
     if event.action == "delete_package":
-        return delete_package(event, clients, log, password)
+        return delete_package(event, clients, log, password.configured)
     # the typed page result: the flows and `ossbatch jobs status` read only its fields
     return UnzipPageResult.model_validate(
         extract(event, clients, budget, log, password).as_dict()

@@ -61,7 +61,7 @@ class Plan(Sequence):
     this holds ~32 bytes an entry (docs/decisions/unzip-central-directory-runs.md).
     """
 
-    __slots__ = ("entries", "_head", "_keys", "_ends", "_names", "_skips")
+    __slots__ = ("entries", "_head", "_keys", "_ends", "_names", "_skips", "last_encrypted")
 
     def __init__(self, entries: Sequence[ZipEntry], head: str):
         self.entries = entries
@@ -70,6 +70,9 @@ class Plan(Sequence):
         self._ends = array("Q")  # where each entry's key ends in _keys (empty: skipped)
         self._names: dict[int, str] = {}  # names that are not the key after _head
         self._skips: dict[int, tuple] = {}  # PlannedEntry's fields after ``entry``
+        # the last extractable encrypted entry (-1: none): a page from a marker after it
+        # needs no password (handlers/unzip.py page_password)
+        self.last_encrypted = -1
 
     def add(self, planned: PlannedEntry) -> None:
         i = len(self._ends)
@@ -78,6 +81,8 @@ class Plan(Sequence):
             self._keys += tail.encode("utf-8")
             if tail != planned.name:
                 self._names[i] = planned.name
+            if planned.entry.encrypted:
+                self.last_encrypted = i
         else:
             p = planned
             self._skips[i] = (p.name, p.key, p.skip_code, p.skip_message, p.counts_as_failure)

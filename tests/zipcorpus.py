@@ -267,23 +267,29 @@ def _zipcrypto_encrypt(data: bytes, password: bytes, check_byte: int) -> bytes:
     return bytes(out)
 
 
-def zipcrypto(entries: list[tuple[str, bytes]], password: bytes) -> bytes:
-    """Stored entries encrypted with ZipCrypto (flag bit 0 set in both headers)."""
+def zipcrypto(
+    entries: list[tuple[str, bytes]], password: bytes, plain: tuple[str, ...] = ()
+) -> bytes:
+    """Stored entries encrypted with ZipCrypto (flag bit 0 set in both headers), but for
+    the names in `plain`, which stay unencrypted (a mixed package)."""
     rows = []
     for name, data in entries:
         crc = zlib.crc32(data)
-        rows.append(
-            (name.encode(), 0, _zipcrypto_encrypt(data, password, crc >> 24), crc, len(data))
-        )
+        body = data if name in plain else _zipcrypto_encrypt(data, password, crc >> 24)
+        rows.append((name.encode(), 0, body, crc, len(data)))
     raw = bytearray(raw_zip(rows))
-    pos = 0
-    while (pos := bytes(raw).find(b"PK\x03\x04", pos)) >= 0:
-        struct.pack_into("<H", raw, pos + 6, 1)
-        pos += 4
-    pos = 0
-    while (pos := bytes(raw).find(b"PK\x01\x02", pos)) >= 0:
-        struct.pack_into("<H", raw, pos + 8, 1)
-        pos += 4
+    # (signature, offsets of the flags, the name's length and the name) in both headers
+    for signature, flags_at, len_at, name_at in (
+        (b"PK\x03\x04", 6, 26, 30),
+        (b"PK\x01\x02", 8, 28, 46),
+    ):
+        pos = 0
+        while (pos := bytes(raw).find(signature, pos)) >= 0:
+            name_len = struct.unpack_from("<H", raw, pos + len_at)[0]
+            name = bytes(raw[pos + name_at : pos + name_at + name_len]).decode()
+            if name not in plain:
+                struct.pack_into("<H", raw, pos + flags_at, 1)
+            pos += 4
     return bytes(raw)
 
 

@@ -129,9 +129,10 @@ class KmsApi:
         request_id = str(uuid.uuid4()).upper()
         try:
             body = await request.body()
-            session = self.authenticate(request, body)
             params = {**dict(request.query_params), **dict(parse_qsl(body.decode("utf-8")))}
             action = request.headers.get("x-acs-action") or params.get("Action", "")
+            self.store.count(action or "(none)")  # every request, answered or refused
+            session = self.authenticate(request, body)
             if action not in kms_access.SECRET_ACTIONS:
                 raise errors.InvalidAction(
                     f"the action {action!r} is not supported by localcloud's KMS"
@@ -141,6 +142,7 @@ class KmsApi:
                 needs = kms_access.required(action, self.store.arn(name))
                 denial = self.ram.sessions.check(session, needs)
                 if denial is not None:
+                    self.store.count(action, denied=True)
                     raise errors.NoPermission(
                         f"This operation is forbidden by permission system. "
                         f"{denial.describe(session)}"

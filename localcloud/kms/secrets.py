@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import json
 import re
 import sqlite3
@@ -71,6 +72,21 @@ class SecretStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        # requests by action, and those RAM denied (admin /counters): tests count KMS calls
+        self._counters: collections.Counter = collections.Counter()
+        self._counters_lock = threading.Lock()  # not _lock: the event loop must not wait on SQL
+
+    def count(self, action: str, denied: bool = False) -> None:
+        with self._counters_lock:
+            self._counters[f"{action}.denied" if denied else action] += 1
+
+    def counters_snapshot(self) -> dict[str, int]:
+        with self._counters_lock:
+            return dict(self._counters)
+
+    def reset_counters(self) -> None:
+        with self._counters_lock:
+            self._counters.clear()
 
     def arn(self, name: str) -> str:
         return f"acs:kms:{self.region}:{self.account_id}:secret/{name}"

@@ -115,3 +115,65 @@ def test_a_binary_secret_is_the_password_as_raw_bytes(secret, localcloud, bucket
     result = run(bucket, zipcorpus.zipcrypto(FILES, raw), localcloud, "in/bin.zip")
     assert result["all_succeeded"], result
     assert outputs(bucket, "out/bin/") == {f"out/bin/{n}": b for n, b in FILES}
+
+
+def kms_requests(cloud) -> dict[str, int]:
+    """localcloud KMS's own request counters (admin /counters), by action."""
+    return cloud.admin("GET", "/counters").get("kms", {})
+
+
+def test_an_unencrypted_package_extracts_without_any_kms_request(secret, localcloud, bucket):
+    plain = zipcorpus.build(FILES)
+    before = kms_requests(localcloud)
+    result = run(bucket, plain, localcloud, "in/plain.zip")
+    assert result["all_succeeded"], result
+    assert outputs(bucket, "out/plain/") == {f"out/plain/{n}": b for n, b in FILES}
+    assert kms_requests(localcloud) == before  # not one request, of any action
+
+
+def test_an_encrypted_package_after_plain_ones_reads_the_secret_once_and_extracts(
+    secret, localcloud, bucket
+):
+    before = kms_requests(localcloud).get("GetSecretValue", 0)
+    assert run(bucket, zipcorpus.build(FILES), localcloud, "in/p1.zip")["all_succeeded"]
+    assert kms_requests(localcloud).get("GetSecretValue", 0) == before
+    encrypted = zipcorpus.zipcrypto(FILES, b"kms-pw")
+    assert run(bucket, encrypted, localcloud, "in/e1.zip")["all_succeeded"]
+    assert run(bucket, encrypted, localcloud, "in/e2.zip")["all_succeeded"]
+    assert outputs(bucket, "out/e2/") == {f"out/e2/{n}": b for n, b in FILES}
+    # the first encrypted entry read it; the process cache served the second package
+    assert kms_requests(localcloud).get("GetSecretValue", 0) == before + 1
+
+
+def test_a_page_past_the_last_encrypted_entry_and_the_package_delete_read_no_secret(
+    secret, localcloud, bucket
+):
+    mixed = zipcorpus.zipcrypto(
+        [("locked.txt", b"locked"), ("open.txt", b"open")], b"kms-pw", plain=("open.txt",)
+    )
+    bucket.put_object("in/mixed.zip", mixed)
+    package = {"bucket": bucket.bucket_name, "key": "in/mixed.zip"}
+    before = kms_requests(localcloud)
+    # resumed at entry 1: only the unencrypted entry is left
+    page = unzip_handler.run(
+        parse_event(UnzipEvent, {"job_id": "u1", "package": package, "marker": 1}),
+        fc_context(localcloud),
+    )
+    assert page["done"] and page["counters"]["extracted"] == 1, page
+    assert bucket.get_object("out/mixed/open.txt").read() == b"open"
+    assert kms_requests(localcloud) == before
+    # the whole package: the encrypted entry needs the secret (one read, then cached)
+    first = unzip_handler.run(
+        parse_event(UnzipEvent, {"job_id": "u1", "package": package}), fc_context(localcloud)
+    )
+    assert first["all_succeeded"], first
+    assert bucket.get_object("out/mixed/locked.txt").read() == b"locked"
+    assert kms_requests(localcloud).get("GetSecretValue", 0) == before.get("GetSecretValue", 0) + 1
+    passwords.forget_cached()  # a fresh instance: deleting plans the package but reads nothing
+    after = kms_requests(localcloud)
+    deleted = unzip_handler.run(
+        parse_event(UnzipEvent, {"job_id": "u1", "action": "delete_package", "package": package}),
+        fc_context(localcloud),
+    )
+    assert deleted["deleted"] and not bucket.object_exists("in/mixed.zip"), deleted
+    assert kms_requests(localcloud) == after

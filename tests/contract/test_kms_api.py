@@ -150,6 +150,26 @@ def test_a_role_without_any_kms_grant_is_forbidden(localcloud):
     assert code_of(lambda: value_of(tokenless, name)) == "InvalidSecurityToken.Expired"
 
 
+def test_the_admin_counters_count_every_request_by_action_and_the_denied_ones(localcloud):
+    name = _name()
+    owner = kms(localcloud)
+    create(owner, name, "v")
+    arn = f"acs:kms:{localcloud.region}:{localcloud.account_id}:secret/{name}"
+    role = _role_client(localcloud, allow("kms:GetSecretValue", arn))
+    before = localcloud.admin("GET", "/counters")["kms"]
+    value_of(owner, name)
+    value_of(role, name)
+    put = m.PutSecretValueRequest(secret_name=name, version_id="v2", secret_data="x")
+    assert code_of(lambda: role.put_secret_value(put)) == "Forbidden.NoPermission"
+    after = localcloud.admin("GET", "/counters")["kms"]
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    assert {k: n for k, n in delta.items() if n} == {
+        "GetSecretValue": 2,
+        "PutSecretValue": 1,
+        "PutSecretValue.denied": 1,
+    }
+
+
 NAME_CHARS = st.characters(codec="ascii", categories=("L", "N", "P", "S", "Z"))
 
 

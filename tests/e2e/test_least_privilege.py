@@ -32,6 +32,7 @@ from ossbatch import cloud, sampledata
 from ossbatch.cli import app
 from ossbatch.config import PROJECT_ROOT, KmsPassword, load_environment
 from ossbatch.deployment import deployment, local_target
+from tests import zipcorpus
 from tests.contract.ramkit import ram_client
 
 ROTATE = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
@@ -79,6 +80,7 @@ class Local:
     data_dir: object
     conn: object
     info: dict
+    password: bytes  # what local up put into the KMS secret
 
     def __getattr__(self, name):  # ramkit's clients read endpoints/credentials as attributes
         if name in self.info:
@@ -96,12 +98,14 @@ def local(tmp_path_factory):
     assert load_environment(env_file) == ENV
     # every CLI call below reads this file; local up makes the secret from the shell's value
     saved = {k: os.environ.get(k) for k in ("OSSBATCH_ENV", "OSSBATCH_UNZIP_PASSWORD")}
-    os.environ.update(OSSBATCH_ENV=str(env_file), OSSBATCH_UNZIP_PASSWORD=f"lp-{_uid()}")
+    password = f"lp-{_uid()}"
+    os.environ.update(OSSBATCH_ENV=str(env_file), OSSBATCH_UNZIP_PASSWORD=password)
     try:
         code, doc = ossbatch(data_dir, "local", "up", "--json")
         assert code == 0, doc
         state = cloud.read_state(data_dir)
-        yield Local(data_dir, cloud.from_local_state(state), state["localcloud"])
+        conn = cloud.from_local_state(state)
+        yield Local(data_dir, conn, state["localcloud"], password.encode())
     finally:
         ossbatch(data_dir, "local", "down", "--json")
         for key, value in saved.items():
@@ -258,12 +262,17 @@ def _fc_counters(local: Local, function: str) -> dict:
         return json.loads(response.read()).get("fc", {}).get("functions", {}).get(function, {})
 
 
-def unzip_upload(local: Local) -> Failure | None:
+def unzip_upload(local: Local, *, encrypted: bool = False) -> Failure | None:
+    """Upload a package (ZipCrypto with the KMS secret's password when `encrypted`) and
+    follow its unzip execution: None when it succeeded and the package was deleted."""
     conn, tag = local.conn, _uid()
     trigger_fn = PLAN.trigger.function
     before = _fc_counters(local, trigger_fn)
     packages = conn.oss_bucket(conn.buckets["packages"])
-    payload, _ = sampledata.build_zip(3)
+    if encrypted:  # only an encrypted entry makes the function read the password
+        payload = zipcorpus.zipcrypto([("a.txt", b"alpha"), ("b.txt", b"beta")], local.password)
+    else:
+        payload, _ = sampledata.build_zip(3)
     key = f"{ENV.unzip.watch_prefix}lp{tag}.zip"
     packages.put_object(key, payload)
     flow = next(f.name for f in PLAN.flows if f.kind == "unzip")
@@ -305,7 +314,8 @@ def _executions(local: Local, flow: str, tag: str) -> list:
 
 def unzip_in_fresh_instances(local: Local) -> Failure | None:
     """unzip_upload after the unzip function's instances are replaced (a configuration
-    change retires them, as in FC): a warm instance keeps the password it read from KMS."""
+    change retires them, as in FC): a warm instance keeps the password it read from KMS.
+    The package is encrypted: an unencrypted one never reads the password."""
     name = PLAN.function("unzip").name
     local.conn.fc().update_function(
         name,
@@ -313,7 +323,7 @@ def unzip_in_fresh_instances(local: Local) -> Failure | None:
             body=fc_models.UpdateFunctionInput(description=f"{name} ({_uid()})")
         ),
     )
-    return unzip_upload(local)
+    return unzip_upload(local, encrypted=True)
 
 
 # (role key, first action of the statement) -> the small job step that needs it

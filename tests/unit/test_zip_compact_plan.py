@@ -15,6 +15,7 @@ from handlers.report import PACK_LINES, ReportPart
 from handlers.zipdir import read_central_directory
 from handlers.zipplan import PlanRules, _plan_one, plan_entries
 from handlers.zipsafety import Limits
+from tests import zipcorpus
 
 LIMITS = Limits(max_entries=100_000, max_total_bytes=10**12, max_entry_bytes=10**11, max_ratio=1000)
 
@@ -91,6 +92,26 @@ def test_plan_is_the_rules_applied_entry_by_entry(entries, unsafe, dirs, prefix)
     assert plan[2:5] == expected[2:5]
     if expected:
         assert plan[-1] == expected[-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.sampled_from(["f{}.txt", "../f{}.txt"])), max_size=12),
+    st.booleans(),
+)
+def test_the_plan_knows_its_last_extractable_encrypted_entry(entries, has_password):
+    named = [(pattern.format(i), encrypted) for i, (encrypted, pattern) in enumerate(entries)]
+    data = zipcorpus.zipcrypto(
+        [(name, b"x") for name, _ in named],
+        b"pw",
+        plain=tuple(name for name, encrypted in named if not encrypted),
+    )
+    rules = PlanRules("out/", "pkg", LIMITS, has_password=has_password)
+    plan = plan_entries(directory(data).entries, rules)
+    wanted = [i for i, p in enumerate(plan) if p.extractable and p.entry.encrypted]
+    assert plan.last_encrypted == (wanted[-1] if wanted else -1)
+    if not has_password:  # encrypted entries are skipped: no page needs a password
+        assert plan.last_encrypted == -1
 
 
 @settings(max_examples=15, deadline=None)
