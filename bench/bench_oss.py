@@ -39,23 +39,26 @@ TARGET_RSS_MB = 100.0
 # --- clients (run inside worker processes) ------------------------------------------------------
 def _oss_client(target: dict):
     """oss2 built by ossbatch's handlers (handlers/clients.py): oss2 over urllib3 without
-    requests, Content-MD5 on uploads, CopyObject answers drained so the connection is reused.
+    requests, uploads checked by CRC-64, CopyObject answers drained so the connection is reused.
     BENCH_OSS_PLAIN_CLIENT=1 measures oss2's defaults instead."""
     import oss2
 
-    from handlers.clients import Credentials, OssClients, upload_headers
+    from handlers.clients import Credentials, OssClients, put_verified
+    from handlers.retrying import RetryPolicy
 
     if PLAIN_CLIENT:
         auth = oss2.Auth(target["ak"], target["sk"])
         bucket = oss2.Bucket(auth, target["endpoint"], target["bucket"])
-        put_headers = None
+
+        def put(name):
+            bucket.put_object(name, SMALL)
     else:
         clients = OssClients(target["endpoint"], Credentials(target["ak"], target["sk"]))
         bucket = clients.bucket(target["bucket"])
-        put_headers = upload_headers(SMALL)
+        retry = RetryPolicy()
 
-    def put(name):
-        bucket.put_object(name, SMALL, headers=put_headers)
+        def put(name):
+            put_verified(bucket, retry, name, SMALL)
 
     def get(name):
         bucket.get_object(f"obj-{hash(name) % OBJECTS}").read()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import oss2
 
 from .errors import AccessDenied, DestinationBucketMissing, SourceBucketMissing, SystemicError
+from .integrity import check_stored, crc64_of
 from .retrying import RetryPolicy
 from .transport import LeanSession
 
@@ -109,8 +110,8 @@ class OssClients:
                     name,
                     session=self.session,
                     connect_timeout=self.timeout_seconds,
-                    # uploads carry Content-MD5 instead (see upload_headers): oss2's CRC-64 builds
-                    # a 256-entry table in Python per request (~0.5 ms, the cost of a tiny PUT)
+                    # uploads check CRC-64 with fastcrc instead (handlers/integrity.py): oss2's
+                    # builds a 256-entry table in Python per request (~0.5 ms, a tiny PUT's cost)
                     enable_crc=False,
                 )
                 self._buckets[name] = bucket
@@ -134,17 +135,32 @@ class OssClients:
         return exists
 
 
-def upload_headers(data: bytes, headers: dict | None = None) -> dict:
-    """Content-MD5 for a PUT/UploadPart body: OSS rejects the upload (InvalidDigest) if bytes
-    were damaged on the way, so nothing corrupt is ever stored."""
-    out = dict(headers or {})
-    out["Content-MD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()
-    return out
+def put_verified(
+    bucket,
+    retry: RetryPolicy,
+    key: str,
+    data: bytes,
+    headers: dict | None = None,
+    *,
+    refuse_damaged: bool = False,
+):
+    """PutObject with retries, checked by the CRC-64 OSS returns: how every handler writes a
+    whole object. A damaged body is sent again (UploadDamaged is transient).
 
+    ``refuse_damaged`` sends Content-MD5 instead, so OSS refuses a damaged body
+    (InvalidDigest, sent again) and stores nothing: for an exclusive create
+    (x-oss-forbid-overwrite), whose retry could not replace its own damaged object."""
+    if refuse_damaged:
+        digest = base64.b64encode(hashlib.md5(data).digest()).decode()
+        return retry.call(bucket.put_object, key, data, {**(headers or {}), "Content-MD5": digest})
+    sent = crc64_of(data)
 
-def put_verified(bucket, retry: RetryPolicy, key: str, data: bytes, headers: dict | None = None):
-    """PutObject with retries and Content-MD5: how every handler writes a whole object."""
-    return retry.call(bucket.put_object, key, data, headers=upload_headers(data, headers))
+    def put():
+        result = bucket.put_object(key, data, headers=headers)
+        check_stored(result.headers, key, sent, "PutObject")
+        return result
+
+    return retry.call(put)
 
 
 def drained(call):

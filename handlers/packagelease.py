@@ -61,7 +61,9 @@ class PackageLease:
         if exclusive:
             headers["x-oss-forbid-overwrite"] = "true"
         try:
-            put_verified(self.bucket, self.retry, self.key, self._body(), headers)
+            put_verified(
+                self.bucket, self.retry, self.key, self._body(), headers, refuse_damaged=True
+            )
         except oss2.exceptions.OssError as exc:
             if exc.status == 409 and exc.code == "FileAlreadyExists":
                 return False

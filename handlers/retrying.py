@@ -18,16 +18,21 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from .integrity import UploadDamaged
+
 T = TypeVar("T")
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures a retry can fix: connection errors and 5xx (incl. 503 SlowDown)."""
+    """True for failures a retry can fix: connection errors, 5xx (incl. 503 SlowDown) and a
+    body that arrived damaged: stored (UploadDamaged: sending it again overwrites it) or
+    refused by its Content-MD5 (InvalidDigest: "upload the object again", the OSS data
+    verification page)."""
     if isinstance(exc, oss2.exceptions.RequestError):
         return True  # status -2: connection dropped / timed out
     if isinstance(exc, oss2.exceptions.OssError):
-        return isinstance(exc.status, int) and exc.status >= 500
-    return isinstance(exc, ConnectionError | TimeoutError)
+        return isinstance(exc.status, int) and exc.status >= 500 or exc.code == "InvalidDigest"
+    return isinstance(exc, ConnectionError | TimeoutError | UploadDamaged)
 
 
 @dataclass(frozen=True)

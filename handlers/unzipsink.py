@@ -16,6 +16,7 @@ import stream_unzip
 
 from .budget import TimeBudget
 from .clients import error_code, error_message, raise_if_systemic
+from .integrity import UploadDamaged
 from .paging import settle_done
 from .pool import BoundedPool
 from .processes import PageWorkers
@@ -147,7 +148,7 @@ class PageSink:
         if isinstance(exc, oss2.exceptions.OssError):
             raise_if_systemic(exc, self.bucket_name, role="output")
             code, message = error_code(exc), error_message(exc)
-        elif isinstance(exc, UnsafeEntry):
+        elif isinstance(exc, UnsafeEntry | UploadDamaged):
             code, message = exc.code, str(exc)
         elif isinstance(exc, stream_unzip.UnzipError):
             code, message = stream_error_code(exc), f"{type(exc).__name__}: {exc}".rstrip(": ")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import oss2
 
 from .clients import error_code, error_message, raise_if_systemic
+from .integrity import UploadDamaged
 from .retrying import attempts_of
 from .zipoutput import OutputExists, OutputOwner
 
@@ -66,8 +67,9 @@ def record_upload(report, tally, bucket_name: str, p, upload, written: int) -> N
     except OutputExists as exc:
         record_exists(report, tally, p, exc)
         return
-    except oss2.exceptions.OssError as exc:
-        raise_if_systemic(exc, bucket_name, role="output")
+    except (oss2.exceptions.OssError, UploadDamaged) as exc:
+        if isinstance(exc, oss2.exceptions.OssError):
+            raise_if_systemic(exc, bucket_name, role="output")
         # the entry was counted when its bytes were read: only the failure is new
         tally.add(failed=1)
         _fail_line(report, p, error_code(exc), error_message(exc), attempts_of(exc))

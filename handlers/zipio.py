@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import oss2
 import stream_unzip
 
-from .clients import drained, error_code, raise_if_systemic, upload_headers
+from .clients import drained, error_code, raise_if_systemic
 from .errors import PackageRejected
+from .integrity import CRC_HEADER, check_stored, crc64_of
 from .pool import BoundedPool
 from .retrying import RetryPolicy, attempts_of
 from .zipoutput import PACKAGE_META, OutputOwner
@@ -120,6 +121,7 @@ class EntryWriter:
         self.part_futures: list = []
         self.part_number = 0
         self.written = 0
+        self.crc: int | None = None  # CRC-64 of the parts so far: the whole object's at the end
 
     def write(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -143,19 +145,21 @@ class EntryWriter:
             ).upload_id
         self.part_number += 1
         number = self.part_number
+        self.crc = crc64_of(data, self.crc)
         self.part_futures.append(
             self.pool.submit(self._upload_part, number, data, nbytes=len(data))
         )
 
     def _upload_part(self, number: int, data: bytes):
-        result = self.retry.call(
-            self.bucket.upload_part,
-            self.key,
-            self.upload_id,
-            number,
-            data,
-            headers=upload_headers(data),
-        )
+        sent = crc64_of(data)
+
+        def upload():
+            result = self.bucket.upload_part(self.key, self.upload_id, number, data)
+            check_stored(result.headers, f"{self.key} part {number}", sent, "UploadPart")
+            return result
+
+        # a damaged part is sent again under its number; only checked parts are completed
+        result = self.retry.call(upload)
         return oss2.models.PartInfo(number, result.etag, size=len(data))
 
     def small_data(self, limit: int) -> bytes | None:
@@ -174,12 +178,13 @@ class EntryWriter:
             self._flush_part(data)
         parts = [f.result() for f in self.part_futures]
         try:
-            self.retry.call(
+            done = self.retry.call(
                 drained(self.bucket.complete_multipart_upload), self.key, self.upload_id, parts
             )
+            check_stored(done.headers, self.key, self.crc, "CompleteMultipartUpload")
         except oss2.exceptions.NoSuchUpload as exc:
             # a retried complete whose first attempt landed (its answer was lost) finds the
-            # upload gone: the object, with our metadata and size, is the proof
+            # upload gone: the object, with our metadata, size and CRC-64, is the proof
             if attempts_of(exc) < 2 or not self._completed():
                 raise
         return None
@@ -187,7 +192,9 @@ class EntryWriter:
     def _completed(self) -> bool:
         head = self.retry.call(self.bucket.head_object, self.key)
         owner = head.headers.get(PACKAGE_META)
-        return head.content_length == self.written and owner == self.target.owner.package
+        crc = head.headers.get(CRC_HEADER)
+        mine = owner == self.target.owner.package and crc == str(self.crc)
+        return mine and head.content_length == self.written
 
     def _put(self, data: bytes) -> None:
         self.target.owner.put(self.bucket, self.retry, self.key, data)

@@ -10,7 +10,7 @@ import typer
 
 from localcloud import config as defaults
 from localcloud.config import LocalCloudConfig
-from localcloud.oss.faults import FAULT_KINDS, FaultConfig
+from localcloud.oss.faults import DEFAULT_KINDS, FaultConfig
 from localcloud.oss.restore import parse_restore_seconds
 
 app = typer.Typer(
@@ -76,9 +76,10 @@ def serve(
         str,
         Opt(
             help="Injected fault kinds: slowdown (503 SlowDown), internal (500 InternalError), "
-            "reset (connection dropped mid-body, after the operation ran)."
+            "reset (connection dropped mid-body, after the operation ran), damage (the request "
+            "body's first byte arrives flipped; only when named)."
         ),
-    ] = ",".join(FAULT_KINDS),
+    ] = ",".join(DEFAULT_KINDS),
     fault_ops: Annotated[
         str,
         Opt(

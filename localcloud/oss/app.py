@@ -106,6 +106,7 @@ class OssApp:
             failure = decision.failure
             if failure == "slowdown":
                 raise errors.SlowDown()
+            req.damaged = failure == "damage"
             if failure == "internal":
                 raise errors.InternalError("Injected fault (localcloud --fault-rate).")
             self._authorize(req, op)

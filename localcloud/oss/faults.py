@@ -6,14 +6,17 @@ import random
 import threading
 from dataclasses import asdict, dataclass, field
 
-FAULT_KINDS = ("slowdown", "internal", "reset")
+FAULT_KINDS = ("slowdown", "internal", "reset", "damage")
+# damage (one byte of the request body flipped on arrival, as if hurt on the way) is only
+# injected when asked for: it makes OSS store wrong bytes, which only an integrity check sees
+DEFAULT_KINDS = ("slowdown", "internal", "reset")
 
 
 @dataclass
 class FaultConfig:
     latency_ms: float = 0.0  # added to every matching request
     fault_rate: float = 0.0  # probability that a matching request fails
-    kinds: list[str] = field(default_factory=lambda: list(FAULT_KINDS))
+    kinds: list[str] = field(default_factory=lambda: list(DEFAULT_KINDS))
     stall_rate: float = 0.0  # probability of an extra stall (a slow, not failed, request)
     stall_ms: float = 0.0
     ops: list[str] = field(default_factory=list)  # operation names; empty = every operation

@@ -33,6 +33,7 @@ class OssRequest:
         "op",
         "authenticated",
         "_body_read",
+        "damaged",
     )
 
     def __init__(self, scope: dict, receive: Callable, request_id: str):
@@ -45,6 +46,7 @@ class OssRequest:
         self.op = "Unknown"
         self.authenticated = False
         self._body_read = False
+        self.damaged = False  # an injected fault: the body's first byte arrives flipped
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
             k = name.decode("latin-1")
@@ -93,6 +95,8 @@ class OssRequest:
             if message["type"] == "http.disconnect":
                 raise errors.IncompleteBody()
             body = message.get("body", b"")
+            if body and self.damaged:
+                body, self.damaged = bytes([body[0] ^ 0x01]) + body[1:], False
             if body:
                 yield body
             if not message.get("more_body", False):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import signal
 
 import oss2
 import pytest
 import requests
+
+from handlers.integrity import crc64_of
 
 
 def _bucket(cloud, name="adm"):
@@ -212,3 +216,24 @@ def test_a_taken_port_is_a_clear_error_not_a_traceback(localcloud, tmp_path):
         f"cannot listen on 127.0.0.1:{port} for oss" in proc.stderr and "--oss-port" in proc.stderr
     )
     assert "Traceback" not in proc.stderr
+
+
+def test_damage_fault_stores_flipped_bytes_that_md5_refuses_and_crc64_shows(localcloud_factory):
+    cloud = localcloud_factory()
+    b = _bucket(cloud)
+    assert "damage" not in cloud.set_faults(fault_rate=1.0)["kinds"]  # only when named
+    cloud.set_faults(fault_rate=1.0, kinds=["damage"], ops=["PutObject"])
+    body = b"0123456789" * 100
+    md5 = {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}
+    with pytest.raises(oss2.exceptions.OssError) as err:
+        b.put_object("with-md5", body, headers=md5)
+    assert (err.value.status, err.value.code) == (400, "InvalidDigest")
+    with pytest.raises(oss2.exceptions.InconsistentError):
+        b.put_object("oss2-crc", body)  # oss2 compares the answer's CRC-64 with its own
+    plain = oss2.Bucket(b.auth, cloud.oss_endpoint, b.bucket_name, enable_crc=False)
+    stored = plain.put_object("no-check", body).headers["x-oss-hash-crc64ecma"]
+    cloud.set_faults(fault_rate=0.0, kinds=["slowdown"], ops=[])
+    assert stored != str(crc64_of(body))
+    assert plain.get_object("no-check").read() == b"1" + body[1:]  # "0" ^ 0x01
+    assert stored == str(crc64_of(b"1" + body[1:]))
+    assert not b.object_exists("with-md5")
