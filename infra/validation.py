@@ -15,9 +15,7 @@ from ossbatch.config import (
     FUNCTION_NAME_RE,
     Environment,
 )
-from ossbatch.policies import TRUSTED_SERVICE, role_name
-
-RAM_NAME_RE = r"[A-Za-z0-9.-]{1,64}"
+from ossbatch.policies import ROLE_NAME_RE, TRUSTED_SERVICE, role_name
 
 
 class StackValidationError(ValueError):
@@ -53,7 +51,7 @@ def validate(env: Environment, flows: list[Path], env_file: str = "") -> None:
         if not re.fullmatch(FUNCTION_NAME_RE, name):
             problems.append(f"{where}name_prefix gives an invalid function name {name!r}")
     for name in role_names(env).values():
-        if not re.fullmatch(RAM_NAME_RE, name):
+        if not ROLE_NAME_RE.fullmatch(name):
             problems.append(f"{where}name_prefix gives an invalid RAM role name {name!r}")
     functions = {kind.settings_path: kind.settings(env) for kind in FUNCTION_KINDS.values()}
     for field, settings in functions.items():

@@ -93,7 +93,8 @@ class JobKind:
 FUNCTION_KINDS: dict[str, FunctionKind] = {
     "copy": FunctionKind("copy", "copy_job.function", "fc-worker", ("objects", "workers")),
     "restore": FunctionKind("restore", "restore.function", "fc-worker", ("objects",)),
-    "unzip": FunctionKind("unzip", "unzip.function", "fc-worker", ("objects", "workers", "unzip")),
+    # a role of its own: the package delete and the password are unzip's alone
+    "unzip": FunctionKind("unzip", "unzip.function", "fc-unzip", ("objects", "workers", "unzip")),
     "trigger": FunctionKind("trigger", "unzip.trigger_function", "fc-trigger", ("trigger",)),
     "verify": FunctionKind("verify", "verify.function", "fc-worker", ("objects",)),
 }

@@ -83,7 +83,7 @@ class Queue(Strict):
 
 
 class Role(Strict):
-    key: str  # fc-worker | fc-trigger | flow | oss-trigger
+    key: str  # fc-worker | fc-unzip | fc-trigger | flow | oss-trigger (ossbatch.policies)
     name: str
     arn: str
     trusted_service: str
@@ -297,6 +297,7 @@ def _roles(env: Environment, arns: policies.Arns) -> tuple[Role, ...]:
     roles = []
     for key, service in policies.TRUSTED_SERVICE.items():
         name = policies.role_name(env, key)
+        _check_role_names(name, f"{name}-policy")
         roles.append(
             Role(
                 key=key,
@@ -311,6 +312,14 @@ def _roles(env: Environment, arns: policies.Arns) -> tuple[Role, ...]:
             )
         )
     return tuple(roles)
+
+
+def _check_role_names(role: str, policy: str) -> None:
+    # name_prefix (<= 40) keeps both far inside RAM's limits; a new role key must too
+    if not policies.ROLE_NAME_RE.fullmatch(role):
+        raise DeploymentError(f"role name {role!r}: RAM allows 1-64 letters, digits, '.', '-'")
+    if not policies.POLICY_NAME_RE.fullmatch(policy):
+        raise DeploymentError(f"policy name {policy!r}: RAM allows 1-128 letters, digits, '-'")
 
 
 def function_environment(env: Environment, target: Target, kind: FunctionKind) -> dict[str, str]:

@@ -1,8 +1,9 @@
-"""Least-privilege RAM policy documents for the four roles of a stack.
+"""Least-privilege RAM policy documents for the five roles of a stack.
 
 | role | trusted service | may |
 |---|---|---|
-| fc-worker | fc.aliyuncs.com | copy/restore/unzip/verify object work inside the env's buckets/prefixes, write logs; with unzip.password source kms, read that one secret |
+| fc-worker | fc.aliyuncs.com | copy/restore/verify object work on the sources, archive and reports, write logs |
+| fc-unzip | fc.aliyuncs.com | unzip: read and delete packages under the watched prefix, write entries under the output prefix, its report parts and package leases, write logs; with unzip.password source kms, read that one secret |
 | fc-trigger | fc.aliyuncs.com | start executions of the unzip flow, write logs |
 | flow | fnf.aliyuncs.com | invoke the worker functions, send to the notification queue, start its own flows |
 | oss-trigger | oss.aliyuncs.com | invoke the trigger function, nothing else |
@@ -18,15 +19,26 @@ localcloud: both take them from `ossbatch.deployment`, so the JSON is the same.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from ossbatch.config import FUNCTION_KINDS, JOB_KINDS, Environment, KmsPassword
+
+# unzip's objects in the reports bucket: its job ids are the trigger's execution names
+# (handlers/trigger.py execution_name), its leases handlers/packagelease.py lease_key's
+UNZIP_JOB_PREFIX = "unzip-"
+UNZIP_LEASE_PREFIX = "leases/unzip/"
 
 OSS_READ = ("oss:GetObject",)  # also covers HeadObject / GetObjectMeta
 OSS_WRITE = ("oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts")
 # a named version (?versionId=) and object tags are separate RAM actions
 OSS_READ_VERSIONS = ("oss:GetObjectVersion", "oss:GetObjectTagging", "oss:GetObjectVersionTagging")
 
+
+# RAM CreateRole: RoleName 1-64 letters, digits, '.' and '-'; CreatePolicy: PolicyName 1-128
+# letters, digits and '-' (API reference: CreateRole, CreatePolicy)
+ROLE_NAME_RE = re.compile(r"[A-Za-z0-9.-]{1,64}")
+POLICY_NAME_RE = re.compile(r"[A-Za-z0-9-]{1,128}")
 
 # StartExecution's API page: resource "All Resource"; a scoped ARN makes the grant ineffective
 START_EXECUTION_REASON = (
@@ -155,42 +167,66 @@ def _logs(env: Environment, arns: Arns) -> Statement:
 
 
 def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
+    """copy, restore and verify: nothing of the packages or the extraction (fc-unzip's)."""
     b = env.buckets
-    unzip = env.unzip
+    return PolicyDocument(
+        (
+            Statement(
+                "ListJobBuckets",
+                ("oss:ListObjects",),
+                tuple(
+                    sorted({arns.bucket(spec.name) for spec in (b.sources, b.archive, b.reports)})
+                ),
+                "prefix listings for copy/restore, and the handlers' bucket-exists probe "
+                "(a one-key listing) before they report a missing bucket",
+            ),
+            Statement(
+                "ReadSources",
+                OSS_READ + OSS_READ_VERSIONS + ("oss:RestoreObject", "oss:RestoreObjectVersion"),
+                tuple(sorted({arns.objects(b.sources.name), arns.objects(b.archive.name)})),
+                "copy reads sources (and index files kept there), the versions an index names "
+                "and their tags; restore restores and polls (a named version too); verify HEADs "
+                "both sides and reads their tags",
+            ),
+            Statement(
+                "WriteArchive",
+                OSS_WRITE + ("oss:PutObjectTagging",),
+                (arns.objects(b.archive.name),),
+                "copy writes (multipart for > 1 GB) into the archive destination, with tags",
+            ),
+            Statement(
+                "Reports",
+                OSS_WRITE + OSS_READ,
+                (arns.objects(b.reports.name, env.report_prefix),),
+                "per-item report parts and summaries; index files are read from here",
+            ),
+            Statement(
+                "ReleasePaceLeases",
+                ("oss:DeleteObject",),
+                (arns.objects(b.reports.name, f"{env.report_prefix}*/pace/"),),
+                "a finished shard drops its request-budget lease so the other shards get its share",
+            ),
+            _logs(env, arns),
+        )
+    )
+
+
+def fc_unzip_policy(env: Environment, arns: Arns) -> PolicyDocument:
+    """The unzip function alone: its packages, its output, its reports and leases, the password."""
+    b, unzip = env.buckets, env.unzip
     statements = [
         Statement(
-            "ListJobBuckets",
+            "ListUnzipBuckets",
             ("oss:ListObjects",),
-            tuple(
-                sorted(
-                    {
-                        arns.bucket(spec.name)
-                        for spec in (b.sources, b.archive, b.packages, b.extraction, b.reports)
-                    }
-                )
-            ),
-            "prefix listings for copy/restore, and the handlers' bucket-exists probe "
-            "(a one-key listing) before they report a missing bucket",
+            tuple(sorted({arns.bucket(b.packages.name), arns.bucket(b.extraction.name)})),
+            "before the package delete unzip lists the package's output to check every entry "
+            "landed; a missing package's bucket gets the one-key bucket-exists probe",
         ),
         Statement(
             "ListPackageVersions",
             ("oss:ListObjectVersions",),
             (arns.bucket(b.packages.name),),
             "unzip finds the pinned upload among a versioned package key's versions",
-        ),
-        Statement(
-            "ReadSources",
-            OSS_READ + OSS_READ_VERSIONS + ("oss:RestoreObject", "oss:RestoreObjectVersion"),
-            tuple(sorted({arns.objects(b.sources.name), arns.objects(b.archive.name)})),
-            "copy reads sources (and index files kept there), the versions an index names and "
-            "their tags; restore restores and polls (a named version too); verify HEADs both "
-            "sides and reads their tags",
-        ),
-        Statement(
-            "WriteArchive",
-            OSS_WRITE + ("oss:PutObjectTagging",),
-            (arns.objects(b.archive.name),),
-            "copy writes (multipart for > 1 GB) into the archive destination, with tags",
         ),
         Statement(
             "ReadPackages",
@@ -213,20 +249,16 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
             "unzip writes entries under the output prefix (and checks what exists on resume)",
         ),
         Statement(
-            "Reports",
+            "UnzipReports",
             OSS_WRITE + OSS_READ,
-            (arns.objects(b.reports.name, env.report_prefix),),
-            "per-item report parts and summaries; index files are read from here",
+            (arns.objects(b.reports.name, f"{env.report_prefix}{UNZIP_JOB_PREFIX}"),),
+            "unzip's report parts, under its job ids (the trigger names them unzip-...)",
         ),
         Statement(
-            "ReleaseLeases",
-            ("oss:DeleteObject",),
-            (
-                arns.objects(b.reports.name, f"{env.report_prefix}leases/"),
-                arns.objects(b.reports.name, f"{env.report_prefix}*/pace/"),
-            ),
-            "unzip releases its package lease when the run ends; a finished shard drops its "
-            "request-budget lease so the other shards get its share",
+            "PackageLeases",
+            ("oss:PutObject", "oss:DeleteObject") + OSS_READ,
+            (arns.objects(b.reports.name, f"{env.report_prefix}{UNZIP_LEASE_PREFIX}"),),
+            "one run per package at a time: unzip takes, reads and releases its package lease",
         ),
         _logs(env, arns),
     ]
@@ -237,7 +269,7 @@ def fc_worker_policy(env: Environment, arns: Arns) -> PolicyDocument:
                 ("kms:GetSecretValue",),
                 (arns.secret(unzip.password.secret_name),),
                 "unzip reads the password of encrypted packages from this one KMS secret at "
-                "run time (unzip.password source kms)",
+                "run time (unzip.password source kms), when a package has an encrypted entry",
             )
         )
     if isinstance(unzip.password, KmsPassword) and unzip.password.key_id:
@@ -319,6 +351,7 @@ def oss_trigger_policy(env: Environment, arns: Arns) -> PolicyDocument:
 # role key -> the one service principal it trusts (FC functions, CloudFlow, the OSS trigger)
 TRUSTED_SERVICE = {
     "fc-worker": "fc.aliyuncs.com",
+    "fc-unzip": "fc.aliyuncs.com",
     "fc-trigger": "fc.aliyuncs.com",
     "flow": "fnf.aliyuncs.com",
     "oss-trigger": "oss.aliyuncs.com",
@@ -333,6 +366,7 @@ def role_documents(env: Environment, arns: Arns) -> dict[str, PolicyDocument]:
     """role key -> its one custom policy."""
     return {
         "fc-worker": fc_worker_policy(env, arns),
+        "fc-unzip": fc_unzip_policy(env, arns),
         "fc-trigger": fc_trigger_policy(env, arns),
         "flow": flow_policy(env, arns),
         "oss-trigger": oss_trigger_policy(env, arns),

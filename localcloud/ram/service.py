@@ -61,6 +61,13 @@ class RamService:
         self._decisions: dict[str, dict[str, ActionDecision]] = {}
         self.sessions = SessionIssuer(self, clock=clock)
 
+    def counters_snapshot(self) -> dict:
+        """For the admin /counters endpoint: requests denied, by role (lower-cased) and action."""
+        return {"denied": self.sessions.denied_snapshot()}
+
+    def reset_counters(self) -> None:
+        self.sessions.reset_denied()
+
     # ---- roles ---------------------------------------------------------------------------
     def role_arn(self, role: Role) -> str:
         return f"acs:ram::{self.account_id}:role/{role.name.lower()}"

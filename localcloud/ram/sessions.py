@@ -7,6 +7,7 @@ calling service as principal, as RAM requires for a service role.
 
 from __future__ import annotations
 
+import collections
 import re
 import secrets
 import threading
@@ -75,6 +76,9 @@ class SessionIssuer:
         self._by_key: dict[str, RoleSession] = {}
         self._cached: dict[tuple[str, str], RoleSession] = {}
         self._lock = threading.Lock()
+        # (role, action) -> requests denied: admin /counters shows what a role was refused,
+        # also where the caller swallows the AccessDenied (a lease that expires by itself)
+        self.denied: collections.Counter = collections.Counter()
 
     def assume_role(self, role_arn: str, service: str) -> RoleSession:
         """Credentials of the role for `service`; the same ones until shortly before expiry."""
@@ -130,8 +134,21 @@ class SessionIssuer:
         for action, resource in requests:
             decision = self.ram.decision(session.role_key, action).decide(resource)
             if decision is not Decision.ALLOW:
+                with self._lock:
+                    self.denied[(session.role_key, action)] += 1
                 return Denial(action, resource, decision is Decision.DENY)
         return None
+
+    def reset_denied(self) -> None:
+        with self._lock:
+            self.denied.clear()
+
+    def denied_snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            found: dict[str, dict[str, int]] = {}
+            for (role, action), n in self.denied.items():
+                found.setdefault(role, {})[action] = n
+            return found
 
     def revoke_role(self, role_key: str) -> None:
         with self._lock:

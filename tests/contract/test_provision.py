@@ -185,3 +185,19 @@ def test_a_kms_password_without_its_shell_variable_stops_local_up_before_anythin
     with pytest.raises(Exception) as missing:
         conn.ram().get_role(ram_models.GetRoleRequest(role_name=plan.roles[0].name))
     assert missing.value.code == "EntityNotExist.Role"
+
+
+def test_local_up_creates_every_role_for_the_longest_name_prefix(localcloud, tmp_path):
+    # 40 characters, the most environments allow: localcloud's RAM refuses a RoleName over 64
+    longest = f"pv-{uuid.uuid4().hex[:8]}-" + "x" * 28
+    assert len(longest) == 40
+    env = variant(tmp_path, name_prefix=longest)
+    conn = connection(localcloud)
+    provision.provision(env, conn)
+    plan = provision.local_deployment(env, conn)
+    assert len(plan.role("fc-unzip").name) == 49
+    for role in plan.roles:
+        got = conn.ram().get_role(ram_models.GetRoleRequest(role_name=role.name)).body.role
+        assert got.role_name == role.name
+    unzip = conn.fc().get_function(plan.function("unzip").name, fc_models.GetFunctionRequest())
+    assert unzip.body.role == plan.role("fc-unzip").arn

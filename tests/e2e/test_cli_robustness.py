@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import uuid
 
 import pytest
 from typer.testing import CliRunner
@@ -310,25 +311,22 @@ def test_an_unreachable_localcloud_is_exit_3_and_local_up_restarts_it(tmp_path):
 
 def test_allow_nested_copies_the_source_once_and_never_its_own_output(local):
     data_dir, conn = local
-    # the extraction bucket's output prefix: the fc-worker role may read and write there
-    # (RAM is enforced; sources are read-only to it, the archive bucket is Archive class)
-    src = conn.buckets["extraction"]
+    # under the report prefix: the one place the fc-worker role (copy, restore, verify) may
+    # both read and write outside Archive class (RAM is enforced; sources are read-only to
+    # it, the archive bucket is Archive class, the extraction output is the unzip role's)
+    src = conn.buckets["reports"]
     bucket = conn.oss_bucket(src)
+    base = f"reports/nest-{uuid.uuid4().hex[:8]}/"
     for i in range(5):
-        bucket.put_object(f"extracted/nest/{i}.txt", b"n")
-    args = [
-        "copy", "start", "--source", f"oss://{src}/extracted/nest/",
-        "--dest", f"oss://{src}/extracted/nest/zz/",
-    ]  # fmt: skip
+        bucket.put_object(f"{base}{i}.txt", b"n")
+    args = ["copy", "start", "--source", f"oss://{src}/{base}", "--dest", f"oss://{src}/{base}zz/"]
     result = invoke(
         data_dir, *args, "--allow-nested", "--max-items-per-page", "2", "--wait", "--json"
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["state"] == "succeeded" and doc["done"] + doc["skipped"] == 5
-    listed = [
-        o.key for o in bucket.list_objects(prefix="extracted/nest/", max_keys=100).object_list
-    ]
-    assert sorted(k for k in listed if k.startswith("extracted/nest/zz/")) == [
-        f"extracted/nest/zz/extracted/nest/{i}.txt" for i in range(5)
+    listed = [o.key for o in bucket.list_objects(prefix=base, max_keys=100).object_list]
+    assert sorted(k for k in listed if k.startswith(f"{base}zz/")) == [
+        f"{base}zz/{base}{i}.txt" for i in range(5)
     ]

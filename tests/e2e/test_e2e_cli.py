@@ -158,7 +158,7 @@ def test_zip_upload_is_extracted_by_the_trigger_and_notified(local):
             message = body
     assert message is not None and message["status"] == "succeeded"
     assert message["entries"] == 40
-    # entries land in the extraction bucket, the only one the fc-worker role may write to
+    # entries land in the extraction bucket, where only the unzip role (fc-unzip) may write
     extraction = conn.oss_bucket(conn.buckets["extraction"])
     extracted = {
         obj.key: extraction.get_object(obj.key).read()

@@ -10,6 +10,10 @@ same way: a role that names another service stops its job step.
 
 The environment is environments/local.yaml with unzip.password {source: kms}, so the
 unzip function's kms:GetSecretValue on its one secret is shown by deletion too.
+
+The unzip function has a role of its own (fc-unzip): it extracts, deletes the package and
+reads the password under that role's STS credentials, while copy, restore and verify run
+as fc-worker, which RAM refuses both the package delete and the secret (naming the action).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from alibabacloud_fnf20190315 import models as fnf_models
 from alibabacloud_ram20150501 import models as ram_models
 from typer.testing import CliRunner
 
+from localcloud.ram.remote import RemoteSessions
 from ossbatch import cloud, sampledata
 from ossbatch.cli import app
 from ossbatch.config import PROJECT_ROOT, KmsPassword, load_environment
@@ -200,9 +205,15 @@ def _job_failure(local: Local, doc: dict, tolerated: int = 0) -> Failure | None:
 
 
 def copy_job(
-    local: Local, *, listing: bool = False, continuing: bool = False, hole: bool = False
+    local: Local,
+    *,
+    listing: bool = False,
+    continuing: bool = False,
+    hole: bool = False,
+    paced: bool = False,
 ) -> Failure | None:
-    """Copy 3 objects; `hole` adds a missing one (tolerated), whose report line must be written."""
+    """Copy 3 objects; `hole` adds a missing one (tolerated), whose report line must be
+    written; `paced` (--max-qps) makes the finished shard release its request-budget lease."""
     conn, tag = local.conn, _uid()
     sources = conn.oss_bucket(conn.buckets["sources"])
     keys = sampledata.object_keys(f"lp-{tag}/", 3)
@@ -216,7 +227,8 @@ def copy_job(
         source = ["--index", f"oss://{conn.buckets['sources']}/lp-{tag}.csv", "--tolerate", "1"]
     extra = (
         ["--max-items-per-page", "1", "--event-limit", str(_one_page_limit())] if continuing else []
-    )
+    ) + (["--max-qps", "1000"] if paced else [])
+    denied_before = _denied(local, "fc-worker")
     code, doc = ossbatch(
         local.data_dir,
         "copy",
@@ -242,7 +254,39 @@ def copy_job(
         assert doc["state"] == "succeeded" and doc["done"] == 3, doc
         if continuing:
             assert len(doc["executions"]) > 1, doc
+    if failure is None and paced:
+        failure = _pace_lease_failure(local, doc["job_id"], denied_before)
     return failure
+
+
+def _counters(local: Local) -> dict:
+    with urllib.request.urlopen(f"{local.admin_endpoint}/counters", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _denied(local: Local, role_key: str) -> dict[str, int]:
+    """What localcloud's RAM refused the role so far, by action."""
+    name = PLAN.role(role_key).name.lower()
+    return _counters(local).get("ram", {}).get("denied", {}).get(name, {})
+
+
+def _pace_lease_failure(local: Local, job_id: str, denied_before: dict) -> Failure | None:
+    """The shard swallows a refused lease delete (the lease expires by itself): RAM's denial
+    counter and the lease left behind show it."""
+    conn = local.conn
+    reports = conn.oss_bucket(conn.buckets["reports"])
+    left = [
+        o.key for o in reports.list_objects(prefix=f"{ENV.report_prefix}{job_id}/pace/").object_list
+    ]
+    refused = _denied(local, "fc-worker").get("oss:DeleteObject", 0) - denied_before.get(
+        "oss:DeleteObject", 0
+    )
+    if refused:
+        return Failure(
+            "ReleasePaceLease", f"AccessDenied: oss:DeleteObject x{refused}, left {left}"
+        )
+    assert not left, f"a finished shard kept its pace lease: {left}"
+    return None
 
 
 def _one_page_limit() -> int:
@@ -258,8 +302,7 @@ def _one_page_limit() -> int:
 
 
 def _fc_counters(local: Local, function: str) -> dict:
-    with urllib.request.urlopen(f"{local.admin_endpoint}/counters", timeout=10) as response:
-        return json.loads(response.read()).get("fc", {}).get("functions", {}).get(function, {})
+    return _counters(local).get("fc", {}).get("functions", {}).get(function, {})
 
 
 def unzip_upload(local: Local, *, encrypted: bool = False) -> Failure | None:
@@ -328,10 +371,11 @@ def unzip_in_fresh_instances(local: Local) -> Failure | None:
 
 # (role key, first action of the statement) -> the small job step that needs it
 SCENARIOS = {
-    ("fc-worker", "kms:GetSecretValue"): unzip_in_fresh_instances,
+    ("fc-unzip", "kms:GetSecretValue"): unzip_in_fresh_instances,
+    ("fc-unzip", "oss:ListObjects"): unzip_upload,  # the output listing before the delete
     ("fc-worker", "oss:ListObjects"): lambda local: copy_job(local, listing=True),
     ("fc-worker", "oss:GetObject"): copy_job,
-    ("fc-worker", "oss:DeleteObject"): unzip_upload,
+    ("fc-worker", "oss:DeleteObject"): lambda local: copy_job(local, paced=True),
     ("fc-trigger", "fnf:StartExecution"): unzip_upload,
     ("flow", "fc:InvokeFunction"): copy_job,
     ("flow", "mns:SendMessage"): unzip_upload,
@@ -348,12 +392,12 @@ def _scenario(role_key: str, statement: dict):
     actions, resources = _listed(statement["Action"]), _listed(statement["Resource"])
     if actions == ["oss:ListObjects"]:
         return SCENARIOS[(role_key, "oss:ListObjects")]
-    if role_key == "fc-worker" and any(
-        ENV.buckets.packages.name in r or ENV.buckets.extraction.name in r for r in resources
-    ):
-        return unzip_upload  # package reads, entry writes, package deletes: the unzip job
+    if role_key == "fc-unzip":
+        # package reads and deletes, entry writes, report parts, the package lease: the
+        # unzip job; the password needs an encrypted package in fresh instances
+        return SCENARIOS.get((role_key, actions[0]), unzip_upload)
     if role_key == "fc-worker" and actions == ["oss:DeleteObject"]:
-        return unzip_upload  # the package delete, and the release of the package's lease
+        return SCENARIOS[(role_key, "oss:DeleteObject")]  # the request-budget lease
     if role_key == "fc-worker" and any(ENV.buckets.reports.name in r for r in resources):
         return lambda local: copy_job(local, hole=True)  # per-item report parts
     if role_key == "fc-worker" and any(f":{ENV.buckets.archive.name}/" in r for r in resources):
@@ -419,6 +463,7 @@ class Untrusting:
 TRUST_SCENARIOS_SERVICES = ("fc.aliyuncs.com", "fnf.aliyuncs.com", "oss.aliyuncs.com")
 TRUST_SCENARIOS = {
     "fc-worker": copy_job,  # the copy function cannot get its role's credentials
+    "fc-unzip": unzip_upload,  # the unzip function cannot get its role's credentials
     "fc-trigger": unzip_upload,  # the trigger function cannot get its role's credentials
     "flow": copy_job,  # the execution cannot act with the flow role
     "oss-trigger": unzip_upload,  # FC cannot invoke through the invocation role
@@ -435,3 +480,96 @@ def test_a_role_that_does_not_trust_its_service_stops_the_job_step(local, role_k
     assert failure is not None, f"{role_key} worked without trusting {role.trusted_service}"
     assert "AccessDenied" in failure.error or "trigger_denied" in failure.error, failure
     assert scenario(local) is None  # trusted again: the step works
+
+
+# --- the unzip function's own role, and what the other workers' role is refused ---------
+
+
+def _function_role(local: Local, kind: str) -> str:
+    name = PLAN.function(kind).name
+    return local.conn.fc().get_function(name, fc_models.GetFunctionRequest()).body.role
+
+
+def _role_name(arn: str) -> str:
+    return arn.rsplit(":role/", 1)[1]
+
+
+def _as_fc(local: Local, role_arn: str):
+    """The STS credentials FC hands a function running as `role_arn` (localcloud's RAM)."""
+    return RemoteSessions(local.admin_endpoint).assume_role(role_arn, "fc.aliyuncs.com")
+
+
+def _kms_as(local: Local, session):
+    from alibabacloud_kms20160120.client import Client
+    from alibabacloud_tea_openapi.models import Config
+
+    return Client(
+        Config(
+            access_key_id=session.access_key_id,
+            access_key_secret=session.access_key_secret,
+            security_token=session.security_token,
+            endpoint=local.kms_endpoint.removeprefix("http://"),
+            protocol="http",
+            region_id=ENV.region,
+        )
+    )
+
+
+def _kms_reads(local: Local) -> int:
+    return _counters(local).get("kms", {}).get("GetSecretValue", 0)
+
+
+def test_the_unzip_function_extracts_deletes_and_reads_the_password_as_fc_unzip(local):
+    assert _role_name(_function_role(local, "unzip")) == PLAN.role("fc-unzip").name
+    before = _kms_reads(local)
+    denied = _denied(local, "fc-unzip")
+    # fresh instances, an encrypted package: the entries come out, the package is deleted
+    # (unzip_upload asserts both) and the secret was read with the role's credentials
+    assert unzip_in_fresh_instances(local) is None
+    assert _kms_reads(local) == before + 1
+    assert _denied(local, "fc-unzip") == denied  # nothing was refused along the way
+    extraction = local.conn.oss_bucket(local.conn.buckets["extraction"])
+    keys = [o.key for o in extraction.list_objects(prefix=ENV.unzip.output_prefix).object_list]
+    assert any(k.endswith("/a.txt") for k in keys) and any(k.endswith("/b.txt") for k in keys)
+
+
+@pytest.mark.parametrize("kind", ["copy", "restore", "verify"])
+def test_copy_restore_and_verify_run_as_fc_worker_which_may_not_delete_packages_or_read_the_secret(
+    local, kind
+):
+    import oss2
+    from alibabacloud_kms20160120 import models as kms_models
+
+    role = _function_role(local, kind)
+    assert _role_name(role) == PLAN.role("fc-worker").name
+    session = _as_fc(local, role)
+    conn = local.conn
+    key = f"{ENV.unzip.watch_prefix}lp-{kind}-{_uid()}.txt"  # .txt: the trigger ignores it
+    conn.oss_bucket(conn.buckets["packages"]).put_object(key, b"a package")
+    as_worker = oss2.Bucket(
+        oss2.StsAuth(session.access_key_id, session.access_key_secret, session.security_token),
+        conn.oss_endpoint,
+        conn.buckets["packages"],
+    )
+    with pytest.raises(oss2.exceptions.AccessDenied) as refused:
+        as_worker.delete_object(key)
+    assert "oss:DeleteObject" in refused.value.message, refused.value.message
+    assert conn.oss_bucket(conn.buckets["packages"]).object_exists(key)
+    with pytest.raises(Exception) as secret_refused:
+        _kms_as(local, session).get_secret_value(
+            kms_models.GetSecretValueRequest(secret_name=SECRET)
+        )
+    assert secret_refused.value.code == "Forbidden.NoPermission"
+    assert "kms:GetSecretValue" in secret_refused.value.message
+    # the same requests with the unzip function's credentials are allowed
+    unzip = _as_fc(local, _function_role(local, "unzip"))
+    answer = _kms_as(local, unzip).get_secret_value(
+        kms_models.GetSecretValueRequest(secret_name=SECRET)
+    )
+    assert answer.body.secret_data.encode() == local.password
+    oss2.Bucket(
+        oss2.StsAuth(unzip.access_key_id, unzip.access_key_secret, unzip.security_token),
+        conn.oss_endpoint,
+        conn.buckets["packages"],
+    ).delete_object(key)
+    assert not conn.oss_bucket(conn.buckets["packages"]).object_exists(key)

@@ -11,7 +11,7 @@ ACCOUNT = r"(\$\{data\.alicloud_account\.current\.id\}|[0-9]{16})"
 
 
 def documents(synthesized) -> dict[str, dict]:
-    """role kind (fc-worker, fc-trigger, flow, oss-trigger) -> parsed policy document."""
+    """role kind (fc-worker, fc-unzip, fc-trigger, flow, oss-trigger) -> parsed policy document."""
     found = {}
     prefix = synthesized.env.name_prefix + "-"
     for policy in synthesized.resources("alicloud_ram_policy").values():
@@ -28,9 +28,11 @@ def statements(document: dict):
 
 def test_each_role_has_exactly_one_custom_policy_attached(synthesized):
     attachments = synthesized.resources("alicloud_ram_role_policy_attachment").values()
-    assert len(attachments) == 4
+    assert len(attachments) == 5
     assert all(a["policy_type"] == "Custom" for a in attachments)
-    assert set(documents(synthesized)) == {"fc-worker", "fc-trigger", "flow", "oss-trigger"}
+    assert set(documents(synthesized)) == {
+        "fc-worker", "fc-unzip", "fc-trigger", "flow", "oss-trigger",
+    }  # fmt: skip
 
 
 def test_no_wildcard_actions_and_no_wildcard_resources(synthesized):
@@ -57,42 +59,73 @@ def test_every_oss_resource_is_inside_the_environments_buckets(synthesized):
                 assert match.group(2) in buckets, (kind, arn)
 
 
+def _objects(document: dict, bucket: str) -> set[str]:
+    """The object resources (`<bucket>/<pattern>`) of one bucket in a document."""
+    return {
+        arn.split(":", 4)[4]
+        for _, resources in statements(document)
+        for arn in resources
+        if arn.startswith("acs:oss:") and arn.split(":", 4)[4].startswith(bucket + "/")
+    }
+
+
 def test_prefix_scoped_grants_stay_inside_their_prefixes(synthesized):
     env = synthesized.env
-    worker = documents(synthesized)["fc-worker"]
-    extraction = f"{env.buckets.extraction.name}/{env.unzip.output_prefix}*"
-    reports = f"{env.buckets.reports.name}/{env.report_prefix}*"
-    for _actions, resources in statements(worker):
-        for arn in resources:
-            bucket_and_key = arn.split(":", 4)[4]
-            if bucket_and_key.startswith(env.buckets.extraction.name + "/") and (
-                env.buckets.extraction.name != env.buckets.archive.name
-            ):
-                assert bucket_and_key == extraction, arn
-            if bucket_and_key.startswith(env.buckets.reports.name + "/"):
-                assert bucket_and_key.startswith(reports.removesuffix("*")), arn
-
-
-def test_fc_role_cannot_delete_outside_the_packages_prefix(synthesized):
-    env = synthesized.env
-    packages = f"{env.buckets.packages.name}/{env.unzip.watch_prefix}*"
-    # the lease objects of unzip runs and of request-budget shards, under the report prefix
-    leases = {
-        f"{env.buckets.reports.name}/{env.report_prefix}leases/*",
-        f"{env.buckets.reports.name}/{env.report_prefix}*/pace/*",
+    b, reports = env.buckets, env.report_prefix
+    docs = documents(synthesized)
+    if b.extraction.name not in {b.sources.name, b.archive.name, b.reports.name}:
+        assert _objects(docs["fc-unzip"], b.extraction.name) == {
+            f"{b.extraction.name}/{env.unzip.output_prefix}*"
+        }
+    # unzip's report objects: its report parts (job ids unzip-...) and its package leases
+    assert _objects(docs["fc-unzip"], b.reports.name) == {
+        f"{b.reports.name}/{reports}unzip-*",
+        f"{b.reports.name}/{reports}leases/unzip/*",
     }
-    deleted = set()
+    for arn in _objects(docs["fc-worker"], b.reports.name):
+        assert arn.startswith(f"{b.reports.name}/{reports}"), arn
+
+
+def test_copy_restore_and_verify_get_nothing_of_unzip_and_unzip_nothing_of_theirs(synthesized):
+    env = synthesized.env
+    b = env.buckets
+    docs = documents(synthesized)
+    worker, unzip = json.dumps(docs["fc-worker"]), json.dumps(docs["fc-unzip"])
+    theirs = {b.sources.name, b.archive.name, b.reports.name}
+    for name in {b.packages.name, b.extraction.name} - theirs:  # distinct buckets in every env
+        assert f":{name}" not in worker, name
+    for action in ("kms:", "oss:ListObjectVersions", "oss:DeleteObjectVersion"):
+        assert action not in worker, action
+    for name in {b.sources.name, b.archive.name} - {b.packages.name, b.extraction.name}:
+        assert f":{name}" not in unzip, name
+    for action in ("oss:RestoreObject", "oss:PutObjectTagging", "oss:GetObjectTagging", "fnf:"):
+        assert action not in unzip, action
+    functions = synthesized.stack.deployment.functions
+    assert {f.kind for f in functions if f.role == "fc-unzip"} == {"unzip"}
+    assert {f.kind for f in functions if f.role == "fc-worker"} == {"copy", "restore", "verify"}
+
+
+def test_fc_roles_cannot_delete_outside_their_packages_and_leases(synthesized):
+    env = synthesized.env
+    reports = f"{env.buckets.reports.name}/{env.report_prefix}"
+    # unzip: the package and its own package lease; copy/restore/verify: request-budget leases
+    expected = {
+        "fc-unzip": {
+            f"{env.buckets.packages.name}/{env.unzip.watch_prefix}*",
+            f"{reports}leases/unzip/*",
+        },
+        "fc-worker": {f"{reports}*/pace/*"},
+    }
+    deleted: dict[str, set] = {}
     for kind, document in documents(synthesized).items():
         for actions, resources in statements(document):
             if any("Delete" in action for action in actions):
-                assert kind == "fc-worker"
-                # DeleteObjectVersion: a versioned bucket's package goes by its versionId
-                assert actions in (
-                    ["oss:DeleteObject"],
-                    ["oss:DeleteObject", "oss:DeleteObjectVersion"],
-                )
-                deleted |= {arn.split(":", 4)[4] for arn in resources}
-    assert deleted == {packages} | leases
+                assert kind in expected, kind
+                deleted.setdefault(kind, set()).update(arn.split(":", 4)[4] for arn in resources)
+                if "oss:DeleteObjectVersion" in actions:  # a versioned package by its versionId
+                    package = f"{env.buckets.packages.name}/{env.unzip.watch_prefix}*"
+                    assert [arn.split(":", 4)[4] for arn in resources] == [package]
+    assert deleted == expected
 
 
 def test_trigger_role_can_only_invoke_the_trigger_function(synthesized):
@@ -137,8 +170,9 @@ def test_start_execution_is_granted_on_all_resources_as_its_api_page_documents(s
     for kind in ("fc-trigger", "flow"):
         starts = [res for actions, res in statements(docs[kind]) if "fnf:StartExecution" in actions]
         assert starts == [["*"]], (kind, starts)
-    for actions, _ in statements(docs["fc-worker"]):
-        assert "fnf:StartExecution" not in actions
+    for kind in ("fc-worker", "fc-unzip"):
+        for actions, _ in statements(docs[kind]):
+            assert "fnf:StartExecution" not in actions, kind
 
 
 def test_the_wildcard_start_execution_carries_its_documented_reason(stacks):
@@ -152,7 +186,13 @@ def test_the_wildcard_start_execution_carries_its_documented_reason(stacks):
 
 @pytest.mark.parametrize(
     "kind,service",
-    [("fc-worker", "fc"), ("fc-trigger", "fc"), ("flow", "fnf"), ("oss-trigger", "oss")],
+    [
+        ("fc-worker", "fc"),
+        ("fc-unzip", "fc"),
+        ("fc-trigger", "fc"),
+        ("flow", "fnf"),
+        ("oss-trigger", "oss"),
+    ],
 )
 def test_roles_trust_exactly_one_service(stacks, kind, service):
     prod = stacks["prod"]

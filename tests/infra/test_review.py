@@ -27,9 +27,12 @@ def test_permission_matrix_names_roles_actions_and_resources(stacks):
     assert ("ossbatch-prod-oss-trigger", "fc:InvokeFunction") in {(r, a) for r, a, _ in rows}
     deletes = [(role, target) for role, action, target in rows if action == "oss:DeleteObject"]
     assert sorted(deletes) == [
-        ("ossbatch-prod-fc-worker", "acs:oss:*:<account>:ossbatch-prod-packages/incoming/*"),
+        ("ossbatch-prod-fc-unzip", "acs:oss:*:<account>:ossbatch-prod-packages/incoming/*"),
+        (
+            "ossbatch-prod-fc-unzip",
+            "acs:oss:*:<account>:ossbatch-prod-reports/reports/leases/unzip/*",
+        ),
         ("ossbatch-prod-fc-worker", "acs:oss:*:<account>:ossbatch-prod-reports/reports/*/pace/*"),
-        ("ossbatch-prod-fc-worker", "acs:oss:*:<account>:ossbatch-prod-reports/reports/leases/*"),
     ]
     markdown = review.render(stacks["prod"].tf, "ossbatch-prod")
     assert "| `ossbatch-prod-oss-trigger` | `fc:InvokeFunction` |" in markdown

@@ -122,7 +122,9 @@ def test_policies_rotate_and_everything_acting_as_a_role_waits_for_its_attachmen
     attach = "alicloud_ram_role_policy_attachment.attach_"
     functions = synthesized.resources("alicloud_fcv3_function")
     for name, fn in functions.items():
-        role = "fc_trigger" if name == "function_trigger" else "fc_worker"
+        role = {"function_trigger": "fc_trigger", "function_unzip": "fc_unzip"}.get(
+            name, "fc_worker"
+        )
         assert fn["depends_on"] == [attach + role], name
         assert fn["role"].endswith(f":role/{synthesized.env.name_prefix}-{role.replace('_', '-')}")
     (trigger,) = synthesized.resources("alicloud_fcv3_trigger").values()
@@ -207,7 +209,7 @@ def test_resource_addresses_are_readable_and_stable(stacks):
     }  # fmt: skip
     assert set(tf["alicloud_fcv3_function"]) == {f"function_{job}" for job in JOBS}
     assert set(tf["alicloud_ram_role"]) == {
-        "role_fc_worker", "role_fc_trigger", "role_flow", "role_oss_trigger",
+        "role_fc_worker", "role_fc_unzip", "role_fc_trigger", "role_flow", "role_oss_trigger",
     }  # fmt: skip
 
 

@@ -74,8 +74,9 @@ def test_a_kms_password_is_a_secret_name_and_one_grant_never_a_value_or_a_variab
         kind: [s for s in doc["Statement"] if any(a.startswith("kms:") for a in s["Action"])]
         for kind, doc in documents(result).items()
     }
-    assert {kind for kind, found in grants.items() if found} == {"fc-worker"}
-    (grant,) = grants["fc-worker"]
+    # unzip's own role: copy, restore and verify (fc-worker) cannot read the secret
+    assert {kind for kind, found in grants.items() if found} == {"fc-unzip"}
+    (grant,) = grants["fc-unzip"]
     assert grant["Action"] == ["kms:GetSecretValue"]
     assert grant["Resource"] == [
         f"acs:kms:{env.region}:${{data.alicloud_account.current.id}}:secret/{SECRET}"
@@ -107,8 +108,8 @@ def test_a_secret_under_a_user_key_adds_kms_decrypt_on_that_key_only(
         stacks["prod"].env, KmsPassword(source="kms", secret_name=SECRET, key_id=key)
     )
     result = synth_stack(env, PROJECT_ROOT / "flows", tiny_package)
-    worker = documents(result)["fc-worker"]["Statement"]
-    kms = {a: s["Resource"] for s in worker for a in s["Action"] if a.startswith("kms:")}
+    unzip_role = documents(result)["fc-unzip"]["Statement"]
+    kms = {a: s["Resource"] for s in unzip_role for a in s["Action"] if a.startswith("kms:")}
     account = "${data.alicloud_account.current.id}"
     assert kms == {
         "kms:GetSecretValue": [f"acs:kms:{env.region}:{account}:secret/{SECRET}"],

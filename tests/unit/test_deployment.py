@@ -112,12 +112,17 @@ def test_report_prefix_comes_from_the_environment_not_a_constant(tmp_path):
     for fn in plan.functions:
         if "OSSBATCH_REPORT_PREFIX" in fn.environment:
             assert fn.environment["OSSBATCH_REPORT_PREFIX"] == "audit/ossbatch/"
-    worker = json.loads(plan.role("fc-worker").policy_document)
-    assert any(
-        r.endswith(f":{env.buckets.reports.name}/audit/ossbatch/*")
-        for s in worker["Statement"]
-        for r in s["Resource"]
-    )
+    for key in ("fc-worker", "fc-unzip"):
+        document = json.loads(plan.role(key).policy_document)
+        reports = [
+            r
+            for s in document["Statement"]
+            for r in s["Resource"]
+            if f":{env.buckets.reports.name}/" in r
+        ]
+        assert reports and all(
+            f":{env.buckets.reports.name}/audit/ossbatch/" in r for r in reports
+        ), (key, reports)
 
 
 def test_copy_and_unzip_processes_come_from_the_whole_vcpus():
@@ -293,8 +298,8 @@ def test_a_kms_password_gives_the_unzip_function_the_secret_name_and_endpoint_on
     )
     settings = handler_settings.UnzipSettings.from_environ(unzip.environment)
     assert settings.unzip_password_secret == "ossbatch/prod/unzip" and settings.password is None
-    worker = json.loads(plan.role("fc-worker").policy_document)
-    kms = [s for s in worker["Statement"] if s["Action"] == ["kms:GetSecretValue"]]
+    unzip_role = json.loads(plan.role("fc-unzip").policy_document)
+    kms = [s for s in unzip_role["Statement"] if s["Action"] == ["kms:GetSecretValue"]]
     assert kms == [
         {
             "Effect": "Allow",
@@ -302,5 +307,69 @@ def test_a_kms_password_gives_the_unzip_function_the_secret_name_and_endpoint_on
             "Resource": [f"acs:kms:{env.region}:{CLOUD_ACCOUNT}:secret/ossbatch/prod/unzip"],
         }
     ]
-    others = [plan.role(k).policy_document for k in ("fc-trigger", "flow", "oss-trigger")]
-    assert not any("kms:" in doc for doc in others)
+    others = [
+        plan.role(k).policy_document for k in ("fc-worker", "fc-trigger", "flow", "oss-trigger")
+    ]
+    assert not any("kms:" in doc for doc in others)  # copy, restore and verify least of all
+
+
+# RAM's naming rules (API reference: CreateRole, CreatePolicy), written out here so the test
+# does not just re-run the deployment's own check
+RAM_ROLE_NAME = re.compile(r"[A-Za-z0-9.-]{1,64}")
+RAM_POLICY_NAME = re.compile(r"[A-Za-z0-9-]{1,128}")
+
+
+def test_every_role_and_policy_name_fits_ram_for_the_longest_name_prefix():
+    from ossbatch.config import NAME_PREFIX_RE
+
+    longest = "p" + "x" * 38 + "9"
+    assert re.fullmatch(NAME_PREFIX_RE, longest) and not re.fullmatch(NAME_PREFIX_RE, longest + "x")
+    for name in ENVIRONMENTS:
+        env = load_environment(name).model_copy(update={"name_prefix": longest})
+        plan = deployment(env, cloud_target(env, CLOUD_ACCOUNT))
+        assert {r.key for r in plan.roles} == {
+            "fc-worker", "fc-unzip", "fc-trigger", "flow", "oss-trigger",
+        }  # fmt: skip
+        for role in plan.roles:
+            assert RAM_ROLE_NAME.fullmatch(role.name), (role.name, len(role.name))
+            assert RAM_POLICY_NAME.fullmatch(role.policy_name), role.policy_name
+    assert len(f"{longest}-fc-unzip") == 49  # the longest, -oss-trigger, is 52 of 64
+
+
+def test_a_role_key_too_long_for_ram_is_a_deployment_error(monkeypatch):
+    from ossbatch import policies
+
+    env = load_environment("dev")
+    monkeypatch.setitem(policies.TRUSTED_SERVICE, "k" * 60, "fc.aliyuncs.com")
+    with pytest.raises(DeploymentError, match="RAM allows 1-64 letters"):
+        deployment(env, cloud_target(env, CLOUD_ACCOUNT))
+
+
+def test_only_the_unzip_function_runs_as_fc_unzip():
+    for name in ENVIRONMENTS:
+        _, cloud, local = both(name)
+        for plan in (cloud, local):
+            by_role = {f.kind: f.role_arn for f in plan.functions}
+            assert by_role["unzip"] == plan.role("fc-unzip").arn
+            assert {k for k, arn in by_role.items() if arn == plan.role("fc-worker").arn} == {
+                "copy", "restore", "verify",
+            }  # fmt: skip
+
+
+@given(
+    st.text(min_size=1, max_size=80),
+    st.text(st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=32),
+    st.sampled_from(["reports/", "audit/ossbatch/", ""]),
+)
+def test_unzip_report_parts_and_leases_lie_where_the_unzip_role_may_write(key, etag, prefix):
+    from handlers.packagelease import lease_key
+    from handlers.report import part_key
+    from handlers.trigger import execution_name
+    from ossbatch.policies import UNZIP_JOB_PREFIX, UNZIP_LEASE_PREFIX
+
+    # the trigger's job id names the report parts: fc-unzip may write <prefix>unzip-*
+    job_id = execution_name("ossbatch-prod-packages", f"incoming/{key}.zip", etag)
+    assert job_id.startswith(UNZIP_JOB_PREFIX)
+    assert part_key(prefix, job_id, "unzip", "p-00000000").startswith(prefix + UNZIP_JOB_PREFIX)
+    lease = lease_key(prefix, "ossbatch-prod-packages", f"incoming/{key}.zip")
+    assert lease.startswith(prefix + UNZIP_LEASE_PREFIX), lease

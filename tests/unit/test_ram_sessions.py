@@ -93,3 +93,24 @@ def test_oss_refuses_an_expired_role_key_and_one_without_its_token(ram):
     ram.clock.now += 3601
     with pytest.raises(errors.InvalidSecurityToken, match="expired"):
         auth.authenticate("HEAD", "b", "k", {}, _headers(signed, "b", "k"))
+
+
+def test_denials_are_counted_by_role_and_action_for_the_admin_counters(ram):
+    ram.create_policy(
+        "read", json.dumps(
+            {"Version": "1", "Statement": [
+                {"Effect": "Allow", "Action": "oss:GetObject", "Resource": "acs:oss:*:*:b/*"}
+            ]}
+        )
+    )  # fmt: skip
+    ram.attach_policy_to_role("Custom", "read", "Worker")
+    session = ram.sessions.assume_role(ARN, "fc.aliyuncs.com")
+    assert ram.sessions.check(session, [("oss:GetObject", "acs:oss:*:1:b/k")]) is None
+    for _ in range(2):
+        assert ram.sessions.check(session, [("oss:DeleteObject", "acs:oss:*:1:b/k")])
+    assert ram.sessions.check(session, [("kms:GetSecretValue", "acs:kms:r:1:secret/s")])
+    assert ram.counters_snapshot() == {
+        "denied": {"worker": {"oss:DeleteObject": 2, "kms:GetSecretValue": 1}}
+    }
+    ram.reset_counters()
+    assert ram.counters_snapshot() == {"denied": {}}
