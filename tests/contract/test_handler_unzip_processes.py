@@ -36,6 +36,10 @@ def package(n_tiny: int) -> tuple[bytes, dict[str, bytes]]:
 
 def run(cloud, bucket, data: bytes, **extra) -> dict:
     bucket.put_object("in/pkg.zip", data)
+    return run_uploaded(cloud, bucket, **extra)
+
+
+def run_uploaded(cloud, bucket, **extra) -> dict:
     event = {
         "job_id": "fan",
         "package": {"bucket": bucket.bucket_name, "key": "in/pkg.zip"},
@@ -104,3 +108,22 @@ def test_packages_with_few_small_entries_stay_in_process(unzip_env, localcloud, 
     assert outputs(bucket) == expected
     logged = [json.loads(x) for x in capfd.readouterr().err.splitlines() if x.startswith("{")]
     assert "page_workers_started" not in [e["event"] for e in logged]
+
+
+def test_workers_send_damaged_uploads_again_until_intact(
+    unzip_env, localcloud_factory, monkeypatch
+):
+    cloud = localcloud_factory()  # private: its faults reach no other test
+    monkeypatch.setenv("OSSBATCH_OSS_ENDPOINT", cloud.oss_endpoint)
+    auth = oss2.Auth(cloud.access_key_id, cloud.access_key_secret)
+    bucket = oss2.Bucket(auth, cloud.oss_endpoint, f"dmg-{uuid.uuid4().hex[:8]}")
+    bucket.create_bucket()
+    data, expected = package(400)
+    bucket.put_object("in/pkg.zip", data)
+    cloud.set_faults(fault_rate=0.2, kinds=["damage"], ops=["PutObject"], seed=4)
+    result = run_uploaded(cloud, bucket, tuning={"retry_attempts": 10})
+    injected = cloud.admin("GET", "/faults")["oss"]["injected"]
+    cloud.set_faults(fault_rate=0.0, ops=[])
+    assert injected.get("damage", 0) > 20  # about one PUT in five, in the workers too
+    assert result["done"] and result["counters"]["failed"] == 1  # the bad CRC-32 only
+    assert outputs(bucket) == expected
