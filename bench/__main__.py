@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 import sys
 import time
+import traceback
 from pathlib import Path
 
 
@@ -19,10 +20,13 @@ def main(argv: list[str]) -> int:
         return 2
     failed = []
     for name in names:
-        module = importlib.import_module(f"bench.{name}")
         print(f"== {name}", flush=True)
         started = time.monotonic()
-        rc = module.main() or 0
+        try:
+            rc = importlib.import_module(f"bench.{name}").main() or 0
+        except Exception:  # one broken benchmark must not hide the others' figures
+            traceback.print_exc()
+            rc = 1
         print(f"== {name}: exit {rc} in {time.monotonic() - started:.1f}s", flush=True)
         if rc:
             failed.append(name)

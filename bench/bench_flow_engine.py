@@ -31,7 +31,7 @@ States:
         - Name: Touch
           Type: Pass
           InputConstructor:
-            n.$: $Input + 1
+            n.$: intAdd($Input, 1)
           End: true
     End: true
 """
@@ -51,7 +51,7 @@ States:
   - Name: Step
     Type: Pass
     InputConstructor:
-      n.$: $Input.n + 1
+      n.$: intAdd($Input.n, 1)
       limit.$: $Input.limit
     Next: Check
   - Name: Done
@@ -74,10 +74,10 @@ def main() -> int:
         engine = FlowEngine(data_dir=tmp, max_events=100_000)
         try:
             map_s, map_events, map_status = _run(
-                engine, "map", MAP_FLOW, {"items": list(range(ITEMS))}
+                engine, "bench-map", MAP_FLOW, {"items": list(range(ITEMS))}
             )
             loop_s, loop_events, loop_status = _run(
-                engine, "loop", LOOP_FLOW, {"n": 0, "limit": ITEMS // 2}
+                engine, "bench-loop", LOOP_FLOW, {"n": 0, "limit": ITEMS // 2}
             )
         finally:
             engine.close()
