@@ -29,12 +29,23 @@ _LEFT = {
 }
 
 
-class UploadDamaged(Exception):
+class _Portable:
+    """Pickled by its constructor's arguments: a page worker's error reaches the page as
+    itself (handlers.processes.portable)."""
+
+    _args: tuple = ()
+
+    def __reduce__(self):
+        return type(self), self._args
+
+
+class UploadDamaged(_Portable, Exception):
     """OSS stored other bytes than were sent: its CRC-64 differs from ours (retried)."""
 
     code = "UploadDamaged"
 
     def __init__(self, what: str, sent: int, stored: str, operation: str):
+        self._args = (what, sent, stored, operation)
         left = _LEFT.get(operation, _LEFT["PutObject"])
         super().__init__(
             f"{what}: OSS stored CRC-64 {stored} but the bytes sent have {sent}: they were "
@@ -42,10 +53,11 @@ class UploadDamaged(Exception):
         )
 
 
-class UploadUnverified(SystemicError):
+class UploadUnverified(_Portable, SystemicError):
     """OSS gave no CRC-64 for an upload, so no upload of this page can be shown intact."""
 
     def __init__(self, what: str, operation: str):
+        self._args = (what, operation)
         super().__init__(
             f"{what}: OSS answered {operation} without {CRC_HEADER}, so the upload cannot be "
             "verified; point the endpoint at OSS itself, not through a proxy that strips it"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import oss2
 import pytest
@@ -11,7 +12,8 @@ from handlers import copy as copy_handler
 from handlers import unzip as unzip_handler
 from handlers.clients import Credentials, OssClients, put_verified
 from handlers.events import CopyEvent, UnzipEvent, parse_event
-from handlers.integrity import UploadDamaged
+from handlers.integrity import UploadDamaged, UploadUnverified
+from handlers.processes import portable
 from handlers.retrying import RetryPolicy
 from tests import zipcorpus
 from tests.handlerkit import fc_context, read_report
@@ -164,3 +166,14 @@ def test_an_exclusive_put_refuses_damage_so_nothing_damaged_is_stored(faulty):
     assert not bucket.object_exists("lease")
     put_verified(bucket, RetryPolicy(2, 0), "lease", b"{}", headers, refuse_damaged=True)
     assert bucket.get_object("lease").read() == b"{}"
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [UploadDamaged("out/k part 2", 1, "2", "UploadPart"), UploadUnverified("out/k", "PutObject")],
+)
+def test_upload_check_errors_cross_from_a_page_worker_as_themselves(exc):
+    crossed = portable(exc)
+    assert crossed is exc  # portable() keeps it only if it survives pickling
+    back = pickle.loads(pickle.dumps(exc))
+    assert (type(back), str(back)) == (type(exc), str(exc))
