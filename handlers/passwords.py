@@ -114,10 +114,13 @@ def _failure(exc: Exception, name: str, region: str, account: str | None) -> Exc
     code = str(getattr(exc, "code", "") or "")
     arn = f"acs:kms:{region or '<region>'}:{account or '<account>'}:secret/{name}"
     if code in _DENIED or code.startswith("Forbidden.RAM"):
+        said = str(getattr(exc, "message", "") or "")[:300]  # names the action refused
+        # a secret under a customer master key also needs the caller's kms:Decrypt on it
         return SecretAccessDenied(
-            f"KMS refused GetSecretValue on the secret {name!r} ({code}): grant "
-            f"kms:GetSecretValue on {arn} to the unzip function's role (the deployment does "
-            "when unzip.password is {source: kms, secret_name: " + name + "})"
+            f"KMS refused GetSecretValue on the secret {name!r} ({code}: {said}): grant "
+            f"kms:GetSecretValue on {arn} to the unzip function's role, and kms:Decrypt on "
+            "the secret's key if it has one of yours (the deployment does both when "
+            "unzip.password is {source: kms, secret_name: " + name + ", key_id: <key>})"
         )
     if code in _MISSING:
         return PasswordUnavailable(

@@ -140,6 +140,14 @@ def serve(
             "without OutputConstructor), use the lenient reading. Default: strict.",
         ),
     ] = None,
+    kms_disabled_key_reads: Annotated[
+        str | None,
+        Opt(
+            help="What GetSecretValue does when the secret's customer master key is Disabled "
+            "(the docs are silent): 'refuse' (Rejected.Disabled, as Decrypt; the default) or "
+            "'allow' (read it anyway).",
+        ),
+    ] = None,
     log_level: Annotated[
         str, Opt(help="Log level of localcloud's own messages (stderr).")
     ] = "warning",
@@ -163,6 +171,8 @@ def serve(
         raise typer.BadParameter(str(exc)) from None
     if fnf_start_execution_resource not in ("all", "execution"):
         raise typer.BadParameter("--fnf-start-execution-resource must be 'all' or 'execution'")
+    if kms_disabled_key_reads not in (None, "refuse", "allow"):
+        raise typer.BadParameter("--kms-disabled-key-reads must be 'refuse' or 'allow'")
     if day_seconds <= 0:
         raise typer.BadParameter("--day-seconds must be > 0")
     cfg = LocalCloudConfig(
@@ -193,6 +203,7 @@ def serve(
                 ("flow_resume", resume_executions),
                 ("fnf_start_execution_resource", fnf_start_execution_resource),
                 ("flow_compat", flow_compat),
+                ("kms_disabled_key_reads", kms_disabled_key_reads),
             )
             if v is not None
         },

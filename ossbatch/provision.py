@@ -13,6 +13,8 @@ import base64
 import io
 import json
 import os
+import urllib.error
+import urllib.request
 import uuid
 import zipfile
 from pathlib import Path
@@ -89,8 +91,9 @@ def kms_password_value(env) -> tuple[str, str] | None:
 
 def ensure_secrets(env, conn: Connection) -> list[str]:
     """The KMS secret of unzip.password {source: kms}, created or given a new current
-    version in localcloud's KMS when the shell's value differs (never printed); returns
-    the secrets it created or changed."""
+    version in localcloud's KMS when the shell's value differs (never printed); with a
+    key_id, the secret is encrypted with that key, which local up gives the local account
+    first (ensure_local_key). Returns the secrets it created or changed."""
     wanted = kms_password_value(env)
     if wanted is None:
         return []
@@ -101,15 +104,12 @@ def ensure_secrets(env, conn: Connection) -> list[str]:
         )
     from alibabacloud_kms20160120 import models as kms_models
 
-    name, value = wanted
+    (name, value), key_id = wanted, env.unzip.password.key_id
+    if key_id:
+        ensure_local_key(conn, key_id)
     client = conn.kms()
-    try:
-        current = call(
-            client.get_secret_value, kms_models.GetSecretValueRequest(secret_name=name)
-        ).body.secret_data
-    except Exception as exc:  # noqa: BLE001 - Tea exceptions carry the API code
-        if error_code(exc) != "Forbidden.ResourceNotFound":
-            raise
+    current = _current_secret(client, name)
+    if current is None:
         call(
             client.create_secret,
             kms_models.CreateSecretRequest(
@@ -118,10 +118,14 @@ def ensure_secrets(env, conn: Connection) -> list[str]:
                 secret_data=value,
                 secret_data_type="text",
                 description="unzip.password of ossbatch (local up)",
+                encryption_key_id=key_id,
             ),
         )
         return [name]
-    if current == value:
+    current_value, current_key = current
+    if current_key != key_id:
+        raise ConfigError(_other_key_message(name, current_key, key_id))
+    if current_value == value:
         return []
     call(
         client.put_secret_value,
@@ -130,6 +134,68 @@ def ensure_secrets(env, conn: Connection) -> list[str]:
         ),
     )
     return [name]
+
+
+def _current_secret(client, name: str) -> tuple[str, str | None] | None:
+    """(current value, id of the key protecting it or None) of a local secret; None if absent."""
+    from alibabacloud_kms20160120 import models as kms_models
+
+    try:
+        value = call(
+            client.get_secret_value, kms_models.GetSecretValueRequest(secret_name=name)
+        ).body.secret_data
+    except Exception as exc:  # noqa: BLE001 - Tea exceptions carry the API code
+        if error_code(exc) != "Forbidden.ResourceNotFound":
+            raise
+        return None
+    described = call(client.describe_secret, kms_models.DescribeSecretRequest(secret_name=name))
+    return value, described.body.encryption_key_id or None
+
+
+def _other_key_message(name: str, current: str | None, wanted: str | None) -> str:
+    def key(key_id):
+        return f"key {key_id}" if key_id else "the service's own key"
+
+    # KMS has no way to move a secret to another key: a new secret is the way
+    return (
+        f"the local KMS secret {name!r} is encrypted with {key(current)}, but "
+        f"unzip.password.key_id names {key(wanted)}; a secret keeps its key: give "
+        "unzip.password a new secret_name, or start localcloud on a fresh --data-dir"
+    )
+
+
+def ensure_local_key(conn: Connection, key_id: str) -> None:
+    """Give the local account the customer master key `key_id` (Enabled), unless it has it.
+
+    CreateKey cannot choose an id (KMS makes it), and in the cloud the key exists before
+    infra runs (infra only names it), so local up seeds it under the environment's own id
+    through localcloud's admin control: the policies local up provisions then name exactly
+    the key infra's do (docs/decisions/local-kms-keys.md)."""
+    if not conn.admin_endpoint:
+        raise ConfigError(
+            "this localcloud has no admin endpoint in the local state: "
+            "run `ossbatch local down` and `ossbatch local up`"
+        )
+    body = json.dumps({"key_id": key_id, "description": "unzip.password.key_id (local up)"})
+    request = urllib.request.Request(
+        f"{conn.admin_endpoint}/kms/keys", data=body.encode(), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            state = json.loads(response.read())["KeyMetadata"]["KeyState"]
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")[:300]
+        raise ConfigError(
+            f"localcloud refused the KMS key {key_id!r} of unzip.password.key_id "
+            f"({exc.code}: {detail}); is localcloud older than local up? run "
+            "`ossbatch local down` and `ossbatch local up`"
+        ) from None
+    if state != "Enabled":  # local up leaves a key someone disabled as it is
+        raise ConfigError(
+            f"the local KMS key {key_id!r} of unzip.password.key_id is {state}, so the unzip "
+            "function could not read its secret: EnableKey it (alibabacloud-kms20160120) "
+            "and run local up again"
+        )
 
 
 def error_code(exc: BaseException) -> str:

@@ -2,10 +2,12 @@
 the action in `x-acs-action`, parameters in the query (SecretData in the form body), signed
 with ACS3-HMAC-SHA256 (the SDK's default, localcloud/acs3.py) or, with
 `Config(signature_version="v4")`, ACS4-HMAC-SHA256 (localcloud/acs4.py); JSON answers.
-Semantics: secrets.py.
+What each action needs and does: actions.py; semantics: secrets.py, keys.py.
 
 Role (STS) credentials are authorized per request against localcloud's RAM
-(localcloud/ram/kms_access.py); a denial is KMS's 403 Forbidden.NoPermission.
+(localcloud/ram/kms_access.py), for every (action, resource) the request needs, e.g.
+kms:Decrypt on the key of a secret GetSecretValue reads; a denial is KMS's 403
+Forbidden.NoPermission naming the first action and resource refused.
 """
 
 from __future__ import annotations
@@ -26,33 +28,12 @@ from starlette.routing import Route
 
 from localcloud import acs3, acs4
 from localcloud.popapi import error_response
-from localcloud.ram import kms_access
 
-from . import errors
-from .secrets import SecretStore, SecretVersion
+from . import actions, errors
+from .service import KmsService
 
 MAX_SKEW_SECONDS = 15 * 60
 PRODUCT = "Kms"
-
-
-def _req(p: dict, name: str) -> str:
-    value = p.get(name)
-    if not value:
-        raise errors.MissingParameter(name)
-    return value
-
-
-def _value(version: SecretVersion) -> dict:
-    return {
-        "SecretName": version.name,
-        "SecretType": "Generic",
-        "SecretData": version.data,
-        "SecretDataType": version.data_type,
-        "VersionId": version.version_id,
-        "VersionStages": {"VersionStage": list(version.stages)},
-        "CreateTime": version.create_time,
-        "AutomaticRotation": "Disabled",
-    }
 
 
 @dataclass(frozen=True)
@@ -87,41 +68,9 @@ def _check_date(value: str) -> None:
         raise errors.InvalidParameter("x-acs-date is more than 15 minutes off")
 
 
-def dispatch(store: SecretStore, action: str, name: str, p: dict) -> dict:
-    if action == "CreateSecret":
-        if p.get("SecretType", "Generic") != "Generic" or p.get("EncryptionKeyId"):
-            raise errors.InvalidParameter(
-                "localcloud's KMS holds Generic secrets only, without EncryptionKeyId"
-            )
-        data_type = p.get("SecretDataType", "text")
-        store.create(
-            name, _req(p, "VersionId"), _req(p, "SecretData"), data_type, p.get("Description", "")
-        )
-        return {
-            "Arn": store.arn(name),
-            "SecretName": name,
-            "SecretType": "Generic",
-            "VersionId": p["VersionId"],
-            "AutomaticRotation": "Disabled",
-        }
-    if action == "PutSecretValue":
-        version = store.put_value(
-            name, _req(p, "VersionId"), _req(p, "SecretData"), p.get("SecretDataType", "text")
-        )
-        return {
-            "SecretName": name,
-            "VersionId": version.version_id,
-            "VersionStages": {"VersionStage": list(version.stages)},
-        }
-    if action == "GetSecretValue":
-        version = store.value(name, p.get("VersionStage") or None, p.get("VersionId") or None)
-        return _value(version)
-    raise errors.InvalidAction(f"the action {action!r} is not supported by localcloud's KMS")
-
-
 class KmsApi:
-    def __init__(self, store: SecretStore, owner: dict, ram=None):
-        self.store = store
+    def __init__(self, kms: KmsService, owner: dict, ram=None):
+        self.kms = kms
         self.owner = owner
         self.ram = ram  # localcloud's RamService: sessions of role credentials
 
@@ -131,26 +80,23 @@ class KmsApi:
             body = await request.body()
             params = {**dict(request.query_params), **dict(parse_qsl(body.decode("utf-8")))}
             action = request.headers.get("x-acs-action") or params.get("Action", "")
-            self.store.count(action or "(none)")  # every request, answered or refused
+            self.kms.count(action or "(none)")  # every request, answered or refused
             session = self.authenticate(request, body)
-            if action not in kms_access.SECRET_ACTIONS:
-                raise errors.InvalidAction(
-                    f"the action {action!r} is not supported by localcloud's KMS"
-                )
-            name = self.store.name_of(_req(params, "SecretName"))
+            planned = await run_in_threadpool(actions.plan, self.kms, action, params)
             if session is not None:
-                needs = kms_access.required(action, self.store.arn(name))
-                denial = self.ram.sessions.check(session, needs)
-                if denial is not None:
-                    self.store.count(action, denied=True)
-                    raise errors.NoPermission(
-                        f"This operation is forbidden by permission system. "
-                        f"{denial.describe(session)}"
-                    )
-            result = await run_in_threadpool(dispatch, self.store, action, name, params)
+                self.authorize(session, action, planned.needs)
+            result = await run_in_threadpool(planned.run)
         except errors.KmsError as exc:
             return error_response(exc, request, request_id)
         return JSONResponse({**result, "RequestId": request_id})
+
+    def authorize(self, session, action: str, needs: list[tuple[str, str]]) -> None:
+        denial = self.ram.sessions.check(session, needs)
+        if denial is not None:
+            self.kms.count(action, denied=True)
+            raise errors.NoPermission(
+                f"This operation is forbidden by permission system. {denial.describe(session)}"
+            )
 
     def authenticate(self, request: Request, body: bytes):
         """The role session of an STS key, None for the owner; raises on a bad signature."""
@@ -191,13 +137,13 @@ class KmsApi:
     def _check_scope(self, auth: acs4.Acs4Authorization, date: str) -> None:
         if auth.date != date[:10].replace("-", ""):
             raise errors.SignatureDoesNotMatch("the credential scope's date is not x-acs-date's")
-        if auth.region != self.store.region or auth.product != PRODUCT:
+        if auth.region != self.kms.region or auth.product != PRODUCT:
             raise errors.SignatureDoesNotMatch(
                 f"the credential scope {auth.region}/{auth.product} is not "
-                f"{self.store.region}/{PRODUCT}: set the client's region_id to {self.store.region}"
+                f"{self.kms.region}/{PRODUCT}: set the client's region_id to {self.kms.region}"
             )
 
 
-def create_app(store: SecretStore, owner: dict, ram=None) -> Starlette:
-    api = KmsApi(store, owner, ram)
+def create_app(kms: KmsService, owner: dict, ram=None) -> Starlette:
+    api = KmsApi(kms, owner, ram)
     return Starlette(routes=[Route("/", api.handle, methods=["GET", "POST"])])

@@ -55,3 +55,22 @@ class IncompleteSignature(KmsError):
 
 class InvalidSecurityToken(KmsError):
     status, code = 400, "InvalidSecurityToken.Expired"
+
+
+class KeyNotFound(KmsError):
+    # a KeyId (or EncryptionKeyId) that names no key of this account and region
+    status, code = 404, "Forbidden.KeyNotFound"
+
+
+class KeyDisabled(KmsError):
+    # "Impact of CMK status on API operations" (document_detail/44211): only Enabled keys
+    # encrypt or decrypt; every refusal there is HTTP 409
+    status, code = 409, "Rejected.Disabled"
+
+
+class KeyPendingDeletion(KmsError):
+    status, code = 409, "Rejected.PendingDeletion"
+
+
+class StateModifiedFailed(KmsError):
+    status, code = 409, "Rejected.StateModifiedFailed"

@@ -5,15 +5,16 @@ Rules from the KMS API reference (CreateSecret, GetSecretValue, PutSecretValue;
 help.aliyun.com/document_detail/154490): a name is 1-192 characters of letters, digits and
 `_ / + = . - @`, and a generic secret's name may not start with `acs/`; the value is at most
 30,720 bytes; a new version takes ACSCurrent and the one before it becomes ACSPrevious.
-Stricter than the cloud, on purpose: only Generic secrets, no EncryptionKeyId (localcloud
-has no keys to encrypt with), and values are stored as given (local data only).
+A secret may name the customer master key that protects it (CreateSecret's EncryptionKeyId,
+keys.py); without one the service's own key protects it. Stricter than the cloud, on
+purpose: only Generic secrets. Values are stored as given (local data only): the key's part
+is who may read and write them (api.py, localcloud/ram/kms_access.py), not the bytes.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import collections
 import json
 import re
 import sqlite3
@@ -30,7 +31,8 @@ MAX_DATA_BYTES = 30_720
 CURRENT, PREVIOUS = "ACSCurrent", "ACSPrevious"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS secrets (
-    name TEXT PRIMARY KEY, description TEXT NOT NULL, create_time TEXT NOT NULL
+    name TEXT PRIMARY KEY, description TEXT NOT NULL, create_time TEXT NOT NULL,
+    key_id TEXT
 );
 CREATE TABLE IF NOT EXISTS versions (
     name TEXT NOT NULL, version_id TEXT NOT NULL, data TEXT NOT NULL, data_type TEXT NOT NULL,
@@ -56,6 +58,15 @@ def _now() -> str:
 
 
 @dataclass(frozen=True)
+class SecretValue:
+    """A value as CreateSecret and PutSecretValue take it."""
+
+    version_id: str
+    data: str
+    data_type: str = "text"  # text | binary (base64)
+
+
+@dataclass(frozen=True)
 class SecretVersion:
     name: str
     version_id: str
@@ -71,22 +82,10 @@ class SecretStore:
         self.region, self.account_id = region, account_id
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(secrets)")}
+        if "key_id" not in columns:  # a data dir from before keys existed
+            self._db.execute("ALTER TABLE secrets ADD COLUMN key_id TEXT")
         self._lock = threading.Lock()
-        # requests by action, and those RAM denied (admin /counters): tests count KMS calls
-        self._counters: collections.Counter = collections.Counter()
-        self._counters_lock = threading.Lock()  # not _lock: the event loop must not wait on SQL
-
-    def count(self, action: str, denied: bool = False) -> None:
-        with self._counters_lock:
-            self._counters[f"{action}.denied" if denied else action] += 1
-
-    def counters_snapshot(self) -> dict[str, int]:
-        with self._counters_lock:
-            return dict(self._counters)
-
-    def reset_counters(self) -> None:
-        with self._counters_lock:
-            self._counters.clear()
 
     def arn(self, name: str) -> str:
         return f"acs:kms:{self.region}:{self.account_id}:secret/{name}"
@@ -100,22 +99,49 @@ class SecretStore:
             given = given[len(prefix) :]
         return check_name(given)
 
-    def create(self, name: str, version_id: str, data: str, data_type: str, description: str):
+    def create(self, name: str, version: SecretValue, description: str, key_id: str | None):
+        """A new secret with its first version; `key_id`: its customer master key, if any."""
         check_name(name)
-        _check_value(version_id, data, data_type)
+        _check_value(version.version_id, version.data, version.data_type)
         with self._lock:
             try:
                 self._db.execute("BEGIN")
                 self._db.execute(
-                    "INSERT INTO secrets VALUES (?, ?, ?)", (name, description, _now())
+                    "INSERT INTO secrets VALUES (?, ?, ?, ?)", (name, description, _now(), key_id)
                 )
             except sqlite3.IntegrityError:
                 self._db.execute("ROLLBACK")
                 raise errors.ResourceExists(
                     f"The secret {name!r} already exists: use PutSecretValue for a new value"
                 ) from None
-            self._insert_version(name, version_id, data, data_type)
+            self._insert_version(name, version.version_id, version.data, version.data_type)
             self._db.execute("COMMIT")
+
+    def describe(self, name: str) -> dict:
+        """DescribeSecret's metadata (never the value)."""
+        with self._lock:
+            self._require(name)
+            description, created, key_id = self._db.execute(
+                "SELECT description, create_time, key_id FROM secrets WHERE name = ?", (name,)
+            ).fetchone()
+        found = {
+            "Arn": self.arn(name),
+            "SecretName": name,
+            "SecretType": "Generic",
+            "Description": description,
+            "CreateTime": created,
+            "UpdateTime": created,
+            "AutomaticRotation": "Disabled",
+        }
+        # the service's own key has no id to show (the API reference's example names a key)
+        return {**found, "EncryptionKeyId": key_id} if key_id else found
+
+    def key_of(self, name: str) -> str | None:
+        """The id of the customer master key protecting the secret, None for the service key
+        (or when there is no such secret: the request then fails as not found)."""
+        with self._lock:
+            row = self._db.execute("SELECT key_id FROM secrets WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
 
     def put_value(self, name: str, version_id: str, data: str, data_type: str) -> SecretVersion:
         _check_value(version_id, data, data_type)

@@ -44,6 +44,7 @@ def connection(cloud) -> Connection:
         fnf_endpoint=cloud.fnf_endpoint,
         ram_endpoint=cloud.ram_endpoint,
         kms_endpoint=cloud.kms_endpoint,
+        admin_endpoint=cloud.admin_endpoint,
     )
 
 
@@ -137,11 +138,11 @@ def test_an_unchanged_deployment_leaves_functions_alone(provisioned):
         assert after.last_modified_time == before[fn.name].last_modified_time, fn.name
 
 
-def _kms_variant(tmp_path):
+def _kms_variant(tmp_path, secret: str | None = None, **password):
     data = yaml.safe_load((PROJECT_ROOT / "environments" / "local.yaml").read_text())
-    secret = f"ossbatch/pv-{uuid.uuid4().hex[:8]}"
-    unzip = {**data["unzip"], "password": {"source": "kms", "secret_name": secret}}
-    return variant(tmp_path, unzip=unzip), secret
+    secret = secret or f"ossbatch/pv-{uuid.uuid4().hex[:8]}"
+    password = {"source": "kms", "secret_name": secret, **password}
+    return variant(tmp_path, unzip={**data["unzip"], "password": password}), secret
 
 
 def _secret_value(conn, name: str) -> str:
@@ -171,6 +172,61 @@ def test_a_kms_password_becomes_a_local_secret_from_the_shell_and_a_name_on_the_
     assert _secret_value(conn, secret) == "second-value"
     # and the unzip function is updated, so no warm instance keeps the old value
     assert again["secrets"] == [secret] and again["functions"] == [plan.function("unzip").name]
+
+
+def _as_unzip_function(localcloud, plan):
+    from alibabacloud_kms20160120.client import Client
+    from alibabacloud_tea_openapi.models import Config
+
+    from localcloud.ram.remote import RemoteSessions
+
+    role_arn = f"acs:ram::{localcloud.account_id}:role/{plan.role('fc-unzip').name.lower()}"
+    session = RemoteSessions(localcloud.admin_endpoint).assume_role(role_arn, "fc.aliyuncs.com")
+    return Client(
+        Config(
+            access_key_id=session.access_key_id,
+            access_key_secret=session.access_key_secret,
+            security_token=session.security_token,
+            endpoint=localcloud.kms_endpoint.removeprefix("http://"),
+            protocol="http",
+            region_id=localcloud.region,
+        )
+    )
+
+
+def test_a_kms_password_with_a_key_id_is_encrypted_with_that_key_under_its_own_id(
+    localcloud, tmp_path, monkeypatch
+):
+    from alibabacloud_kms20160120 import models as kms_models
+
+    key_id = f"key-pv{uuid.uuid4().hex[:16]}"
+    env, secret = _kms_variant(tmp_path, key_id=key_id)
+    conn = connection(localcloud)
+    monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD", "keyed-value")
+    assert provision.provision(env, conn)["secrets"] == [secret]
+    kms = conn.kms()
+    key = kms.describe_key(kms_models.DescribeKeyRequest(key_id=key_id)).body.key_metadata
+    assert (key.key_id, key.key_state) == (key_id, "Enabled")
+    described = kms.describe_secret(kms_models.DescribeSecretRequest(secret_name=secret)).body
+    assert described.encryption_key_id == key_id
+    # the unzip function's role, as local up provisioned it, reads it: it holds kms:Decrypt
+    plan = provision.local_deployment(env, conn)
+    reader = _as_unzip_function(localcloud, plan)
+    request = kms_models.GetSecretValueRequest(secret_name=secret)
+    assert reader.get_secret_value(request).body.secret_data == "keyed-value"
+    assert provision.provision(env, conn)["secrets"] == []  # converges: key and secret kept
+
+
+def test_a_secret_under_another_key_than_the_environment_names_stops_local_up(
+    localcloud, tmp_path, monkeypatch
+):
+    env, secret = _kms_variant(tmp_path)
+    conn = connection(localcloud)
+    monkeypatch.setenv("OSSBATCH_UNZIP_PASSWORD", "unkeyed")
+    provision.provision(env, conn)
+    keyed, _ = _kms_variant(tmp_path, secret, key_id=f"key-pv{uuid.uuid4().hex[:16]}")
+    with pytest.raises(ConfigError, match=rf"'{secret}' is encrypted with the service's own key"):
+        provision.provision(keyed, conn)
 
 
 def test_a_kms_password_without_its_shell_variable_stops_local_up_before_anything_exists(

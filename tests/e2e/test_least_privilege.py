@@ -8,8 +8,11 @@ restored afterwards. A statement that no local step can break is listed with the
 stays (UNBREAKABLE). The trust policies are checked the
 same way: a role that names another service stops its job step.
 
-The environment is environments/local.yaml with unzip.password {source: kms}, so the
-unzip function's kms:GetSecretValue on its one secret is shown by deletion too.
+The environment is environments/local.yaml with unzip.password {source: kms, key_id}, so
+local up encrypts the secret with that key (seeded under the same id), and both of the unzip
+function's KMS grants are shown by deletion too: kms:GetSecretValue on its one secret and
+kms:Decrypt on the secret's key (GetSecretValue of a secret under a customer master key needs
+the caller's kms:Decrypt on it; localcloud asks for it, docs/localcloud-kms.md).
 
 The unzip function has a role of its own (fc-unzip): it extracts, deletes the package and
 reads the password under that role's STS credentials, while copy, restore and verify run
@@ -44,7 +47,8 @@ ROTATE = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
 ACCOUNT = "1000000000000001"  # statement content is compared without the account
 runner = CliRunner()
 SECRET = "ossbatch-local/unzip-password"
-PASSWORD = {"source": "kms", "secret_name": SECRET}
+KEY_ID = "key-lp0123456789abcdef"  # a KMS instance key's id form; local up seeds it
+PASSWORD = {"source": "kms", "secret_name": SECRET, "key_id": KEY_ID}
 _LOCAL = load_environment("local")
 ENV = _LOCAL.model_copy(
     update={"unzip": _LOCAL.unzip.model_copy(update={"password": KmsPassword(**PASSWORD)})}
@@ -372,6 +376,7 @@ def unzip_in_fresh_instances(local: Local) -> Failure | None:
 # (role key, first action of the statement) -> the small job step that needs it
 SCENARIOS = {
     ("fc-unzip", "kms:GetSecretValue"): unzip_in_fresh_instances,
+    ("fc-unzip", "kms:Decrypt"): unzip_in_fresh_instances,  # the secret's key
     ("fc-unzip", "oss:ListObjects"): unzip_upload,  # the output listing before the delete
     ("fc-worker", "oss:ListObjects"): lambda local: copy_job(local, listing=True),
     ("fc-worker", "oss:GetObject"): copy_job,
@@ -573,3 +578,19 @@ def test_copy_restore_and_verify_run_as_fc_worker_which_may_not_delete_packages_
         conn.buckets["packages"],
     ).delete_object(key)
     assert not conn.oss_bucket(conn.buckets["packages"]).object_exists(key)
+
+
+def test_without_decrypt_on_its_key_the_unzip_function_cannot_read_the_password(local):
+    (index,) = [
+        i
+        for key, i, s in _statements()
+        if key == "fc-unzip" and _listed(s["Action"]) == ["kms:Decrypt"]
+    ]
+    denied = _denied(local, "fc-unzip").get("kms:Decrypt", 0)
+    with Without(local, "fc-unzip", index):
+        failure = unzip_in_fresh_instances(local)
+    assert failure is not None, "the password was read without kms:Decrypt on its key"
+    # the refusal names the action and the key, not the secret the role may read
+    assert "kms:Decrypt" in failure.error and f":key/{KEY_ID}" in failure.error, failure
+    assert _denied(local, "fc-unzip").get("kms:Decrypt", 0) > denied
+    assert unzip_in_fresh_instances(local) is None  # the grant back: the package extracts
