@@ -1,6 +1,7 @@
 """Local KMS: the Secrets Manager part of KMS 2016-01-20 (CreateSecret, PutSecretValue,
 GetSecretValue) that the unzip function reads its password from, and the customer master
-keys that protect secrets (CreateKey, DescribeKey, EnableKey, DisableKey;
+keys that protect secrets (CreateKey, DescribeKey, EnableKey, DisableKey,
+ScheduleKeyDeletion, CancelKeyDeletion;
 docs/localcloud-kms.md).
 
 `secrets` and `keys` hold the semantics (SQLite-backed), `actions` what each request needs

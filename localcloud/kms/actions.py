@@ -118,12 +118,17 @@ def _key_plan(kms: KmsService, action: str, p: dict) -> Plan:
     needs = kms_access.key_required(action, kms.keys.arn(key_id))
     if action == "DescribeKey":
         return Plan(needs, lambda: {"KeyMetadata": kms.keys.metadata(kms.keys.describe(key_id))})
-    return Plan(needs, lambda: _set_enabled(kms, key_id, action == "EnableKey"))
+    return Plan(needs, lambda: _change_state(kms, action, key_id, p))
 
 
-def _set_enabled(kms: KmsService, key_id: str, enabled: bool) -> dict:
-    kms.keys.set_enabled(key_id, enabled)
-    return {}  # EnableKey and DisableKey answer only the RequestId
+def _change_state(kms: KmsService, action: str, key_id: str, p: dict) -> dict:
+    if action == "ScheduleKeyDeletion":
+        kms.keys.schedule_deletion(key_id, str(required_param(p, "PendingWindowInDays")))
+    elif action == "CancelKeyDeletion":
+        kms.keys.cancel_deletion(key_id)
+    else:
+        kms.keys.set_enabled(key_id, action == "EnableKey")
+    return {}  # these answer only the RequestId
 
 
 def _create_key(kms: KmsService, p: dict) -> dict:

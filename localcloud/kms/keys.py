@@ -10,6 +10,11 @@ and "Impact of CMK status on API operations" (help.aliyun.com/document_detail/44
 - Only an Enabled key encrypts or decrypts (GenerateDataKey, Decrypt): a Disabled one is
   409 Rejected.Disabled, one pending deletion 409 Rejected.PendingDeletion; EnableKey and
   DisableKey on a key pending deletion are 409 Rejected.StateModifiedFailed.
+- ScheduleKeyDeletion (PendingWindowInDays 7-366, required) makes a key PendingDeletion;
+  CancelKeyDeletion "returns [it] to the Enabled state" (CancelKeyDeletion API reference),
+  and is 409 Rejected.StateModifiedFailed for a key not pending deletion. localcloud never
+  ends the window: a key stays PendingDeletion until its deletion is cancelled.
+- An unknown key is 404 Forbidden.KeyNotFound, "The specified Key is not found."
 - A key's RAM resource is acs:kms:${region}:${account}:key/${key-id} (document_detail/28953).
 
 `seed` is not a KMS API: it is the admin control that gives the local account a key that
@@ -37,7 +42,7 @@ KEY_SPEC, KEY_USAGE, ORIGIN = "Aliyun_AES_256", "ENCRYPT/DECRYPT", "Aliyun_KMS"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS keys (
     key_id TEXT PRIMARY KEY, description TEXT NOT NULL, state TEXT NOT NULL,
-    create_time TEXT NOT NULL
+    create_time TEXT NOT NULL, delete_date TEXT
 );
 """
 
@@ -66,8 +71,8 @@ def key_id_of(given: str, region: str, account_id: str) -> str:
     return check_key_id(given)
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def _now(after_seconds: float = 0) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + after_seconds))
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Key:
     description: str
     state: str
     create_time: str
+    delete_date: str | None = None  # when PendingDeletion
 
 
 class KeyStore:
@@ -84,6 +90,9 @@ class KeyStore:
         self.region, self.account_id = region, account_id
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(keys)")}
+        if "delete_date" not in columns:  # a data dir from before deletion was served
+            self._db.execute("ALTER TABLE keys ADD COLUMN delete_date TEXT")
         self._lock = threading.Lock()
 
     def arn(self, key_id: str) -> str:
@@ -129,6 +138,30 @@ class KeyStore:
             )
         return self.describe(key_id)
 
+    def schedule_deletion(self, key_id: str, days: str) -> Key:
+        if not days.isdigit() or not 7 <= int(days) <= 366:
+            raise errors.InvalidParameter(
+                f"PendingWindowInDays must be a whole number of days from 7 to 366, not {days!r}"
+            )
+        if self.describe(key_id).state == PENDING_DELETION:
+            raise errors.StateModifiedFailed(f"The key {key_id!r} is pending deletion already")
+        with self._lock:
+            self._db.execute(
+                "UPDATE keys SET state = ?, delete_date = ? WHERE key_id = ?",
+                (PENDING_DELETION, _now(int(days) * 86400), key_id),
+            )
+        return self.describe(key_id)
+
+    def cancel_deletion(self, key_id: str) -> Key:
+        if self.describe(key_id).state != PENDING_DELETION:
+            raise errors.StateModifiedFailed(f"The key {key_id!r} is not pending deletion")
+        with self._lock:
+            self._db.execute(
+                "UPDATE keys SET state = ?, delete_date = NULL WHERE key_id = ?",
+                (ENABLED, key_id),
+            )
+        return self.describe(key_id)
+
     def require_enabled(self, key_id: str, use: str) -> Key:
         """The key, if it may `use` (encrypt, decrypt) now; else its state's 409 Rejected.*."""
         key = self.describe(key_id)
@@ -144,7 +177,8 @@ class KeyStore:
 
     def _find(self, key_id: str) -> Key | None:
         row = self._db.execute(
-            "SELECT key_id, description, state, create_time FROM keys WHERE key_id = ?",
+            "SELECT key_id, description, state, create_time, delete_date FROM keys "
+            "WHERE key_id = ?",
             (key_id,),
         ).fetchone()
         return Key(*row) if row else None
@@ -156,7 +190,7 @@ class KeyStore:
         with self._lock:
             try:
                 self._db.execute(
-                    "INSERT INTO keys VALUES (?, ?, ?, ?)",
+                    "INSERT INTO keys VALUES (?, ?, ?, ?, NULL)",
                     (key.key_id, key.description, key.state, key.create_time),
                 )
             except sqlite3.IntegrityError:
@@ -165,7 +199,7 @@ class KeyStore:
 
     def metadata(self, key: Key) -> dict:
         """KeyMetadata as CreateKey and DescribeKey answer it."""
-        return {
+        found = {
             "KeyId": key.key_id,
             "Arn": self.arn(key.key_id),
             "KeyState": key.state,
@@ -178,6 +212,8 @@ class KeyStore:
             "CreationDate": key.create_time,
             "AutomaticRotation": "Disabled",
         }
+        # "returned only when the value of KeyState is PendingDeletion" (CreateKey reference)
+        return {**found, "DeleteDate": key.delete_date} if key.delete_date else found
 
     def close(self) -> None:
         self._db.close()

@@ -18,7 +18,14 @@ well (docs/localcloud-kms.md):
 from __future__ import annotations
 
 SECRET_ACTIONS = ("CreateSecret", "DescribeSecret", "GetSecretValue", "PutSecretValue")
-KEY_ACTIONS = ("CreateKey", "DescribeKey", "EnableKey", "DisableKey")
+KEY_ACTIONS = (
+    "CreateKey",
+    "DescribeKey",
+    "EnableKey",
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+)
 # what the secret action does with its customer master key, as a RAM action on the key
 KEY_USE = {
     "CreateSecret": "kms:GenerateDataKey",

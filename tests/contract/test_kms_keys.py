@@ -49,8 +49,9 @@ def _secret_arn(cloud, name: str) -> str:
     return f"acs:kms:{cloud.region}:{cloud.account_id}:secret/{name}"
 
 
-def test_create_key_makes_an_enabled_key_whose_id_kms_chooses(localcloud):
-    client = kms(localcloud)
+@pytest.mark.parametrize("signature_version", [None, "v4"])
+def test_create_key_makes_an_enabled_key_whose_id_kms_chooses(localcloud, signature_version):
+    client = kms(localcloud, signature_version=signature_version)
     made = _new_key(client, "unzip password key")
     assert str(uuid.UUID(made.key_id)) == made.key_id  # a UUID, as in the API examples
     assert made.arn == key_arn(localcloud.region, localcloud.account_id, made.key_id)
@@ -282,3 +283,27 @@ def test_describe_secret_names_the_key_that_protects_it_and_never_the_value(loca
     assert (
         reader.describe_secret(m.DescribeSecretRequest(secret_name=keyed)).body.secret_name == keyed
     )
+
+
+def test_a_key_pending_deletion_protects_nothing_until_its_deletion_is_cancelled(localcloud):
+    client = kms(localcloud)
+    key = _new_key(client).key_id
+    name = _secret_with_key(client, key, "kept")
+    for days in (6, 367):
+        schedule = m.ScheduleKeyDeletionRequest(key_id=key, pending_window_in_days=days)
+        assert code_of(lambda r=schedule: client.schedule_key_deletion(r)) == "InvalidParameter"
+    client.schedule_key_deletion(m.ScheduleKeyDeletionRequest(key_id=key, pending_window_in_days=7))
+    meta = client.describe_key(m.DescribeKeyRequest(key_id=key)).body.key_metadata
+    assert meta.key_state == "PendingDeletion" and meta.delete_date
+    assert _refusal(lambda: value_of(client, name))[:2] == ("Rejected.PendingDeletion", 409)
+    assert code_of(lambda: _secret_with_key(client, key)) == "Rejected.PendingDeletion"
+    # doc 44211: EnableKey/DisableKey/ScheduleKeyDeletion of such a key: StateModifiedFailed
+    enable = m.EnableKeyRequest(key_id=key)
+    assert _refusal(lambda: client.enable_key(enable))[:2] == ("Rejected.StateModifiedFailed", 409)
+    client.cancel_key_deletion(m.CancelKeyDeletionRequest(key_id=key))
+    # CancelKeyDeletion's page: the key returns to the Enabled state
+    meta = client.describe_key(m.DescribeKeyRequest(key_id=key)).body.key_metadata
+    assert (meta.key_state, meta.delete_date) == ("Enabled", None)
+    assert value_of(client, name).secret_data == "kept"
+    cancel = m.CancelKeyDeletionRequest(key_id=key)
+    assert code_of(lambda: client.cancel_key_deletion(cancel)) == "Rejected.StateModifiedFailed"
