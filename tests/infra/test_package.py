@@ -262,3 +262,36 @@ def _one_entry_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("hello.txt", b"hello\n")
     return buffer.getvalue()
+
+
+def _third_party_imports(folder: Path) -> set[str]:
+    """Top-level modules the code under ``folder`` imports that are neither stdlib nor its own."""
+    import ast
+
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {m for m in found if m not in sys.stdlib_module_names and m not in ("handlers",)}
+
+
+def test_every_module_the_handlers_import_is_pinned_in_the_code_package():
+    # the slow test above runs the real zip; this one says at once which pin is missing
+    from importlib.metadata import packages_distributions
+
+    def normal(name: str) -> str:
+        return name.lower().replace("_", "-").replace(".", "-")
+
+    pinned = {normal(p.name) for p in code_package.read_lock()}
+    owners = packages_distributions()
+    imports = _third_party_imports(PROJECT_ROOT / "handlers")
+    assert {"oss2", "fastcrc", "stream_unzip"} <= imports  # the walk sees the handlers
+    missing = {
+        module: owners.get(module)
+        for module in imports
+        if not owners.get(module) or not {normal(d) for d in owners[module]} & pinned
+    }
+    assert missing == {}, f"add to infra/package-lock.txt: {missing}"
