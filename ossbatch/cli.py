@@ -51,6 +51,56 @@ ConcurrencyOption = Annotated[
     ),
 ]
 
+# options copy and restore share: one definition each, one help text
+InventoryPlusIsSpaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--inventory-plus-is-space",
+        help="the inventory's Keys are form-encoded ('+' is a space); default: RFC 3986",
+    ),
+]
+TolerateOption = Annotated[
+    int, typer.Option(min=0, help="failed items tolerated before exit code 1")
+]
+NotifyQueueOption = Annotated[str, typer.Option(help="MNS queue to tell when the job finished")]
+IncludeOption = Annotated[
+    list[str] | None, typer.Option(help="rclone-style glob of keys to take (repeatable)")
+]
+ExcludeOption = Annotated[
+    list[str] | None, typer.Option(help="rclone-style glob of keys to leave (repeatable)")
+]
+OnlyClassOption = Annotated[
+    list[str] | None, typer.Option(help="only objects in this storage class (repeatable)")
+]
+ModifiedAfterOption = Annotated[
+    str | None, typer.Option(help="only objects last modified at/after (ISO 8601)")
+]
+ModifiedBeforeOption = Annotated[
+    str | None, typer.Option(help="only objects last modified before (ISO 8601)")
+]
+MinSizeOption = Annotated[int | None, typer.Option(min=0, help="only objects of >= bytes")]
+MaxSizeOption = Annotated[int | None, typer.Option(min=0, help="only objects of <= bytes")]
+KeyRegexOption = Annotated[
+    str | None, typer.Option(help="only keys a Python regex finds a match in")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="print what the job would do and cost; change nothing")
+]
+MaxQpsOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=100_000,
+        help="OSS requests per second for the whole job (default: environment's requests.max_qps)",
+    ),
+]
+MaxItemsPerPageOption = Annotated[int | None, typer.Option(hidden=True)]
+EventLimitOption = Annotated[
+    int, typer.Option(hidden=True, help="CloudFlow's per-execution event limit")
+]
+WaitOption = Annotated[bool, typer.Option("--wait", help="watch until the job finishes")]
+TimeoutOption = Annotated[float | None, typer.Option(hidden=True)]
+
 
 @app.callback()
 def main(
@@ -183,13 +233,7 @@ def copy_start(
             "instead of listing; --source then only narrows it to a prefix"
         ),
     ] = None,
-    inventory_plus_is_space: Annotated[
-        bool,
-        typer.Option(
-            "--inventory-plus-is-space",
-            help="the inventory's Keys are form-encoded ('+' is a space); default: RFC 3986",
-        ),
-    ] = False,
+    inventory_plus_is_space: InventoryPlusIsSpaceOption = False,
     storage_class: Annotated[
         str | None, typer.Option(help="target class (default: environment's)")
     ] = None,
@@ -211,47 +255,22 @@ def copy_start(
             help="allow --dest inside --source (the destination prefix is left out of the listing)",
         ),
     ] = False,
-    tolerate: Annotated[
-        int, typer.Option(min=0, help="failed items tolerated before exit code 1")
-    ] = 0,
-    notify_queue: Annotated[str, typer.Option(help="MNS queue to tell when the job finished")] = "",
-    include: Annotated[
-        list[str] | None, typer.Option(help="rclone-style glob of keys to take (repeatable)")
-    ] = None,
-    exclude: Annotated[
-        list[str] | None, typer.Option(help="rclone-style glob of keys to leave (repeatable)")
-    ] = None,
-    only_class: Annotated[
-        list[str] | None, typer.Option(help="only objects in this storage class (repeatable)")
-    ] = None,
-    modified_after: Annotated[
-        str | None, typer.Option(help="only objects last modified at/after (ISO 8601)")
-    ] = None,
-    modified_before: Annotated[
-        str | None, typer.Option(help="only objects last modified before (ISO 8601)")
-    ] = None,
-    min_size: Annotated[int | None, typer.Option(min=0, help="only objects of >= bytes")] = None,
-    max_size: Annotated[int | None, typer.Option(min=0, help="only objects of <= bytes")] = None,
-    key_regex: Annotated[
-        str | None, typer.Option(help="only keys a Python regex finds a match in")
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="print what the job would do and cost; change nothing")
-    ] = False,
-    max_qps: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=100_000,
-            help="OSS requests per second for the whole job (default: environment's requests.max_qps)",
-        ),
-    ] = None,
-    max_items_per_page: Annotated[int | None, typer.Option(hidden=True)] = None,
-    event_limit: Annotated[
-        int, typer.Option(hidden=True, help="CloudFlow's per-execution event limit")
-    ] = 5000,
-    wait: Annotated[bool, typer.Option("--wait", help="watch until the job finishes")] = False,
-    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    tolerate: TolerateOption = 0,
+    notify_queue: NotifyQueueOption = "",
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    only_class: OnlyClassOption = None,
+    modified_after: ModifiedAfterOption = None,
+    modified_before: ModifiedBeforeOption = None,
+    min_size: MinSizeOption = None,
+    max_size: MaxSizeOption = None,
+    key_regex: KeyRegexOption = None,
+    dry_run: DryRunOption = False,
+    max_qps: MaxQpsOption = None,
+    max_items_per_page: MaxItemsPerPageOption = None,
+    event_limit: EventLimitOption = 5000,
+    wait: WaitOption = False,
+    timeout: TimeoutOption = None,
     json_out: JsonOption = False,
 ):
     """Copy the objects of an index or a prefix listing to --dest (optionally changing class)."""
@@ -358,13 +377,7 @@ def restore_start(
             "from instead of listing; --source then only narrows it to a prefix"
         ),
     ] = None,
-    inventory_plus_is_space: Annotated[
-        bool,
-        typer.Option(
-            "--inventory-plus-is-space",
-            help="the inventory's Keys are form-encoded ('+' is a space); default: RFC 3986",
-        ),
-    ] = False,
+    inventory_plus_is_space: InventoryPlusIsSpaceOption = False,
     days: Annotated[
         int | None, typer.Option(min=1, max=365, help="days the restored copy stays")
     ] = None,
@@ -381,43 +394,22 @@ def restore_start(
     deadline_hours: Annotated[
         float, typer.Option(help="give up on objects not readable by then")
     ] = 72.0,
-    tolerate: Annotated[int, typer.Option(min=0)] = 0,
-    notify_queue: Annotated[str, typer.Option()] = "",
-    include: Annotated[
-        list[str] | None, typer.Option(help="rclone-style glob of keys to take (repeatable)")
-    ] = None,
-    exclude: Annotated[
-        list[str] | None, typer.Option(help="rclone-style glob of keys to leave (repeatable)")
-    ] = None,
-    only_class: Annotated[
-        list[str] | None, typer.Option(help="only objects in this storage class (repeatable)")
-    ] = None,
-    modified_after: Annotated[
-        str | None, typer.Option(help="only objects last modified at/after (ISO 8601)")
-    ] = None,
-    modified_before: Annotated[
-        str | None, typer.Option(help="only objects last modified before (ISO 8601)")
-    ] = None,
-    min_size: Annotated[int | None, typer.Option(min=0, help="only objects of >= bytes")] = None,
-    max_size: Annotated[int | None, typer.Option(min=0, help="only objects of <= bytes")] = None,
-    key_regex: Annotated[
-        str | None, typer.Option(help="only keys a Python regex finds a match in")
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="print what the job would do and cost; change nothing")
-    ] = False,
-    max_qps: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=100_000,
-            help="OSS requests per second for the whole job (default: environment's requests.max_qps)",
-        ),
-    ] = None,
-    max_items_per_page: Annotated[int | None, typer.Option(hidden=True)] = None,
-    event_limit: Annotated[int, typer.Option(hidden=True)] = 5000,
-    wait: Annotated[bool, typer.Option("--wait")] = False,
-    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    tolerate: TolerateOption = 0,
+    notify_queue: NotifyQueueOption = "",
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    only_class: OnlyClassOption = None,
+    modified_after: ModifiedAfterOption = None,
+    modified_before: ModifiedBeforeOption = None,
+    min_size: MinSizeOption = None,
+    max_size: MaxSizeOption = None,
+    key_regex: KeyRegexOption = None,
+    dry_run: DryRunOption = False,
+    max_qps: MaxQpsOption = None,
+    max_items_per_page: MaxItemsPerPageOption = None,
+    event_limit: EventLimitOption = 5000,
+    wait: WaitOption = False,
+    timeout: TimeoutOption = None,
     json_out: JsonOption = False,
 ):
     """Restore archived objects and follow them until every one is readable."""
@@ -519,8 +511,8 @@ def jobs_status(
 def jobs_resume(
     ctx: typer.Context,
     job_id: str,
-    wait: Annotated[bool, typer.Option("--wait")] = False,
-    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    wait: WaitOption = False,
+    timeout: TimeoutOption = None,
     json_out: JsonOption = False,
 ):
     """Continue a failed/stopped job from its last good positions, same job id."""
@@ -548,7 +540,7 @@ def jobs_stop(
     ctx: typer.Context,
     job_id: str,
     wait: Annotated[bool, typer.Option("--wait", help="return once the job has stopped")] = False,
-    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    timeout: TimeoutOption = None,
     json_out: JsonOption = False,
 ):
     """Ask the running execution of a job to stop (resume later with `jobs resume`)."""
@@ -644,7 +636,7 @@ def jobs_verify(
             "(default: inline when the copy counted at most 1,000 items)",
         ),
     ] = None,
-    timeout: Annotated[float | None, typer.Option(hidden=True)] = None,
+    timeout: TimeoutOption = None,
     json_out: JsonOption = False,
 ):
     """Compare a finished copy job's destination with its source (existence, size, CRC-64,
