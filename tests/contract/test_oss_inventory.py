@@ -606,8 +606,12 @@ KEY_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x
 KEYS = st.lists(
     st.text(KEY_CHARS, min_size=1, max_size=24).filter(
         lambda k: (
-            len(k.encode()) <= 200 and k[0] not in "/\\"
-        )  # OSS refuses a leading / or backslash
+            len(k.encode()) <= 200
+            and k[0] not in "/\\"  # OSS refuses a leading / or backslash
+            # oss2's requests session resolves "." and ".." segments away before sending
+            # (docs/decisions/lean-oss-transport.md): such a key cannot be uploaded here
+            and not {".", ".."} & set(k.split("/"))
+        )
     ),
     min_size=1,
     max_size=8,
