@@ -25,7 +25,8 @@ class DestinationView:
         self.list_page = list_page
         self.prefix = prefix
         self.page_size = page_size
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the windows; held only to read or swap them
+        self._listing = threading.Lock()  # one LIST at a time; lookups that hit never wait
         # (low exclusive, high inclusive or None = end of prefix, objects)
         self._windows: list[tuple[str, str | None, dict[str, ListedObject]]] = []
         self.lists = 0
@@ -43,18 +44,24 @@ class DestinationView:
     def lookup(self, key: str) -> ListedObject | None:
         with self._lock:
             objects = self._window_for(key)
-            if objects is None:
-                objects = self._load(key)
-            return objects.get(key)
+        if objects is None:
+            with self._listing:
+                with self._lock:  # another worker's LIST may have brought it meanwhile
+                    objects = self._window_for(key)
+                if objects is None:
+                    objects = self._load(key)
+        return objects.get(key)
 
     def _load(self, key: str) -> dict[str, ListedObject]:
         marker = just_below(key)
         while True:
             page = self.list_page(self.prefix, marker, self.page_size)
-            self.lists += 1
             high = page.objects[-1].key if page.truncated and page.objects else None
             objects = {o.key: o for o in page.objects}
-            self._windows = [*self._windows[-(self.KEEP_WINDOWS - 1) :], (marker, high, objects)]
+            with self._lock:
+                self.lists += 1
+                kept = self._windows[-(self.KEEP_WINDOWS - 1) :]
+                self._windows = [*kept, (marker, high, objects)]
             if high is None or key <= high:
                 return objects
             marker = high  # keys between the marker and the key filled the page

@@ -144,6 +144,9 @@ def test_csv_roundtrip_of_url_encoded_keys(bucket, key):
 
 # destination view (listing windows instead of HEADs) ----------------------------
 
+import threading  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
 from handlers.destview import DestinationView  # noqa: E402
 from handlers.listing import ListedObject, ListingPage, iter_listing  # noqa: E402
 
@@ -183,6 +186,43 @@ def test_destination_view_needs_one_listing_per_page_of_sorted_keys():
     view = DestinationView(fake_list_page(keys[::2], calls), "", page_size=1000)
     assert sum(view.lookup(k) is not None for k in keys) == 1250
     assert len(calls) <= 4
+
+
+def test_a_lookup_that_hits_is_answered_while_another_worker_lists():
+    keys = [f"k{i:04d}" for i in range(20)]
+    inner = fake_list_page(keys)
+    listing, release = threading.Event(), threading.Event()
+
+    def list_page(prefix, marker, max_keys):
+        if marker >= "k0009":  # the second window's LIST stalls until released
+            listing.set()
+            assert release.wait(30), "the test never released the LIST"
+        return inner(prefix, marker, max_keys)
+
+    view = DestinationView(list_page, "", page_size=10)
+    assert view.lookup("k0003") is not None  # first window: k0000..k0009
+    with ThreadPoolExecutor(1) as pool:
+        miss = pool.submit(view.lookup, "k0015")
+        assert listing.wait(30)
+        # answered from the first window while the LIST for the second is in flight
+        assert view.lookup("k0005") is not None and view.lookup("k00051") is None
+        assert not miss.done()
+        release.set()
+        assert miss.result(30) is not None
+    assert view.lists == 2
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    present=st.sets(st.text(alphabet="abc", min_size=1, max_size=4), max_size=40),
+    asked=st.lists(st.text(alphabet="abc", min_size=1, max_size=4), max_size=60),
+    page=st.integers(1, 7),
+)
+def test_concurrent_lookups_answer_exactly_like_a_head_per_key(present, asked, page):
+    view = DestinationView(fake_list_page(list(present)), "", page_size=page)
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(view.lookup, asked))
+    assert [f is not None for f in found] == [k in present for k in asked]
 
 
 @settings(max_examples=100, deadline=None)
