@@ -254,9 +254,16 @@ def csv_lines(data: Iterator[bytes], start: int = 0, end: int | None = None) -> 
     end), with one row of look-ahead so the last row of the file says so."""
     held: CsvLine | None = None
     buf, base = b"", 0  # buf holds decompressed bytes from offset base on
+    skipping = start > 0  # until the newline that ends the row holding byte start - 1
     for piece in data:
         buf += piece
         cut = 0
+        if skipping:
+            cut = _skip_to(buf, base, start)
+            if cut < 0:  # no row of ours begins in these bytes
+                buf, base = b"", base + len(buf)
+                continue
+            skipping = False
         while True:
             nl = buf.find(b"\n", cut)
             if nl < 0:
@@ -280,6 +287,15 @@ def csv_lines(data: Iterator[bytes], start: int = 0, end: int | None = None) -> 
             held = line
     if held is not None:
         yield CsvLine(held.offset, held.next_offset, held.raw, True)
+
+
+def _skip_to(buf: bytes, base: int, start: int) -> int:
+    """Just after the first newline at or past byte ``start - 1`` in ``buf`` (decompressed
+    bytes from ``base`` on; no newline lies between ``start - 1`` and ``base``), or -1:
+    rows that begin before the start are never built."""
+    at = max(0, start - 1 - base)
+    nl = buf.find(b"\n", at) if at < len(buf) else -1
+    return -1 if nl < 0 else nl + 1
 
 
 def _line(offset: int, next_offset: int, raw: bytes) -> CsvLine:

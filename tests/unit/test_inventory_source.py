@@ -215,6 +215,23 @@ def test_csv_lines_give_offsets_and_mark_the_last_row():
     ]
 
 
+@settings(max_examples=300)
+@given(
+    st.binary(max_size=80).map(lambda b: bytes(b"ab\r\n"[x % 4] for x in b)),
+    st.integers(1, 9),
+    st.integers(0, 90),
+    st.one_of(st.none(), st.integers(0, 90)),
+)
+def test_rows_from_an_offset_are_the_whole_files_rows_from_there_in_any_chunking(
+    data, chunk, start, end
+):
+    # a page deep in a file skips to its start without building the rows before it
+    whole = [(x.offset, x.next_offset, x.raw, x.last) for x in csv_lines(iter([data]))]
+    expected = [r for r in whole if r[0] >= start and (end is None or r[0] < end)]
+    got = csv_lines(chunked(data, chunk), start, end)
+    assert [(x.offset, x.next_offset, x.raw, x.last) for x in got] == expected
+
+
 @settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.lists(keys, max_size=12), min_size=0, max_size=5),
