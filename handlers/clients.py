@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import oss2
 
 from .errors import AccessDenied, DestinationBucketMissing, SourceBucketMissing, SystemicError
-from .integrity import check_stored, crc64_of
+from .integrity import checked
 from .retrying import RetryPolicy
 from .transport import LeanSession
 
@@ -153,13 +153,7 @@ def put_verified(
     if refuse_damaged:
         digest = base64.b64encode(hashlib.md5(data).digest()).decode()
         return retry.call(bucket.put_object, key, data, {**(headers or {}), "Content-MD5": digest})
-    sent = crc64_of(data)
-
-    def put():
-        result = bucket.put_object(key, data, headers=headers)
-        check_stored(result.headers, key, sent, "PutObject")
-        return result
-
+    put = checked(lambda: bucket.put_object(key, data, headers=headers), key, data, "PutObject")
     return retry.call(put)
 
 

@@ -10,11 +10,15 @@ instead of failing its entry with InvalidDigest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from fastcrc import crc64
 
 from .errors import SystemicError
 
 CRC_HEADER = "x-oss-hash-crc64ecma"
+T = TypeVar("T")
 
 
 def crc64_of(data: bytes, running: int | None = None) -> int:
@@ -62,6 +66,19 @@ class UploadUnverified(_Portable, SystemicError):
             f"{what}: OSS answered {operation} without {CRC_HEADER}, so the upload cannot be "
             "verified; point the endpoint at OSS itself, not through a proxy that strips it"
         )
+
+
+def checked(upload: Callable[[], T], what: str, data: bytes, operation: str) -> Callable[[], T]:
+    """``upload`` (which sends ``data``) and the CRC-64 check of its answer, as one step
+    for RetryPolicy.call: a damaged body is sent again by the retry."""
+    sent = crc64_of(data)
+
+    def step() -> T:
+        result = upload()
+        check_stored(result.headers, what, sent, operation)
+        return result
+
+    return step
 
 
 def check_stored(headers, what: str, sent: int, operation: str) -> None:

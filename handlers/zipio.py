@@ -9,7 +9,7 @@ import stream_unzip
 
 from .clients import drained, error_code, raise_if_systemic
 from .errors import PackageRejected
-from .integrity import CRC_HEADER, check_stored, crc64_of
+from .integrity import CRC_HEADER, check_stored, checked, crc64_of
 from .pool import BoundedPool
 from .retrying import RetryPolicy, attempts_of
 from .zipoutput import PACKAGE_META, OutputOwner
@@ -151,13 +151,12 @@ class EntryWriter:
         )
 
     def _upload_part(self, number: int, data: bytes):
-        sent = crc64_of(data)
-
-        def upload():
-            result = self.bucket.upload_part(self.key, self.upload_id, number, data)
-            check_stored(result.headers, f"{self.key} part {number}", sent, "UploadPart")
-            return result
-
+        upload = checked(
+            lambda: self.bucket.upload_part(self.key, self.upload_id, number, data),
+            f"{self.key} part {number}",
+            data,
+            "UploadPart",
+        )
         # a damaged part is sent again under its number; only checked parts are completed
         result = self.retry.call(upload)
         return oss2.models.PartInfo(number, result.etag, size=len(data))

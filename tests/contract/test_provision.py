@@ -3,6 +3,7 @@ real SDKs (RAM, OSS, MNS, FC, FnF), and a second run converges instead of failin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 
@@ -174,24 +175,18 @@ def test_a_kms_password_becomes_a_local_secret_from_the_shell_and_a_name_on_the_
     assert again["secrets"] == [secret] and again["functions"] == [plan.function("unzip").name]
 
 
-def _as_unzip_function(localcloud, plan):
-    from alibabacloud_kms20160120.client import Client
-    from alibabacloud_tea_openapi.models import Config
-
+def _as_unzip_function(localcloud, conn, plan):
+    """conn's KMS client (Connection.kms) signed as the unzip function's role."""
     from localcloud.ram.remote import RemoteSessions
 
     role_arn = f"acs:ram::{localcloud.account_id}:role/{plan.role('fc-unzip').name.lower()}"
     session = RemoteSessions(localcloud.admin_endpoint).assume_role(role_arn, "fc.aliyuncs.com")
-    return Client(
-        Config(
-            access_key_id=session.access_key_id,
-            access_key_secret=session.access_key_secret,
-            security_token=session.security_token,
-            endpoint=localcloud.kms_endpoint.removeprefix("http://"),
-            protocol="http",
-            region_id=localcloud.region,
-        )
-    )
+    return dataclasses.replace(
+        conn,
+        access_key_id=session.access_key_id,
+        access_key_secret=session.access_key_secret,
+        security_token=session.security_token,
+    ).kms()
 
 
 def test_a_kms_password_with_a_key_id_is_encrypted_with_that_key_under_its_own_id(
@@ -211,7 +206,7 @@ def test_a_kms_password_with_a_key_id_is_encrypted_with_that_key_under_its_own_i
     assert described.encryption_key_id == key_id
     # the unzip function's role, as local up provisioned it, reads it: it holds kms:Decrypt
     plan = provision.local_deployment(env, conn)
-    reader = _as_unzip_function(localcloud, plan)
+    reader = _as_unzip_function(localcloud, conn, plan)
     request = kms_models.GetSecretValueRequest(secret_name=secret)
     assert reader.get_secret_value(request).body.secret_data == "keyed-value"
     assert provision.provision(env, conn)["secrets"] == []  # converges: key and secret kept

@@ -21,6 +21,7 @@ as fc-worker, which RAM refuses both the package delete and the secret (naming t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -505,19 +506,13 @@ def _as_fc(local: Local, role_arn: str):
 
 
 def _kms_as(local: Local, session):
-    from alibabacloud_kms20160120.client import Client
-    from alibabacloud_tea_openapi.models import Config
-
-    return Client(
-        Config(
-            access_key_id=session.access_key_id,
-            access_key_secret=session.access_key_secret,
-            security_token=session.security_token,
-            endpoint=local.kms_endpoint.removeprefix("http://"),
-            protocol="http",
-            region_id=ENV.region,
-        )
-    )
+    """The KMS client the CLI builds (Connection.kms), signed with a role's STS credentials."""
+    return dataclasses.replace(
+        local.conn,
+        access_key_id=session.access_key_id,
+        access_key_secret=session.access_key_secret,
+        security_token=session.security_token,
+    ).kms()
 
 
 def _kms_reads(local: Local) -> int:
